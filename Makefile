@@ -1,0 +1,37 @@
+# Every target creates .venv and installs what it needs; run from a fresh clone.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.stamp-installed
+
+.PHONY: demo test test-fast bench lint clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMP): requirements-test.txt pyproject.toml | $(PY)
+	$(PY) -m pip install -q -r requirements-test.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+## The main job on built-in data (long-tailed digits, no downloads).
+demo: $(STAMP)
+	$(PY) -m classbalance.demo
+
+## The whole test suite: TensorFlow backend, then the backend tests again on PyTorch.
+test: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks
+	KERAS_BACKEND=tensorflow $(PY) -m pytest -q -n 2
+	KERAS_BACKEND=torch $(PY) -m pytest -q -m backend
+
+## Benchmarks: print tables (see README for the numbers measured here).
+bench: $(STAMP)
+	$(PY) benchmarks/bench_batches.py
+	$(PY) benchmarks/bench_plan.py
+
+lint: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

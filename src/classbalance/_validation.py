@@ -1,0 +1,78 @@
+"""Argument checks shared by the public API.
+
+Messages follow the Keras shape: name the argument in backticks, say what is
+allowed, then ``Received: name=value``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import secrets
+from typing import Any
+
+import numpy as np
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_positive_int(value: Any, name: str, *, allow_zero: bool = False) -> int:
+    """Return ``value`` as an ``int`` if it is a positive integer (bools refused)."""
+    lowest = 0 if allow_zero else 1
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lowest:
+        kind = "non-negative" if allow_zero else "positive"
+        raise ValueError(
+            f"`{name}` must be a {kind} integer (not a bool). Received: {name}={_short(value)}"
+        )
+    return int(value)
+
+
+def resolve_seed(seed: Any, name: str = "seed") -> int:
+    """Turn ``seed`` into a non-negative ``int`` that can be recorded and replayed.
+
+    ``None`` draws a fresh 63-bit seed from the OS; a NumPy ``Generator`` is
+    asked for one (so passing the same generator state gives the same seed).
+    """
+    if seed is None:
+        return secrets.randbits(63)
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**63 - 1))
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(
+            f"`{name}` must be an int >= 0, a numpy.random.Generator or None. "
+            f"Received: {name}={_short(seed)} of type {type(seed).__name__}"
+        )
+    if seed < 0:
+        raise ValueError(f"`{name}` must be >= 0. Received: {name}={seed}")
+    return int(seed)
+
+
+def rng_for(seed: int, *key: int) -> np.random.Generator:
+    """A generator that depends only on ``seed`` and ``key``.
+
+    Every call site passes a key of the same length (``domain, a, b``) so two
+    different purposes can never share a stream; a ``SeedSequence`` of the
+    whole tuple avoids the ``seed + epoch`` collision between (0, 1) and (1, 0).
+    """
+    return np.random.default_rng([seed, *key])
+
+
+def check_fraction(value: Any, name: str, *, inclusive_one: bool = True) -> float:
+    """Check ``value`` is a real number in [0, 1] (or [0, 1))."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"`{name}` must be a number in [0, 1]. Received: {name}={_short(value)}")
+    upper_ok = value <= 1 if inclusive_one else value < 1
+    if value < 0 or not upper_ok:
+        bound = "]" if inclusive_one else ")"
+        raise ValueError(f"`{name}` must be in [0, 1{bound}. Received: {name}={value}")
+    return float(value)
+
+
+def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    """Check ``value`` is one of ``choices``; the message lists them."""
+    if not isinstance(value, str) or value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"`{name}` must be one of {allowed}. Received: {name}={_short(value)}")
+    return value

@@ -1,0 +1,388 @@
+"""Balanced batches: the seed's infinite generator and an epoch-based sequence."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from classbalance._gather import Gatherer
+from classbalance._validation import _short, check_choice, check_positive_int
+from classbalance.labels import EncodedLabels, encode_labels
+from classbalance.sampling import AlphaLike, BalancedSampler, StrategyLike
+from classbalance.weights import WEIGHT_STRATEGIES, _weights_array
+
+__all__ = ["BalancedBatches", "balanced_batch_generator"]
+
+Y_FORMATS = ("given", "sparse", "categorical")
+
+
+def _check_same_length(n_x: int, n_y: int, x_name: str = "x", y_name: str = "y") -> None:
+    if n_x != n_y:
+        raise ValueError(
+            f"{x_name} has {n_x} samples but {y_name} has {n_y}; they must have the same length."
+        )
+
+
+class BalancedBatches(Sequence):
+    """A finite, epoch-based sequence of class-balanced batches.
+
+    Batch ``i`` of epoch ``e`` depends only on ``(seed, e, i)``, so batches
+    can be fetched in any order and by several workers (Keras
+    ``fit(shuffle=True)``, ``PyDataset`` workers). Each epoch re-plans: with
+    ``"undersample"`` every epoch sees a fresh subset of the large classes.
+
+    Parameters
+    ----------
+    x : array, dict/list/tuple of arrays, memmap, h5py dataset, or paths
+        Input data; a dict/list/tuple is a multi-input model's inputs. With
+        ``loader=``, ``x`` is a sequence of file paths.
+    y : array or dict/list/tuple of arrays
+        Targets, yielded as given (see ``y_format``). For a multi-output ``y``,
+        ``labels`` names the output to balance on.
+    batch_size : int
+        Samples per batch.
+    strategy, alpha, epoch_size :
+        The sampling plan, as in :class:`BalancedSampler` (default:
+        ``"oversample"``).
+    exact : bool, default=False
+        If True every batch holds the same count of each class (remainders
+        rotate fairly over batches); if False batches are balanced on average.
+    sample_weight : array of shape (n_samples,), default=None
+        Per-sample weights, yielded as a third element.
+    class_weight : dict or {"balanced", "inverse", "sqrt", "effective"}, default=None
+        Per-class weights (keys as from :func:`class_weights`, or a strategy
+        name), multiplied into the yielded sample weights. Keras refuses
+        ``fit(class_weight=...)`` for generators and multi-output models; this
+        is how weighting works with them.
+    labels : key, index or array, default=None
+        What to balance on: a key/index of a multi-output ``y``, or an array
+        of labels. Default: ``y`` itself.
+    loader : callable, default=None
+        ``loader(path) -> array`` for ``x`` given as file paths.
+    drop_last : bool, default=False
+        Drop the last, partial batch.
+    y_format : {"given", "sparse", "categorical"}, default="given"
+        ``"sparse"`` yields the class codes ``0..K-1`` (int64) in place of the
+        balanced-on labels, ``"categorical"`` a float32 one-hot matrix.
+    seed : int, numpy Generator or None, default=None
+        Seed of every plan; ``None`` draws one, kept in :attr:`seed`.
+    classes : sequence, default=None
+        Declared class order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import classbalance as cb
+    >>> x = np.arange(20, dtype="float32").reshape(10, 2)
+    >>> y = np.array([0] * 8 + [1] * 2)
+    >>> batches = cb.BalancedBatches(x, y, batch_size=4, exact=True, seed=0)
+    >>> len(batches)
+    4
+    >>> xb, yb = batches[0]
+    >>> np.bincount(yb).tolist()
+    [2, 2]
+    """
+
+    def __init__(
+        self,
+        x: Any,
+        y: Any,
+        batch_size: int,
+        *,
+        strategy: StrategyLike = None,
+        alpha: AlphaLike | None = None,
+        epoch_size: int | None = None,
+        exact: bool = False,
+        sample_weight: Any = None,
+        class_weight: Mapping[Any, float] | str | None = None,
+        labels: Any = None,
+        loader: Callable[[Any], Any] | None = None,
+        drop_last: bool = False,
+        y_format: str = "given",
+        seed: int | np.random.Generator | None = None,
+        classes: Sequence[Any] | None = None,
+    ) -> None:
+        self.batch_size = check_positive_int(batch_size, "batch_size")
+        if not isinstance(exact, bool):
+            raise TypeError(f"`exact` must be a bool. Received: exact={_short(exact)}")
+        if not isinstance(drop_last, bool):
+            raise TypeError(f"`drop_last` must be a bool. Received: drop_last={_short(drop_last)}")
+        self.exact = exact
+        self.drop_last = drop_last
+        self.y_format = check_choice(y_format, "y_format", Y_FORMATS)
+        self._x = Gatherer(x, "x", loader=loader)
+        self._y = Gatherer(y, "y", inputs=False)
+        _check_same_length(self._x.length, self._y.length)
+        label_source = self._label_source(y, labels)
+        self.label_array = label_source
+        encoded = encode_labels(label_source, classes=classes, function="BalancedBatches")
+        _check_same_length(self._x.length, encoded.n_samples, "x", "the labels")
+        self.encoded: EncodedLabels = encoded
+        self.sampler = BalancedSampler._from_labels(
+            encoded, strategy, alpha=alpha, epoch_size=epoch_size, seed=seed
+        )
+        self.seed = self.sampler.seed
+        self._weights = self._build_weights(sample_weight, class_weight)
+        self._lock = threading.Lock()
+        self._cached: tuple[int, np.ndarray] | None = None
+
+    # ------------------------------------------------------------------ set-up
+    def _label_source(self, y: Any, labels: Any) -> Any:
+        structured = isinstance(y, Mapping) or self._y.structure[0] == "seq"
+        if labels is None:
+            if structured:
+                raise ValueError(
+                    "`y` has several outputs; pass `labels=` with the key or index of the output "
+                    "to balance on (or an array of labels)."
+                )
+            return self._y.structure[2]
+        if isinstance(labels, (str, int)) and not isinstance(labels, bool) and structured:
+            return self._y.leaf(labels)
+        if isinstance(labels, (str, int)):
+            raise ValueError(
+                "`labels` as a key or index needs a dict, list or tuple `y`. "
+                f"Received: labels={labels!r}"
+            )
+        return labels
+
+    def _build_weights(self, sample_weight: Any, class_weight: Any) -> np.ndarray | None:
+        if sample_weight is None and class_weight is None:
+            return None
+        n = self.encoded.n_samples
+        weights = np.ones(n, dtype=np.float32)
+        if sample_weight is not None:
+            sw = np.asarray(sample_weight, dtype=np.float64)
+            if sw.shape != (n,):
+                raise ValueError(
+                    f"`sample_weight` must have shape ({n},), one weight per sample. "
+                    f"Received shape {sw.shape}."
+                )
+            if not np.all(np.isfinite(sw)) or np.any(sw < 0):
+                raise ValueError("`sample_weight` must be finite and >= 0.")
+            weights *= sw.astype(np.float32)
+        if class_weight is not None:
+            weights *= self._class_weight_vector(class_weight)[self.encoded.codes]
+        return weights
+
+    def _class_weight_vector(self, class_weight: Any) -> np.ndarray:
+        enc = self.encoded
+        if isinstance(class_weight, str):
+            check_choice(class_weight, "class_weight", WEIGHT_STRATEGIES)
+            return _weights_array(
+                enc.counts(), enc.classes, class_weight, 0.999, 1.0, "auto"
+            ).astype(np.float32)
+        if not isinstance(class_weight, Mapping):
+            raise TypeError(
+                "`class_weight` must be a dict {class: weight} or a strategy name "
+                f"({', '.join(WEIGHT_STRATEGIES)}). Received: class_weight={_short(class_weight)}"
+            )
+        keys = enc.keras_keys()
+        by_key = dict(zip(keys, range(len(keys))))
+        by_value = {v: i for i, v in enumerate(enc.classes.tolist())}
+        out = np.empty(len(keys), dtype=np.float32)
+        seen = set()
+        for k, w in class_weight.items():
+            plain = k.item() if isinstance(k, np.generic) else k
+            i = (
+                by_key.get(plain, by_value.get(plain))
+                if isinstance(plain, int)
+                else by_value.get(plain)
+            )
+            if i is None:
+                raise ValueError(
+                    f"`class_weight` names class {plain!r}, which is not in the labels "
+                    f"(classes: {enc.classes.tolist()[:20]})."
+                )
+            out[i] = float(w)
+            seen.add(i)
+        missing = [enc.classes[i].item() for i in range(len(keys)) if i not in seen]
+        if missing:
+            raise ValueError(
+                f"`class_weight` has no weight for classes {missing[:5]}; give every class one."
+            )
+        return out
+
+    # ------------------------------------------------------------------ epochs
+    @property
+    def epoch(self) -> int:
+        """The epoch whose plan the batches follow."""
+        return self.sampler.epoch
+
+    def set_epoch(self, epoch: int) -> None:
+        """Follow the plan of ``epoch`` (depends only on ``(seed, epoch)``)."""
+        with self._lock:
+            self.sampler.set_epoch(epoch)
+
+    def plan(self, epoch: int | None = None) -> np.ndarray:
+        """Sample indices of ``epoch`` (default: current), in batch order."""
+        e = self.epoch if epoch is None else epoch
+        with self._lock:
+            if self._cached is not None and self._cached[0] == e:
+                return self._cached[1]
+            plan = self.sampler.plan(e, batch_size=self.batch_size, exact=self.exact)
+            if self.drop_last:
+                plan = plan[: len(plan) // self.batch_size * self.batch_size]
+            self._cached = (e, plan)
+            return plan
+
+    def __len__(self) -> int:
+        total = len(self.sampler)
+        if self.drop_last:
+            return total // self.batch_size
+        return -(-total // self.batch_size)
+
+    def batch_indices(self, index: int) -> np.ndarray:
+        """Sample indices of batch ``index`` of the current epoch."""
+        n = len(self)
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"Batch index must be an int. Received: {index!r}")
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(f"Batch index {index} is out of range for {n} batches.")
+        plan = self.plan()
+        return plan[index * self.batch_size : (index + 1) * self.batch_size]
+
+    def __getitem__(self, index: int) -> tuple[Any, ...]:  # type: ignore[override]
+        return self._batch(self.batch_indices(index))
+
+    def _batch(self, idx: np.ndarray) -> tuple[Any, ...]:
+        xb = self._x.take(idx)
+        if self.y_format == "given":
+            yb = self._y.take(idx)
+        else:
+            codes = self.encoded.codes[idx]
+            yb = (
+                codes.astype(np.int64)
+                if self.y_format == "sparse"
+                else np.eye(self.encoded.n_classes, dtype=np.float32)[codes]
+            )
+        if self._weights is None:
+            return xb, yb
+        return xb, yb, self._weights[idx]
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        """Yield the batches of the current epoch, then move to the next epoch."""
+        epoch = self.epoch
+        for i in range(len(self)):
+            yield self[i]
+        if self.epoch == epoch:
+            self.set_epoch(epoch + 1)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Keras' multiprocessing workers receive a pickled copy; locks don't pickle.
+        state = self.__dict__.copy()
+        state["_lock"] = None
+        state["_cached"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (
+            f"BalancedBatches(n_samples={self.encoded.n_samples}, batch_size={self.batch_size}, "
+            f"strategy={_short(self.sampler.strategy)}, exact={self.exact}, "
+            f"batches={len(self)}, epoch={self.epoch}, seed={self.seed})"
+        )
+
+
+def balanced_batch_generator(
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    categorical: bool = True,
+    seed: int | np.random.Generator | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Endless over-sampling generator of balanced, shuffled batches.
+
+    The API of the ``balanced_batch_generator`` / ``keras-balanced-batch-generator``
+    package, kept verbatim as a thin wrapper over :class:`BalancedSampler`
+    (``"oversample"``): every class is cycled through fresh permutations, so a
+    rare sample is not repeated before all samples of its class were seen, and
+    batches hold, on average, the same number of samples of each class.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Input data, same length as ``y``.
+    y : numpy.ndarray
+        A binary class matrix of shape ``(num_samples, num_classes)`` (e.g.
+        ``keras.utils.to_categorical``). A class vector is accepted too.
+    batch_size : int
+        Batch size; every yielded batch is full.
+    categorical : bool, default=True
+        Yield one-hot batch targets of shape ``(batch_size, num_classes)``;
+        if False, class vectors of shape ``(batch_size,)``.
+    seed : int, numpy Generator or None, default=None
+        Random seed; the same seed gives the same batches in any process.
+
+    Yields
+    ------
+    tuple of (x_batch, y_batch)
+        Ready for ``model.fit(generator, steps_per_epoch=...)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classbalance import balanced_batch_generator
+    >>> x = np.random.default_rng(0).random((100, 2))
+    >>> y = np.eye(3)[np.r_[np.zeros(90, int), np.ones(8, int), [2, 2]]]
+    >>> gen = balanced_batch_generator(x, y, batch_size=30, seed=0)
+    >>> xb, yb = next(gen)
+    >>> xb.shape, yb.shape
+    ((30, 2), (30, 3))
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(
+            f"`x` must be a numpy.ndarray. Received: x of type {type(x).__name__}. "
+            "For dicts, lists of arrays, files or h5py use BalancedBatches."
+        )
+    if not isinstance(y, np.ndarray):
+        raise TypeError(f"`y` must be a numpy.ndarray. Received: y of type {type(y).__name__}.")
+    if not isinstance(categorical, (bool, np.bool_)):
+        raise TypeError(
+            f"`categorical` must be a bool. Received: categorical={_short(categorical)}"
+        )
+    batch_size = check_positive_int(batch_size, "batch_size")
+    _check_same_length(len(x), len(y))
+    encoded = encode_labels(y, function="balanced_batch_generator")
+    empty = encoded.classes[encoded.counts() == 0].tolist()
+    if empty:
+        warnings.warn(
+            f"Classes {empty} have no samples; batches hold only the other classes.",
+            UserWarning,
+            stacklevel=2,
+        )
+    sampler = BalancedSampler._from_labels(encoded, "oversample", seed=seed)
+    n_classes = encoded.n_classes
+    out_dtype = y.dtype if y.ndim == 2 and y.dtype.kind in "biuf" else np.float32
+    gather = Gatherer(x, "x")
+
+    def generate() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        epoch = 0
+        pending = np.zeros(0, dtype=np.int64)
+        while True:
+            while len(pending) < batch_size:
+                pending = np.concatenate([pending, sampler.plan(epoch)])
+                epoch += 1
+            n_full = len(pending) // batch_size
+            for b in range(n_full):
+                idx = pending[b * batch_size : (b + 1) * batch_size]
+                codes = encoded.codes[idx]
+                if categorical:
+                    yb = np.zeros((batch_size, n_classes), dtype=out_dtype)
+                    yb[np.arange(batch_size), codes] = 1
+                elif y.ndim == 2:
+                    yb = codes.astype(out_dtype)
+                else:
+                    yb = np.take(y, idx, axis=0)
+                yield gather.take(idx), yb
+            pending = pending[n_full * batch_size :]
+
+    return generate()

@@ -1,0 +1,350 @@
+"""Validate labels once and turn them into integer codes ``0..K-1``.
+
+Everything downstream (distribution, weights, sampling plans) works on the
+codes; everything user-facing speaks the original class values kept in
+:attr:`EncodedLabels.classes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["EncodedLabels", "encode_labels"]
+
+# Integer labels in [0, _DENSE_LIMIT) are encoded with a bincount lookup table,
+# which is O(n) and much faster than a sort or hash for 1e8 labels.
+_DENSE_LIMIT = 1 << 20
+
+
+@dataclass(frozen=True)
+class EncodedLabels:
+    """Labels as integer codes plus the class values they stand for.
+
+    Attributes
+    ----------
+    codes : ndarray of shape (n_samples,)
+        Class index of each sample, in ``0..n_classes-1`` (smallest unsigned
+        dtype that fits).
+    classes : ndarray of shape (n_classes,)
+        The original class value of each code, in declared or sorted order.
+    kind : {"vector", "onehot", "column"}
+        What ``y`` looked like: a class vector, a one-hot (or label-smoothed)
+        matrix, or a single 0/1 or probability column.
+    """
+
+    codes: np.ndarray
+    classes: np.ndarray
+    kind: str
+
+    @property
+    def n_samples(self) -> int:
+        """Number of labels."""
+        return int(self.codes.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes, including declared classes without samples."""
+        return int(self.classes.shape[0])
+
+    def counts(self) -> np.ndarray:
+        """Samples per class, aligned with :attr:`classes` (int64)."""
+        return np.bincount(self.codes, minlength=self.n_classes).astype(np.int64)
+
+    def keras_keys(self) -> list[int]:
+        """Keys Keras expects in ``fit(class_weight=...)`` for each class.
+
+        Keras looks a sample's weight up with ``int(label)`` (``argmax`` for
+        one-hot rows). So integer-valued classes keep their value (``{3: ..,
+        7: ..}`` for labels 3 and 7); other classes (strings) use their code.
+        """
+        if self.kind == "onehot":
+            return list(range(self.n_classes))
+        values = self.classes
+        if values.dtype.kind in "biu":
+            return [int(v) for v in values]
+        if values.dtype.kind == "f" and np.all(np.mod(values, 1) == 0):
+            return [int(v) for v in values]
+        return list(range(self.n_classes))
+
+
+def _code_dtype(n_classes: int) -> np.dtype:
+    if n_classes <= 1 << 8:
+        return np.dtype(np.uint8)
+    if n_classes <= 1 << 16:
+        return np.dtype(np.uint16)
+    return np.dtype(np.int32)
+
+
+def _as_array(y: Any, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return ``(values, declared_categories)`` for array-likes and pandas input."""
+    if isinstance(y, EncodedLabels):
+        raise TypeError("internal: EncodedLabels passed to _as_array")
+    if isinstance(y, pd.DataFrame):
+        if y.shape[1] == 1:
+            y = y.iloc[:, 0]
+        else:
+            return y.to_numpy(), None
+    if isinstance(y, (pd.Series, pd.Index, pd.Categorical)):
+        dtype = y.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            cat = pd.Categorical(y)
+            if (cat.codes < 0).any():
+                first = int(np.flatnonzero(cat.codes < 0)[0])
+                raise ValueError(
+                    f"`{name}` contains a missing label (NaN/None) at position {first}. "
+                    "Drop or impute those samples before balancing."
+                )
+            return cat.codes.astype(np.int64), np.asarray(cat.categories)
+        return y.to_numpy(), None
+    if isinstance(y, (str, bytes)) or np.isscalar(y):
+        raise TypeError(
+            f"`{name}` must be an array-like of labels (a class vector, a one-hot matrix or a "
+            f"pandas Series). Received: {name}={y!r}"
+        )
+    try:
+        arr = np.asarray(y)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(
+            f"`{name}` could not be read as an array of labels ({exc}). "
+            "Pass a 1-D class vector or a 2-D one-hot matrix."
+        ) from exc
+    return arr, None
+
+
+def _multilabel_message(
+    name: str, row: int, n_pos: int, function: str, alternative: str | None
+) -> str:
+    text = (
+        f"`{name}` looks multi-label (multi-hot): row {row} has {n_pos} positive classes. "
+        f"{function} supports single-label targets only."
+    )
+    if alternative:
+        text += f" For multi-label data use {alternative}."
+    else:
+        text += " Pass one class per sample (a class vector or a one-hot matrix)."
+    return text
+
+
+def _encode_matrix(
+    arr: np.ndarray, name: str, function: str, multilabel_alternative: str | None
+) -> tuple[np.ndarray, str]:
+    n, k = arr.shape
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(
+            f"`{name}` is a 2-D array of dtype {arr.dtype}; a 2-D `{name}` must be a numeric "
+            "one-hot matrix of shape (n_samples, n_classes)."
+        )
+    values = arr.astype(np.float64, copy=False)
+    if np.isnan(values).any():
+        row = int(np.flatnonzero(np.isnan(values).any(axis=1))[0])
+        raise ValueError(f"`{name}` contains NaN in row {row}. Drop or fix those samples.")
+    if k == 1:
+        col = values[:, 0]
+        if np.all(np.mod(col, 1) == 0) and (col.min() < 0 or col.max() > 1):
+            return col.astype(np.int64), "vector"  # a column of integer class ids
+        if col.min() < 0 or col.max() > 1:
+            raise ValueError(
+                f"`{name}` has shape ({n}, 1) with values outside [0, 1] that are not integer "
+                f"class ids (min={col.min():g}, max={col.max():g})."
+            )
+        return (col >= 0.5).astype(np.uint8), "column"
+    binary = np.isin(values, (0.0, 1.0)).all()
+    row_sums = values.sum(axis=1)
+    if binary:
+        many = row_sums > 1
+        if many.any():
+            row = int(np.flatnonzero(many)[0])
+            raise ValueError(
+                _multilabel_message(name, row, int(row_sums[row]), function, multilabel_alternative)
+            )
+        none = row_sums < 1
+        if none.any():
+            row = int(np.flatnonzero(none)[0])
+            raise ValueError(
+                f"`{name}` row {row} has no positive class (all zeros); every row of a one-hot "
+                "matrix needs exactly one 1."
+            )
+        return values.argmax(axis=1), "onehot"
+    # Label-smoothed one-hot rows: non-negative, each summing to 1.
+    if values.min() >= 0 and np.allclose(row_sums, 1.0, atol=1e-4):
+        return values.argmax(axis=1), "onehot"
+    row = int(np.flatnonzero(~np.isclose(row_sums, 1.0, atol=1e-4) | (values < 0).any(axis=1))[0])
+    raise ValueError(
+        f"`{name}` is a 2-D array but not a one-hot matrix: row {row} is {values[row][:10]!r}. "
+        "Pass a class vector of shape (n_samples,) or a one-hot matrix (e.g. from "
+        "keras.utils.to_categorical)."
+    )
+
+
+def _factorize(values: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and sorted unique classes of a 1-D array, rejecting missing labels."""
+    kind = values.dtype.kind
+    if kind in "iu" and values.size:
+        lo, hi = int(values.min()), int(values.max())
+        if lo >= 0 and hi < _DENSE_LIMIT:
+            present = np.bincount(values, minlength=hi + 1) > 0
+            lookup = np.cumsum(present) - 1
+            classes = np.flatnonzero(present).astype(values.dtype)
+            return lookup[values], classes
+    if kind == "b":
+        present = np.bincount(values.view(np.uint8), minlength=2) > 0
+        lookup = np.cumsum(present) - 1
+        return lookup[values.view(np.uint8)], np.array([False, True])[present]
+    missing = pd.isna(values)
+    if np.any(missing):
+        first = int(np.flatnonzero(missing)[0])
+        raise ValueError(
+            f"`{name}` contains a missing label (NaN/None) at position {first}. "
+            "Drop or impute those samples before balancing."
+        )
+    if kind == "O" and pd.api.types.infer_dtype(values, skipna=False).startswith("mixed"):
+        types = sorted({type(v).__name__ for v in values[:10000]})
+        raise TypeError(
+            f"`{name}` mixes label types ({', '.join(types)}); 1 and '1' would be two classes. "
+            "Use one type for all labels (e.g. all str)."
+        )
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes, np.asarray(uniques)
+
+
+def _apply_declared(
+    values: np.ndarray, classes: Sequence[Any], name: str
+) -> tuple[np.ndarray, np.ndarray]:
+    declared = np.asarray(list(classes))
+    if declared.ndim != 1 or declared.size == 0:
+        raise ValueError(
+            f"`classes` must be a non-empty 1-D sequence. Received: classes={classes!r}"
+        )
+    index = pd.Index(declared)
+    if not index.is_unique:
+        dupes = index[index.duplicated()].tolist()[:5]
+        raise ValueError(f"`classes` lists a class more than once: {dupes}.")
+    missing = pd.isna(values) if values.dtype.kind in "fOUS" else None
+    if missing is not None and np.any(missing):
+        first = int(np.flatnonzero(missing)[0])
+        raise ValueError(
+            f"`{name}` contains a missing label (NaN/None) at position {first}. "
+            "Drop or impute those samples before balancing."
+        )
+    codes = index.get_indexer(values)
+    unknown = codes < 0
+    if unknown.any():
+        extra = pd.unique(values[unknown])[:5].tolist()
+        raise ValueError(
+            f"`{name}` has labels that are not in `classes`: {extra}. "
+            f"Add them to `classes` (declared: {declared.tolist()[:20]})."
+        )
+    return codes, declared
+
+
+def encode_labels(
+    y: Any,
+    *,
+    classes: Sequence[Any] | None = None,
+    name: str = "y",
+    function: str = "This function",
+    multilabel_alternative: str | None = None,
+) -> EncodedLabels:
+    """Validate labels and encode them as codes ``0..K-1`` plus class values.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_classes) or EncodedLabels
+        A class vector (ints, strings, bools, floats holding class ids), a
+        one-hot or label-smoothed matrix (``keras.utils.to_categorical``), a
+        single 0/1 or probability column of shape ``(n_samples, 1)``
+        (thresholded at 0.5), or a pandas Series/Categorical (categories give
+        the class order).
+    classes : sequence, default=None
+        Declared classes, in order. Lets a class with zero samples exist (its
+        count is 0). Labels outside ``classes`` are an error. For a one-hot
+        ``y`` these name the columns.
+    name : str, default="y"
+        Argument name used in error messages.
+    function : str, default="This function"
+        Caller named in the multi-label error.
+    multilabel_alternative : str, default=None
+        What to use instead for multi-label data, named in that error.
+
+    Returns
+    -------
+    EncodedLabels
+
+    Raises
+    ------
+    ValueError
+        Empty ``y``, missing labels, a multi-hot matrix, labels outside
+        ``classes``, arrays of more than 2 dimensions.
+
+    Examples
+    --------
+    >>> from classbalance.labels import encode_labels
+    >>> enc = encode_labels(["cat", "dog", "cat"])
+    >>> enc.codes.tolist(), enc.classes.tolist()
+    ([0, 1, 0], ['cat', 'dog'])
+    """
+    if isinstance(y, EncodedLabels):
+        return y
+    arr, categories = _as_array(y, name)
+    if arr.ndim == 0:
+        raise ValueError(f"`{name}` must be 1-D or 2-D, got a scalar. Received: {name}={arr!r}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"`{name}` is empty; at least one labelled sample is needed.")
+    if arr.ndim > 2:
+        raise ValueError(
+            f"`{name}` must be a class vector (n_samples,) or a one-hot matrix "
+            f"(n_samples, n_classes). Received an array of shape {arr.shape}."
+        )
+    kind = "vector"
+    if categories is not None:
+        codes: np.ndarray = arr
+        found = categories
+        if classes is not None:
+            remap, found = _apply_declared(categories, classes, "classes of the Categorical")
+            codes = remap[codes]
+        return _finish(codes, found, kind)
+    if arr.ndim == 2:
+        if arr.shape[1] == 1 and arr.dtype.kind not in "biuf":
+            arr = arr[:, 0]
+        else:
+            codes, kind = _encode_matrix(arr, name, function, multilabel_alternative)
+            if kind == "onehot":
+                k = arr.shape[1]
+                if classes is not None:
+                    declared = np.asarray(list(classes))
+                    if declared.shape != (k,):
+                        raise ValueError(
+                            f"`classes` has {declared.size} entries but the one-hot `{name}` has "
+                            f"{k} columns; give one class name per column."
+                        )
+                    return _finish(codes, declared, kind)
+                return _finish(codes, np.arange(k), kind)
+            if kind == "column":
+                found = np.array([0, 1])
+                if classes is not None:
+                    found = np.asarray(list(classes))
+                    if found.shape != (2,):
+                        raise ValueError(
+                            "`classes` must name 2 classes for a 0/1 column "
+                            f"`{name}`. Received: classes={list(classes)!r}"
+                        )
+                return _finish(codes, found, kind)
+            arr = codes  # integer class ids given as a column
+    if classes is not None:
+        codes, found = _apply_declared(arr, classes, name)
+    else:
+        codes, found = _factorize(arr, name)
+    return _finish(codes, found, kind)
+
+
+def _finish(codes: np.ndarray, classes: np.ndarray, kind: str) -> EncodedLabels:
+    codes = np.asarray(codes)
+    dtype = _code_dtype(len(classes))
+    if codes.dtype != dtype:
+        codes = codes.astype(dtype)
+    return EncodedLabels(codes=codes, classes=np.asarray(classes), kind=kind)

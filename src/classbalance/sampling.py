@@ -1,0 +1,483 @@
+"""Per-epoch index plans: which samples an epoch visits, in which order.
+
+A plan is decided from labels alone and depends only on ``(seed, epoch)``, so
+every process, worker or rank that builds the same sampler gets the same plan.
+
+How a plan is built (all vectorized; the only Python loops run over classes
+and blocks of permutations, never over samples):
+
+1. Once: a stable argsort of the class codes groups the sample indices by
+   class (a radix sort for ``uint8`` codes).
+2. Per epoch: a target count per class from the strategy.
+3. Each class has an endless *stream*: fresh permutations of its members, one
+   after another, so no member repeats before every member was used once.
+   Epoch ``e`` takes the next ``target`` positions of that stream, so
+   under-sampling walks through the whole majority class over the epochs and
+   over-sampling cycles through the minority class evenly.
+4. The per-class pieces are interleaved at random positions, each class
+   keeping its stream order (or, with ``exact=True``, merged so every batch
+   holds the same share of each class, then shuffled within each batch).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from classbalance._validation import (
+    _short,
+    check_fraction,
+    check_positive_int,
+    resolve_seed,
+    rng_for,
+)
+from classbalance.labels import EncodedLabels, encode_labels
+
+__all__ = ["SAMPLING_STRATEGIES", "BalancedSampler", "progressive_alpha"]
+
+SAMPLING_STRATEGIES = ("oversample", "undersample", "balanced")
+
+# Random-stream domains: every rng_for() call uses (domain, a, b).
+_SHUFFLE, _STREAM, _TIES, _PHASE = 0, 1, 2, 3
+# Permutations of a small class are generated this many samples at a time.
+_BLOCK_SAMPLES = 1 << 16
+# Positions interleaved per step of _interleave (bounds its temporaries).
+_CHUNK = 1 << 22
+
+AlphaLike = float | Callable[[int], float]
+StrategyLike = str | Mapping[Any, float] | Callable[[np.ndarray], Any] | None
+
+
+class _LinearSchedule:
+    """Picklable linear alpha schedule (DataLoader workers and Keras processes pickle it)."""
+
+    def __init__(self, n_epochs: int, start: float, end: float) -> None:
+        self.n_epochs, self.start, self.end = n_epochs, start, end
+
+    def __call__(self, epoch: int) -> float:
+        t = min(epoch / max(self.n_epochs - 1, 1), 1.0)
+        return self.start + (self.end - self.start) * t
+
+    def __repr__(self) -> str:
+        return f"progressive_alpha({self.n_epochs}, start={self.start}, end={self.end})"
+
+
+def progressive_alpha(
+    n_epochs: int, *, start: float = 1.0, end: float = 0.0
+) -> Callable[[int], float]:
+    """A schedule for ``alpha`` going linearly from ``start`` to ``end``.
+
+    ``alpha=1`` samples classes in their natural proportions and ``alpha=0``
+    balances them; moving from one to the other over training is the
+    "progressively balanced" sampling of Kang et al. (ICLR 2020).
+
+    Examples
+    --------
+    >>> from classbalance.sampling import progressive_alpha
+    >>> schedule = progressive_alpha(5)
+    >>> [schedule(e) for e in range(6)]
+    [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    """
+    return _LinearSchedule(
+        check_positive_int(n_epochs, "n_epochs"),
+        check_fraction(start, "start"),
+        check_fraction(end, "end"),
+    )
+
+
+def _largest_remainder(shares: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
+    """Integer counts summing to ``total``, proportional to ``shares``; ties broken by ``rng``."""
+    exact = shares / shares.sum() * total
+    counts = np.floor(exact).astype(np.int64)
+    short = total - int(counts.sum())
+    if short > 0:
+        remainder = exact - counts
+        # Random key only breaks ties between equal remainders.
+        key = np.lexsort((rng.random(len(shares)), -remainder))
+        eligible = key[shares[key] > 0]
+        counts[eligible[:short]] += 1
+    return counts
+
+
+def _interleave(pieces: list[np.ndarray], rng: np.random.Generator, dtype: Any) -> np.ndarray:
+    """Shuffle which class each position holds, keeping each class's stream order.
+
+    Equivalent in distribution to shuffling the concatenated pieces, but a
+    class's samples still appear in stream order, so in time no member repeats
+    before all members of its class were used. Shuffles one small class code
+    per position (cheaper than shuffling indices), then scatters the streams
+    chunk by chunk with a stable (radix) argsort, so temporaries stay small.
+    """
+    k = len(pieces)
+    lengths = np.array([len(p) for p in pieces], dtype=np.int64)
+    total = int(lengths.sum())
+    code_dtype = np.uint8 if k <= 1 << 8 else np.uint16 if k <= 1 << 16 else np.int32
+    slots = np.repeat(np.arange(k, dtype=code_dtype), lengths)
+    rng.shuffle(slots)
+    plan = np.empty(total, dtype=dtype)
+    taken = np.zeros(k, dtype=np.int64)
+    for start in range(0, total, _CHUNK):
+        chunk = slots[start : start + _CHUNK]
+        order = np.argsort(chunk, kind="stable")
+        counts = np.bincount(chunk, minlength=k)
+        sources = [pieces[c][taken[c] : taken[c] + counts[c]] for c in np.flatnonzero(counts)]
+        plan[start + order] = np.concatenate(sources)
+        taken += counts
+    return plan
+
+
+class _Targets:
+    """Target counts per epoch; a plain object (not a closure) so samplers pickle."""
+
+    def __init__(
+        self,
+        sampler: BalancedSampler,
+        kind: str,
+        *,
+        fixed: np.ndarray | None = None,
+        alpha: AlphaLike | None = None,
+    ) -> None:
+        self.kind = kind
+        self.fixed = fixed
+        self.alpha = alpha
+        self.counts = sampler.counts
+        self.seed = sampler.seed
+        self.size = sampler.epoch_size if sampler.epoch_size is not None else sampler.n_samples
+
+    def __call__(self, epoch: int) -> np.ndarray:
+        if self.kind == "fixed":
+            assert self.fixed is not None
+            return self.fixed
+        present = self.counts > 0
+        ties = rng_for(self.seed, _TIES, epoch, 0)
+        if self.kind == "balanced":
+            return _largest_remainder(present.astype(np.float64), self.size, ties)
+        a = self.alpha(epoch) if callable(self.alpha) else self.alpha
+        a = check_fraction(a, f"alpha({epoch})")
+        shares = np.where(present, np.power(self.counts.astype(np.float64), a), 0.0)
+        return _largest_remainder(shares, self.size, ties)
+
+
+class BalancedSampler:
+    """Index plans that re-balance classes, one per epoch.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Labels: class vector (ints, strings, bools), one-hot matrix, 0/1
+        column or pandas Series. Only labels are read; data is never touched.
+    strategy : str, dict or callable, default=None
+        How many samples of each class an epoch holds (``target_counts``):
+
+        - ``"oversample"`` (the default): every class up to the largest.
+        - ``"undersample"``: every class down to the smallest; a fresh subset
+          each epoch, walking through the whole class over the epochs.
+        - ``"balanced"``: equal shares of ``epoch_size`` (default: n_samples).
+        - ``{class: count_or_fraction}``: an int is that class's count, a
+          float in [0, 1] that share of ``epoch_size``; unlisted classes keep
+          their natural count.
+        - a callable ``f(counts) -> target counts`` (array or dict by class).
+    alpha : float in [0, 1] or callable(epoch) -> float, default=None
+        Sample class ``c`` with probability proportional to ``n_c ** alpha``
+        at ``epoch_size`` samples: 0 is balanced, 0.5 square-root, 1 natural.
+        A callable gives a schedule (see :func:`progressive_alpha`). Exclusive
+        with ``strategy``.
+    epoch_size : int, default=None
+        Samples per epoch for ``"balanced"``, fractions and ``alpha``
+        (default: the number of labels).
+    seed : int, numpy Generator or None, default=None
+        ``None`` draws a seed once; it is kept in :attr:`seed` so the run can
+        be replayed.
+    classes : sequence, default=None
+        Declared classes (for dict keys or label order).
+
+    Attributes
+    ----------
+    seed : int
+        The seed in use.
+    epoch : int
+        Current epoch, set with :meth:`set_epoch`.
+    classes : ndarray
+        Class values, aligned with :attr:`counts` and :meth:`target_counts`.
+    counts : ndarray
+        Samples per class in ``y``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import classbalance as cb
+    >>> y = np.array([0] * 8 + [1] * 2)
+    >>> sampler = cb.BalancedSampler(y, seed=0)
+    >>> sampler.target_counts().tolist(), len(sampler)
+    ([8, 8], 16)
+    >>> np.bincount(y[sampler.plan()]).tolist()
+    [8, 8]
+    """
+
+    def __init__(
+        self,
+        y: Any,
+        strategy: StrategyLike = None,
+        *,
+        alpha: AlphaLike | None = None,
+        epoch_size: int | None = None,
+        seed: int | np.random.Generator | None = None,
+        classes: Sequence[Any] | None = None,
+    ) -> None:
+        labels = encode_labels(
+            y,
+            classes=classes,
+            function="BalancedSampler",
+            multilabel_alternative=None,
+        )
+        self._init_from_labels(labels, strategy, alpha, epoch_size, seed)
+
+    def _init_from_labels(
+        self,
+        labels: EncodedLabels,
+        strategy: StrategyLike,
+        alpha: AlphaLike | None,
+        epoch_size: int | None,
+        seed: Any,
+    ) -> None:
+        self.labels = labels
+        self.classes = labels.classes
+        self.counts = labels.counts()
+        present = self.counts > 0
+        if present.sum() < 2:
+            found = self.classes[present].tolist()
+            raise ValueError(
+                f"`y` has only one class with samples ({found}); balancing needs at least two. "
+                "Check that the labels are not all the same."
+            )
+        self.n_samples = labels.n_samples
+        self.seed = resolve_seed(seed)
+        self.epoch = 0
+        self.epoch_size = (
+            None if epoch_size is None else check_positive_int(epoch_size, "epoch_size")
+        )
+        self._target_fn = self._resolve_strategy(strategy, alpha)
+        self.strategy = strategy if strategy is not None or alpha is not None else "oversample"
+        self.alpha = alpha
+        self._index_dtype = np.int32 if self.n_samples < 2**31 else np.int64
+        # Stable grouping by class: a radix sort for small unsigned codes.
+        self._order = np.argsort(labels.codes, kind="stable").astype(self._index_dtype, copy=False)
+        self._starts = np.concatenate([[0], np.cumsum(self.counts)])
+        self._offsets: list[np.ndarray] = [np.zeros(len(self.counts), dtype=np.int64)]
+
+    # ------------------------------------------------------------------ strategy
+    def _size(self) -> int:
+        return self.epoch_size if self.epoch_size is not None else self.n_samples
+
+    def _resolve_strategy(self, strategy: StrategyLike, alpha: AlphaLike | None) -> _Targets:
+        counts = self.counts
+        present = counts > 0
+        if alpha is not None:
+            if strategy is not None:
+                raise ValueError(
+                    "Pass either `strategy` or `alpha`, not both. "
+                    f"Received: strategy={_short(strategy)}, alpha={_short(alpha)}"
+                )
+            if not callable(alpha):
+                alpha = check_fraction(alpha, "alpha")
+            return _Targets(self, "alpha", alpha=alpha)
+        if strategy is None:
+            strategy = "oversample"
+        if isinstance(strategy, str):
+            if strategy == "oversample":
+                return _Targets(self, "fixed", fixed=np.where(present, counts.max(), 0))
+            if strategy == "undersample":
+                return _Targets(self, "fixed", fixed=np.where(present, counts[present].min(), 0))
+            if strategy == "balanced":
+                return _Targets(self, "balanced")
+            allowed = ", ".join(repr(s) for s in SAMPLING_STRATEGIES)
+            raise ValueError(
+                f"`strategy` must be one of {allowed}, a dict {{class: count or fraction}} or a "
+                f"callable. Received: strategy={strategy!r}"
+            )
+        if isinstance(strategy, Mapping):
+            return _Targets(self, "fixed", fixed=self._targets_from_mapping(strategy))
+        if callable(strategy):
+            result = strategy(counts.copy())
+            fixed = (
+                self._targets_from_mapping(result)
+                if isinstance(result, Mapping)
+                else self._check_targets(np.asarray(result))
+            )
+            return _Targets(self, "fixed", fixed=fixed)
+        raise TypeError(
+            "`strategy` must be a str, a dict or a callable. "
+            f"Received: strategy={_short(strategy)} of type {type(strategy).__name__}"
+        )
+
+    def _targets_from_mapping(self, mapping: Mapping[Any, Any]) -> np.ndarray:
+        lookup = {v: i for i, v in enumerate(self.classes.tolist())}
+        targets = self.counts.copy()
+        for key, value in mapping.items():
+            plain = key.item() if isinstance(key, np.generic) else key
+            if plain not in lookup:
+                raise ValueError(
+                    f"`strategy` names class {plain!r}, which is not in y. "
+                    f"Classes: {self.classes.tolist()[:20]}"
+                )
+            i = lookup[plain]
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
+                raise ValueError(
+                    f"`strategy` values must be counts (int >= 0) or fractions (float in [0, 1]). "
+                    f"Received: {plain!r}: {value!r}"
+                )
+            if isinstance(value, numbers.Integral):
+                targets[i] = int(value)
+            else:
+                targets[i] = round(
+                    check_fraction(float(value), f"strategy[{plain!r}]") * self._size()
+                )
+            if targets[i] > 0 and self.counts[i] == 0:
+                raise ValueError(
+                    f"`strategy` asks for {targets[i]} samples of class {plain!r}, which has none."
+                )
+        return self._check_targets(targets)
+
+    def _check_targets(self, targets: np.ndarray) -> np.ndarray:
+        if targets.shape != self.counts.shape or targets.dtype.kind not in "iuf":
+            raise ValueError(
+                f"Target counts must be {len(self.counts)} numbers, one per class. "
+                f"Received: {_short(targets.tolist())}"
+            )
+        if np.any(targets < 0) or np.any(np.mod(targets, 1) != 0):
+            raise ValueError(f"Target counts must be integers >= 0. Received: {targets.tolist()}")
+        targets = targets.astype(np.int64)
+        if np.any((targets > 0) & (self.counts == 0)):
+            raise ValueError("Target counts ask for samples of a class that has none.")
+        if targets.sum() == 0:
+            raise ValueError("Target counts are all 0; an epoch would be empty.")
+        return targets
+
+    # ------------------------------------------------------------------ epochs
+    def set_epoch(self, epoch: int) -> None:
+        """Use the plan of ``epoch`` from now on (like ``DistributedSampler.set_epoch``)."""
+        self.epoch = check_positive_int(epoch, "epoch", allow_zero=True)
+
+    def target_counts(self, epoch: int | None = None) -> np.ndarray:
+        """Samples of each class in the plan of ``epoch`` (default: current), int64."""
+        e = self.epoch if epoch is None else check_positive_int(epoch, "epoch", allow_zero=True)
+        return self._check_targets(np.asarray(self._target_fn(e)))
+
+    def __len__(self) -> int:
+        return int(self.target_counts().sum())
+
+    def _stream_offset(self, epoch: int) -> np.ndarray:
+        # Position in each class's stream where `epoch` starts.
+        while len(self._offsets) <= epoch:
+            e = len(self._offsets) - 1
+            self._offsets.append(self._offsets[-1] + self.target_counts(e))
+        return self._offsets[epoch]
+
+    def _stream(self, c: int, start: int, stop: int) -> np.ndarray:
+        """Positions ``start:stop`` of class ``c``'s stream of permutations."""
+        n_c = int(self.counts[c])
+        members = self._order[self._starts[c] : self._starts[c + 1]]
+        per_block = max(1, -(-_BLOCK_SAMPLES // n_c))  # permutations per block
+        block_len = per_block * n_c
+        first, last = start // block_len, (stop - 1) // block_len
+        pieces = []
+        for block in range(first, last + 1):
+            rng = rng_for(self.seed, _STREAM, c, block)
+            perms = np.tile(np.arange(n_c, dtype=self._index_dtype), (per_block, 1))
+            rng.permuted(perms, axis=1, out=perms)
+            flat = perms.reshape(-1)
+            lo = max(start - block * block_len, 0)
+            hi = min(stop - block * block_len, block_len)
+            pieces.append(flat[lo:hi])
+        local = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+        return members[local]
+
+    def class_plans(self, epoch: int | None = None) -> list[np.ndarray]:
+        """The indices each class contributes to ``epoch``, before shuffling."""
+        e = self.epoch if epoch is None else check_positive_int(epoch, "epoch", allow_zero=True)
+        targets = self.target_counts(e)
+        offsets = self._stream_offset(e)
+        return [
+            self._stream(c, int(offsets[c]), int(offsets[c] + t))
+            if t > 0
+            else np.zeros(0, dtype=self._index_dtype)
+            for c, t in enumerate(targets)
+        ]
+
+    def plan(
+        self, epoch: int | None = None, *, batch_size: int | None = None, exact: bool = False
+    ) -> np.ndarray:
+        """The shuffled sample indices of ``epoch`` (default: the current one).
+
+        Parameters
+        ----------
+        epoch : int, default=None
+            Which epoch; the plan depends only on ``(seed, epoch)``.
+        batch_size : int, default=None
+            Needed with ``exact``.
+        exact : bool, default=False
+            If True, every consecutive block of ``batch_size`` indices holds
+            each class in proportion to its target count. With equal targets
+            (oversample, undersample, balanced) that is ``batch_size // K`` or
+            one more of each class, the extra samples rotating over batches;
+            with unequal targets (alpha, dicts) within two samples of the
+            exact share. Otherwise the plan is one uniform shuffle, so batches
+            are balanced on average.
+
+        Returns
+        -------
+        ndarray of shape (len(self),), int32 (int64 beyond 2**31 samples)
+        """
+        e = self.epoch if epoch is None else check_positive_int(epoch, "epoch", allow_zero=True)
+        pieces = self.class_plans(e)
+        if not exact:
+            return _interleave(pieces, rng_for(self.seed, _SHUFFLE, e, 0), self._index_dtype)
+        if batch_size is None:
+            raise ValueError("`exact=True` needs `batch_size`.")
+        batch_size = check_positive_int(batch_size, "batch_size")
+        return self._exact_plan(pieces, e, batch_size)
+
+    def _exact_plan(self, pieces: list[np.ndarray], epoch: int, batch_size: int) -> np.ndarray:
+        rng = rng_for(self.seed, _PHASE, epoch, 0)
+        phases = rng.random(len(pieces))
+        # "Virtual time" of the k-th sample of a class with t samples: (k + phase) / t.
+        # Cutting the merged timeline into blocks spreads each class evenly.
+        keys = np.concatenate(
+            [(np.arange(len(p)) + phases[c]) / max(len(p), 1) for c, p in enumerate(pieces)]
+        )
+        plan = np.concatenate(pieces)[np.argsort(keys, kind="stable")]
+        n_full = len(plan) // batch_size
+        shuffler = rng_for(self.seed, _SHUFFLE, epoch, 1)
+        if n_full:
+            body = plan[: n_full * batch_size].reshape(n_full, batch_size)
+            shuffler.permuted(body, axis=1, out=body)
+        tail = plan[n_full * batch_size :]
+        if len(tail):
+            shuffler.shuffle(tail)
+        return plan
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.plan().tolist())
+
+    def __repr__(self) -> str:
+        return (
+            f"BalancedSampler(strategy={_short(self.strategy)}, n_samples={self.n_samples}, "
+            f"n_classes={len(self.counts)}, epoch={self.epoch}, seed={self.seed})"
+        )
+
+    @classmethod
+    def _from_labels(
+        cls,
+        labels: EncodedLabels,
+        strategy: StrategyLike = None,
+        *,
+        alpha: AlphaLike | None = None,
+        epoch_size: int | None = None,
+        seed: Any = None,
+    ) -> BalancedSampler:
+        obj = cls.__new__(cls)
+        obj._init_from_labels(labels, strategy, alpha, epoch_size, seed)
+        return obj

@@ -1,0 +1,225 @@
+"""Class weights and per-sample weights from labels or counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from classbalance._validation import check_choice, check_fraction
+from classbalance.distribution import ClassDistribution
+from classbalance.labels import EncodedLabels, encode_labels
+
+__all__ = ["WEIGHT_STRATEGIES", "class_weights", "sample_weights"]
+
+
+def _balanced(counts: np.ndarray, beta: float, power: float) -> np.ndarray:
+    present = counts > 0
+    out = np.zeros(counts.shape, dtype=np.float64)
+    out[present] = counts.sum() / (present.sum() * counts[present])
+    return out
+
+
+def _inverse(counts: np.ndarray, beta: float, power: float) -> np.ndarray:
+    out = np.zeros(counts.shape, dtype=np.float64)
+    present = counts > 0
+    out[present] = np.power(counts[present].astype(np.float64), -power)
+    return out
+
+
+def _sqrt(counts: np.ndarray, beta: float, power: float) -> np.ndarray:
+    return _inverse(counts, beta, 0.5)
+
+
+def _effective(counts: np.ndarray, beta: float, power: float) -> np.ndarray:
+    out = np.zeros(counts.shape, dtype=np.float64)
+    present = counts > 0
+    out[present] = (1.0 - beta) / (1.0 - np.power(beta, counts[present]))
+    return out
+
+
+_STRATEGIES: dict[str, Callable[[np.ndarray, float, float], np.ndarray]] = {
+    "balanced": _balanced,
+    "inverse": _inverse,
+    "sqrt": _sqrt,
+    "effective": _effective,
+}
+WEIGHT_STRATEGIES = tuple(_STRATEGIES)
+
+
+def _labels_and_counts(
+    y: Any, classes: Sequence[Any] | None
+) -> tuple[np.ndarray, np.ndarray, list[int], EncodedLabels | None]:
+    if isinstance(y, ClassDistribution):
+        enc = None
+        values, counts = y.classes, y.counts
+        keys = EncodedLabels(np.zeros(0, np.uint8), values, "vector").keras_keys()
+        return values, counts, keys, enc
+    enc = encode_labels(y, classes=classes, function="class_weights")
+    return enc.classes, enc.counts(), enc.keras_keys(), enc
+
+
+def _user_weights(strategy: Mapping[Any, Any], values: np.ndarray) -> np.ndarray:
+    known = {v: i for i, v in enumerate(values.tolist())}
+    unknown = [k for k in strategy if (k.item() if isinstance(k, np.generic) else k) not in known]
+    if unknown:
+        raise ValueError(
+            f"`strategy` gives weights for classes that are not in y: {unknown[:5]}. "
+            f"Classes found: {values.tolist()[:20]}."
+        )
+    given = {known[k.item() if isinstance(k, np.generic) else k]: v for k, v in strategy.items()}
+    missing = [values[i].item() for i in range(len(values)) if i not in given]
+    if missing:
+        raise ValueError(
+            f"`strategy` has no weight for classes {missing[:5]}; give every class a weight "
+            "(missing classes are not silently weighted 1.0)."
+        )
+    out = np.empty(len(values), dtype=np.float64)
+    for i, w in given.items():
+        if (
+            isinstance(w, bool)
+            or not isinstance(w, (int, float, np.number))
+            or not np.isfinite(w)
+            or w < 0
+        ):
+            raise ValueError(
+                f"Class weights must be finite numbers >= 0. Received: {values[i]!r}: {w!r}"
+            )
+        out[i] = float(w)
+    return out
+
+
+def _weights_array(
+    counts: np.ndarray,
+    values: np.ndarray,
+    strategy: str | Mapping[Any, float],
+    beta: float,
+    power: float,
+    normalize: str | None,
+) -> np.ndarray:
+    if isinstance(strategy, Mapping):
+        raw = _user_weights(strategy, values)
+        mode = None if normalize == "auto" else normalize
+    else:
+        check_choice(strategy, "strategy", (*WEIGHT_STRATEGIES,))
+        beta = check_fraction(beta, "beta", inclusive_one=False)
+        if isinstance(power, bool) or not isinstance(power, (int, float)) or power < 0:
+            raise ValueError(f"`power` must be a number >= 0. Received: power={power!r}")
+        raw = _STRATEGIES[strategy](counts, beta, float(power))
+        mode = "samples" if normalize == "auto" else normalize
+    if mode is not None:
+        check_choice(mode, "normalize", ("samples", "classes"))
+        present = counts > 0
+        if mode == "samples":
+            total = float((raw * counts).sum())
+            scale = counts.sum() / total if total > 0 else 1.0
+        else:
+            total = float(raw[present].sum())
+            scale = present.sum() / total if total > 0 else 1.0
+        raw = raw * scale
+    return raw
+
+
+def class_weights(
+    y: Any,
+    strategy: str | Mapping[Any, float] = "balanced",
+    *,
+    beta: float = 0.999,
+    power: float = 1.0,
+    normalize: str | None = "auto",
+    classes: Sequence[Any] | None = None,
+) -> dict[int, float]:
+    """Per-class weights, as the dict Keras ``fit(class_weight=...)`` takes.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_classes), or ClassDistribution
+        Labels (class vector, one-hot, pandas), or a
+        :class:`ClassDistribution` when only counts are known
+        (``ClassDistribution.from_counts({...})``).
+    strategy : {"balanced", "inverse", "sqrt", "effective"} or dict, default="balanced"
+        - ``"balanced"``: ``n_samples / (n_classes * n_c)``, identical to
+          scikit-learn's ``compute_class_weight("balanced")``.
+        - ``"inverse"``: ``n_c ** -power``.
+        - ``"sqrt"``: ``n_c ** -0.5``, a milder correction.
+        - ``"effective"``: ``(1 - beta) / (1 - beta ** n_c)`` (Cui et al. 2019).
+        - a dict ``{class: weight}`` with a weight for every class, checked:
+          unknown or missing classes raise instead of defaulting to 1.0.
+    beta : float, default=0.999
+        For ``"effective"``, in [0, 1).
+    power : float, default=1.0
+        For ``"inverse"``.
+    normalize : {"auto", "samples", "classes", None}, default="auto"
+        ``"samples"`` scales weights so the mean per-sample weight is 1 (the
+        loss keeps its scale, so the learning rate needs no change);
+        ``"classes"`` so the mean over classes is 1; ``None`` leaves them raw.
+        ``"auto"`` is ``"samples"`` for computed strategies and ``None`` for a
+        user dict.
+    classes : sequence, default=None
+        Declared classes; classes with no sample get weight 0.0 (they never
+        occur in the loss).
+
+    Returns
+    -------
+    dict of {int: float}
+        Keys are what Keras looks weights up by: the label value for integer
+        (or bool) labels, the column for one-hot ``y``, the position in the
+        sorted (or declared) classes for string labels.
+
+    Notes
+    -----
+    Unlike ``sklearn.utils.class_weight.compute_class_weight``, which returns an
+    array aligned to ``classes`` and takes keyword-only arguments since 1.0 (so
+    the positional call in many tutorials now fails), this returns the dict
+    Keras wants directly.
+
+    References
+    ----------
+    Cui, Jia, Lin, Song, Belongie. "Class-Balanced Loss Based on Effective
+    Number of Samples." CVPR 2019.
+
+    Examples
+    --------
+    >>> import classbalance as cb
+    >>> cb.class_weights([0, 0, 0, 1])
+    {0: 0.6666666666666666, 1: 2.0}
+    >>> cb.class_weights(["a", "a", "b"], "sqrt", normalize=None)
+    {0: 0.7071067811865475, 1: 1.0}
+    """
+    values, counts, keys, _ = _labels_and_counts(y, classes)
+    weights = _weights_array(counts, values, strategy, beta, power, normalize)
+    return {int(k): float(w) for k, w in zip(keys, weights)}
+
+
+def sample_weights(
+    y: Any,
+    strategy: str | Mapping[Any, float] = "balanced",
+    *,
+    beta: float = 0.999,
+    power: float = 1.0,
+    normalize: str | None = "auto",
+    classes: Sequence[Any] | None = None,
+) -> np.ndarray:
+    """Per-sample weights: each sample gets its class's weight.
+
+    Takes the same arguments as :func:`class_weights`; use it where Keras
+    refuses ``class_weight`` (multi-output models, generators) or with
+    ``fit(sample_weight=...)``.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64
+
+    Examples
+    --------
+    >>> import classbalance as cb
+    >>> cb.sample_weights([0, 0, 0, 1]).round(3).tolist()
+    [0.667, 0.667, 0.667, 2.0]
+    """
+    if isinstance(y, ClassDistribution):
+        raise TypeError("`sample_weights` needs the labels themselves, not a ClassDistribution.")
+    values, counts, _, enc = _labels_and_counts(y, classes)
+    assert enc is not None
+    weights = _weights_array(counts, values, strategy, beta, power, normalize)
+    return weights[enc.codes]

@@ -1,0 +1,20 @@
+"""Hypothesis strategies for labels, in one place."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+
+@st.composite
+def class_vectors(draw, min_classes: int = 2, max_classes: int = 6, max_count: int = 60):
+    """Shuffled int label vectors with every drawn class present, arbitrary imbalance."""
+    k = draw(st.integers(min_classes, max_classes))
+    counts = draw(st.lists(st.integers(1, max_count), min_size=k, max_size=k))
+    labels = draw(st.lists(st.integers(-5, 1000), min_size=k, max_size=k, unique=True))
+    y = np.repeat(np.array(labels, dtype=np.int64), counts)
+    return np.random.default_rng(draw(st.integers(0, 2**32 - 1))).permutation(y)
+
+
+seeds = st.integers(min_value=0, max_value=2**63 - 1)
+batch_sizes = st.integers(min_value=1, max_value=40)

@@ -1,0 +1,107 @@
+"""Class and sample weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from sklearn.utils.class_weight import compute_class_weight
+
+import classbalance as cb
+from strategies import class_vectors
+
+
+class TestClassWeights:
+    @given(class_vectors())
+    def test_balanced_equals_scikit_learn(self, y):
+        """'balanced' is scikit-learn's compute_class_weight('balanced'), keyed by label."""
+        classes = np.unique(y)
+        expected = compute_class_weight("balanced", classes=classes, y=y)
+        got = cb.class_weights(y)
+        assert list(got) == classes.tolist()
+        np.testing.assert_allclose(list(got.values()), expected, rtol=1e-12)
+
+    @given(class_vectors())
+    def test_mean_sample_weight_is_one(self, y):
+        """With the default normalization the mean per-sample weight is 1 for every strategy."""
+        for strategy in ("balanced", "inverse", "sqrt", "effective"):
+            w = cb.sample_weights(y, strategy)
+            assert w.mean() == pytest.approx(1.0)
+
+    def test_strategies_order(self):
+        """Rarer classes get larger weights; sqrt is milder than inverse."""
+        y = np.array([0] * 100 + [1] * 4)
+        inv = cb.class_weights(y, "inverse")
+        sq = cb.class_weights(y, "sqrt")
+        assert inv[1] / inv[0] == pytest.approx(25.0)
+        assert sq[1] / sq[0] == pytest.approx(5.0)
+
+    def test_effective_matches_paper_formula(self):
+        """Effective weights are proportional to (1 - beta) / (1 - beta^n)."""
+        y = np.array([0] * 1000 + [1] * 10)
+        w = cb.class_weights(y, "effective", beta=0.99, normalize=None)
+        assert w[0] == pytest.approx(0.01 / (1 - 0.99**1000))
+        assert w[1] == pytest.approx(0.01 / (1 - 0.99**10))
+
+    def test_normalize_classes(self):
+        """normalize='classes' makes the mean over classes 1."""
+        w = cb.class_weights([0, 0, 0, 1], "inverse", normalize="classes")
+        assert np.mean(list(w.values())) == pytest.approx(1.0)
+
+    def test_one_hot_keys_are_columns(self):
+        """One-hot y gives keys 0..K-1, empty columns weighted 0."""
+        y = np.eye(3)[[0, 0, 1]]
+        w = cb.class_weights(y)
+        assert list(w) == [0, 1, 2]
+        assert w[2] == 0.0
+
+    def test_keys_are_plain_python(self):
+        """Keys are int and values float (JSON- and Keras-ready)."""
+        w = cb.class_weights(np.array([1, 1, 2], dtype=np.int16))
+        assert all(type(k) is int for k in w)
+        assert all(type(v) is float for v in w.values())
+
+    def test_user_dict_validated(self):
+        """A user dict must name every class and only those."""
+        y = ["a", "a", "b"]
+        assert cb.class_weights(y, {"a": 1.0, "b": 3.0}) == {0: 1.0, 1: 3.0}
+        with pytest.raises(ValueError, match=r"no weight for classes \['b'\]"):
+            cb.class_weights(y, {"a": 1.0})
+        with pytest.raises(ValueError, match=r"not in y: \['c'\]"):
+            cb.class_weights(y, {"a": 1.0, "b": 1.0, "c": 2.0})
+        with pytest.raises(ValueError, match="finite numbers"):
+            cb.class_weights(y, {"a": 1.0, "b": -1.0})
+
+    def test_unknown_strategy_lists_valid_ones(self):
+        """An unknown name lists the valid strategies."""
+        with pytest.raises(ValueError, match="'balanced', 'inverse', 'sqrt', 'effective'"):
+            cb.class_weights([0, 1], "balnced")
+
+    def test_bad_beta(self):
+        """beta must be in [0, 1)."""
+        with pytest.raises(ValueError, match="beta"):
+            cb.class_weights([0, 1], "effective", beta=1.0)
+
+    def test_keras_fit_accepts_weights(self):
+        """The dict goes straight into Keras fit(class_weight=...)."""
+        keras = pytest.importorskip("keras")
+        rng = np.random.default_rng(0)
+        x = rng.random((40, 3)).astype("float32")
+        y = np.array([0] * 30 + [1] * 8 + [2] * 2)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3, activation="softmax")])
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        model.fit(x, y, class_weight=cb.class_weights(y), epochs=1, verbose=0)
+
+
+class TestSampleWeights:
+    def test_aligned_to_samples(self):
+        """Each sample gets its class's weight."""
+        y = np.array(["b", "a", "b", "b"])
+        w = cb.sample_weights(y)
+        cw = cb.class_weights(y)
+        np.testing.assert_allclose(w, [cw[1], cw[0], cw[1], cw[1]])
+
+    def test_refuses_distribution(self):
+        """Counts alone cannot give per-sample weights."""
+        with pytest.raises(TypeError, match="labels themselves"):
+            cb.sample_weights(cb.ClassDistribution.from_counts([1, 2]))
