@@ -220,9 +220,13 @@ class BalancedBatches(Sequence):
     def plan(self, epoch: int | None = None) -> np.ndarray:
         """Sample indices of ``epoch`` (default: current), in batch order."""
         e = self.epoch if epoch is None else epoch
+        cached = self._cached  # one read: another thread may replace it
+        if cached is not None and cached[0] == e:
+            return cached[1]
         with self._lock:
-            if self._cached is not None and self._cached[0] == e:
-                return self._cached[1]
+            cached = self._cached
+            if cached is not None and cached[0] == e:
+                return cached[1]
             plan = self.sampler.plan(e, batch_size=self.batch_size, exact=self.exact)
             if self.drop_last:
                 plan = plan[: len(plan) // self.batch_size * self.batch_size]
@@ -230,21 +234,24 @@ class BalancedBatches(Sequence):
             return plan
 
     def __len__(self) -> int:
-        total = len(self.sampler)
+        cached = self._cached
+        total = len(cached[1]) if cached is not None and cached[0] == self.epoch else None
+        if total is None:
+            total = len(self.sampler)
         if self.drop_last:
             return total // self.batch_size
         return -(-total // self.batch_size)
 
     def batch_indices(self, index: int) -> np.ndarray:
         """Sample indices of batch ``index`` of the current epoch."""
-        n = len(self)
         if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
             raise TypeError(f"Batch index must be an int. Received: {index!r}")
+        plan = self.plan()
+        n = -(-len(plan) // self.batch_size)
         if index < 0:
             index += n
         if not 0 <= index < n:
             raise IndexError(f"Batch index {index} is out of range for {n} batches.")
-        plan = self.plan()
         return plan[index * self.batch_size : (index + 1) * self.batch_size]
 
     def __getitem__(self, index: int) -> tuple[Any, ...]:  # type: ignore[override]

@@ -188,8 +188,11 @@ def _factorize(values: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = int(values.min()), int(values.max())
         if lo >= 0 and hi < _DENSE_LIMIT:
             present = np.bincount(values, minlength=hi + 1) > 0
-            lookup = np.cumsum(present) - 1
             classes = np.flatnonzero(present).astype(values.dtype)
+            dtype = _code_dtype(len(classes))
+            if present.all():  # labels are already 0..K-1: the codes are the labels
+                return values.astype(dtype), classes
+            lookup = (np.cumsum(present) - 1).astype(dtype)
             return lookup[values], classes
     if kind == "b":
         present = np.bincount(values.view(np.uint8), minlength=2) > 0
