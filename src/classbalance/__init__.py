@@ -31,7 +31,10 @@ except PackageNotFoundError:  # running from a source tree without installing
 
 # Public names defined in modules that import more than the core needs
 # (scikit-learn metrics, optional extras); loaded on first access.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "adjust_logits": "classbalance.posthoc",
+    "tune_threshold": "classbalance.posthoc",
+}
 
 __all__ = [
     "BalancedBatches",
