@@ -37,6 +37,7 @@ _LAZY: dict[str, str] = {
     "imbalance_report": "classbalance.metrics",
     "adjust_logits": "classbalance.posthoc",
     "tune_threshold": "classbalance.posthoc",
+    "synthetic_oversample": "classbalance.synthetic",
 }
 
 __all__ = [
