@@ -100,6 +100,13 @@ class TestInputFormats:
         assert report.classes.tolist() == [0, 1, 2]
         assert report.confusion.tolist() == [[1, 0, 0], [0, 0, 1], [0, 0, 1]]
 
+    def test_one_hot_truth_with_named_columns_and_label_predictions(self):
+        """With `classes` naming one-hot columns, predicted labels are those names."""
+        report = cb.imbalance_report(
+            np.eye(2)[[0, 1, 1]], ["neg", "pos", "neg"], classes=["neg", "pos"]
+        )
+        assert report.confusion.tolist() == [[1, 0], [1, 1]]
+
     def test_binary_scores_are_thresholded(self):
         """For two classes, a probability vector is thresholded (default 0.5)."""
         y = np.array([0, 0, 1, 1])

@@ -190,7 +190,8 @@ def predictions_to_codes(
             )
         return true_codes, (pred >= threshold).astype(np.int64), found
     if classes is not None or enc.kind != "vector":
-        index = pd.Index(found if enc.kind == "vector" else np.arange(len(found)))
+        named = enc.kind == "vector" or classes is not None
+        index = pd.Index(found if named else np.arange(len(found)))
         pred_codes = index.get_indexer(pred)
         if np.any(pred_codes < 0):
             extra = pd.unique(pred[pred_codes < 0])[:5].tolist()

@@ -253,6 +253,12 @@ class TestValidation:
         with pytest.raises(ValueError, match=match):
             make()
 
+    def test_reachable_from_keras_package(self):
+        """`classbalance.keras.losses` is reachable as an attribute of the package."""
+        import classbalance.keras as cbk
+
+        assert cbk.losses.LDAMLoss is LDAMLoss
+
     def test_class_distribution_is_accepted(self):
         """A ClassDistribution can stand in for the counts."""
         dist = cb.class_distribution(np.repeat([0, 1, 2, 3], COUNTS))

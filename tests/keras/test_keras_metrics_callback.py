@@ -117,3 +117,18 @@ class TestDatasets:
             ImbalanceMetrics((np.zeros(3),))
         with pytest.raises(ValueError, match="`validation_data` must be"):
             ImbalanceMetrics(42)
+        with pytest.raises(ValueError, match="used up after one epoch"):
+            ImbalanceMetrics(iter([(np.zeros((2, 3)), np.zeros(2))]))
+
+    def test_torch_dataloader(self):
+        """A PyTorch DataLoader (re-iterable, yields torch tensors) as validation data."""
+        torch = pytest.importorskip("torch")
+        x, y = _problem()
+        loader = torch.utils.data.DataLoader(
+            torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
+            batch_size=50,
+        )
+        model = _model()
+        history = model.fit(x, y, epochs=2, verbose=0, callbacks=[ImbalanceMetrics(loader)])
+        expected = _expected(model, x, y)
+        assert history.history["val_macro_f1"][-1] == pytest.approx(expected["macro_f1"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -48,8 +47,6 @@ class ImbalanceMetrics(keras.callbacks.Callback):
         ``y`` may be class indices or one-hot rows. Sample weights are ignored.
     batch_size : int, default=32
         Prediction batch size for array data.
-    classes : sequence, default=None
-        Class names of the model's output columns (only used by :attr:`report`).
     threshold : float, default=0.5
         For a single sigmoid output unit: predict class 1 at ``p >= threshold``.
     prefix : str, default="val_"
@@ -82,13 +79,11 @@ class ImbalanceMetrics(keras.callbacks.Callback):
         validation_data: Any,
         *,
         batch_size: int = 32,
-        classes: Sequence[Any] | None = None,
         threshold: float = 0.5,
         prefix: str = "val_",
     ) -> None:
         super().__init__()
         self.batch_size = check_positive_int(batch_size, "batch_size")
-        self.classes = classes
         self.threshold = float(threshold)
         if not isinstance(prefix, str):
             raise ValueError(f"`prefix` must be a str. Received: prefix={_short(prefix)}")
@@ -103,9 +98,15 @@ class ImbalanceMetrics(keras.callbacks.Callback):
                     f"Received a tuple of length {len(validation_data)}."
                 )
             self._arrays = (validation_data[0], validation_data[1])
-        elif isinstance(validation_data, keras.utils.PyDataset) or hasattr(
-            validation_data, "__iter__"
-        ):
+        elif isinstance(validation_data, keras.utils.PyDataset):
+            self._batches = validation_data
+        elif hasattr(validation_data, "__iter__"):
+            if iter(validation_data) is validation_data:
+                raise ValueError(
+                    "`validation_data` is an iterator or generator, which is used up after one "
+                    "epoch. Pass arrays, a keras PyDataset, a tf.data.Dataset or another "
+                    "re-iterable of (x, y) batches (e.g. a torch DataLoader)."
+                )
             self._batches = validation_data
         else:
             raise ValueError(
@@ -140,7 +141,7 @@ class ImbalanceMetrics(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         y, pred = self._predict()
-        report = imbalance_report(y, pred, classes=self.classes, threshold=self.threshold)
+        report = imbalance_report(y, pred, threshold=self.threshold)
         self.report = report
         if logs is not None:
             for key, name in _LOGGED.items():
