@@ -58,6 +58,10 @@ class TestSubsets:
         assert any(
             not np.array_equal(ia, ic) for ia, ic in zip(a.member_indices_, c.member_indices_)
         )
+        d = cb.BalancedEnsemble(LogisticRegression, 2, verbose=0)
+        first = [idx.copy() for idx in d.fit(x, y).member_indices_]
+        for i_first, i_again in zip(first, d.fit(x, y).member_indices_):
+            np.testing.assert_array_equal(i_first, i_again)  # seed=None is drawn once
 
     def test_build_model_gets_member_index(self):
         """A build_model taking one argument is called with 0..n_members-1."""

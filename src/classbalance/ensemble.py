@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from classbalance._gather import Gatherer
-from classbalance._validation import _short, check_positive_int
+from classbalance._validation import _short, check_positive_int, resolve_seed
 from classbalance.labels import encode_labels
 from classbalance.sampling import BalancedSampler, StrategyLike
 
@@ -60,7 +60,8 @@ class BalancedEnsemble:
         Passed to every member's ``fit`` (for Keras e.g. ``epochs``; Keras
         members default to ``verbose=0``).
     seed : int, numpy Generator or None, default=None
-        Seed of the subsets (member models use their own seeding).
+        Seed of the subsets (member models use their own seeding); ``None``
+        draws one, kept in :attr:`seed`, so refitting gives the same subsets.
     verbose : int, default=1
         1 prints one progress line per member to stderr; 0 is silent.
 
@@ -112,7 +113,7 @@ class BalancedEnsemble:
         self.n_members = check_positive_int(n_members, "n_members")
         self.strategy = strategy
         self.fit_kwargs = dict(fit_kwargs or {})
-        self.seed_arg = seed
+        self.seed = resolve_seed(seed)
         self.verbose = verbose
         self.members_: list[Any] = []
         self.member_indices_: list[np.ndarray] = []
@@ -120,8 +121,7 @@ class BalancedEnsemble:
     def fit(self, x: Any, y: Any) -> BalancedEnsemble:
         """Train every member on its balanced subset of ``(x, y)``; returns ``self``."""
         labels = encode_labels(y, function="BalancedEnsemble")
-        sampler = BalancedSampler._from_labels(labels, self.strategy, seed=self.seed_arg)
-        self.seed = sampler.seed
+        sampler = BalancedSampler._from_labels(labels, self.strategy, seed=self.seed)
         x_rows, y_rows = Gatherer(x, "x"), Gatherer(y, "y", inputs=False)
         if x_rows.length != labels.n_samples:
             raise ValueError(
