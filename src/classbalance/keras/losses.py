@@ -231,8 +231,8 @@ class ClassBalancedLoss(_SparseLoss):
     ) -> None:
         super().__init__(from_logits=from_logits, name=name, reduction=reduction, dtype=dtype)
         self.class_counts = check_class_counts(class_counts)
-        self.beta = float(beta)
         self.class_weight = class_balanced_weights(self.class_counts, beta)
+        self.beta = float(beta)
         self.loss = check_choice(loss, "loss", ("ce", "focal"))
         self.gamma = check_gamma(gamma)
 

@@ -170,11 +170,12 @@ class ClassBalancedLoss(_SparseLoss):
     ) -> None:
         counts = check_class_counts(class_counts)
         super().__init__(reduction, len(counts))
+        weights = class_balanced_weights(counts, beta)
         self.beta = float(beta)
         self.loss = check_choice(loss, "loss", ("ce", "focal"))
         self.gamma = check_gamma(gamma)
         self.register_buffer("class_counts", _tensor(counts))
-        self.register_buffer("class_weight", _tensor(class_balanced_weights(counts, beta)))
+        self.register_buffer("class_weight", _tensor(weights))
 
     def forward(self, logits: Any, target: Any) -> Any:
         self._check(logits, target)
