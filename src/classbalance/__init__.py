@@ -31,7 +31,14 @@ except PackageNotFoundError:  # running from a source tree without installing
 
 # Public names defined in modules that import more than the core needs
 # (scikit-learn metrics, optional extras); loaded on first access.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "BalancedEnsemble": "classbalance.ensemble",
+    "ImbalanceReport": "classbalance.metrics",
+    "imbalance_report": "classbalance.metrics",
+    "adjust_logits": "classbalance.posthoc",
+    "tune_threshold": "classbalance.posthoc",
+    "synthetic_oversample": "classbalance.synthetic",
+}
 
 __all__ = [
     "BalancedBatches",

@@ -1,0 +1,59 @@
+"""NumPy reference implementations of the long-tail losses: the test oracle.
+
+Written straight from the papers' formulas, independently of
+``classbalance._loss_params``, in float64. Each returns per-sample losses
+for logits ``z`` of shape (N, K) and integer labels ``y`` of shape (N,).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _true(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return a[np.arange(len(y)), y]
+
+
+def focal(z, y, alpha=None, gamma=2.0):
+    """-alpha_y (1 - p_y)^gamma log p_y (Lin et al. 2017)."""
+    p = _true(softmax(np.asarray(z, np.float64)), y)
+    loss = -((1.0 - p) ** gamma) * np.log(p)
+    if alpha is not None:
+        alpha = np.asarray(alpha, np.float64)
+        loss = loss * (alpha[y] if alpha.ndim else alpha)
+    return loss
+
+
+def class_balanced(z, y, counts, beta=0.999, loss="ce", gamma=2.0):
+    """w_y * CE or focal, w_c = (1 - beta) / (1 - beta^n_c) normalized to sum K (Cui 2019)."""
+    counts = np.asarray(counts, np.float64)
+    effective = (1.0 - beta**counts) / (1.0 - beta)
+    w = 1.0 / effective
+    w = w / w.sum() * len(counts)
+    base = focal(z, y, None, gamma if loss == "focal" else 0.0)
+    return w[y] * base
+
+
+def ldam(z, y, counts, max_margin=0.5, scale=30.0, weight=None):
+    """CE of s * (z - Delta_y e_y), Delta_c = C n_c^(-1/4), max Delta = max_margin (Cao 2019)."""
+    counts = np.asarray(counts, np.float64)
+    delta = 1.0 / counts**0.25
+    delta = delta * max_margin / delta.max()
+    z = np.array(z, np.float64)
+    z[np.arange(len(y)), y] -= delta[y]
+    loss = -np.log(_true(softmax(scale * z), y))
+    if weight is not None:
+        loss = loss * np.asarray(weight, np.float64)[y]
+    return loss
+
+
+def logit_adjusted(z, y, prior, tau=1.0):
+    """CE of z + tau log pi (Menon 2021; tau = 1 is Balanced Softmax, Ren 2020)."""
+    prior = np.asarray(prior, np.float64)
+    prior = prior / prior.sum()
+    return -np.log(_true(softmax(np.asarray(z, np.float64) + tau * np.log(prior)), y))

@@ -1,0 +1,167 @@
+"""Plain-PyTorch long-tail losses against the NumPy oracle, with gradcheck."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import loss_reference as ref  # noqa: E402
+from classbalance.torch.losses import (  # noqa: E402
+    ClassBalancedLoss,
+    DeferredReweighting,
+    LDAMLoss,
+    LogitAdjustedLoss,
+    SparseFocalLoss,
+)
+
+COUNTS = [500, 120, 30, 4]
+
+CASES = {
+    "focal": (lambda: SparseFocalLoss(gamma=2.0), lambda z, y: ref.focal(z, y)),
+    "focal_alpha": (
+        lambda: SparseFocalLoss(alpha=[0.1, 0.2, 0.3, 0.4], gamma=1.5),
+        lambda z, y: ref.focal(z, y, [0.1, 0.2, 0.3, 0.4], 1.5),
+    ),
+    "focal_scalar_alpha_gamma_half": (
+        lambda: SparseFocalLoss(alpha=0.25, gamma=0.5),
+        lambda z, y: ref.focal(z, y, 0.25, 0.5),
+    ),
+    "cb_ce": (lambda: ClassBalancedLoss(COUNTS), lambda z, y: ref.class_balanced(z, y, COUNTS)),
+    "cb_focal": (
+        lambda: ClassBalancedLoss(COUNTS, beta=0.99, loss="focal", gamma=1.0),
+        lambda z, y: ref.class_balanced(z, y, COUNTS, 0.99, "focal", 1.0),
+    ),
+    "ldam": (lambda: LDAMLoss(COUNTS), lambda z, y: ref.ldam(z, y, COUNTS)),
+    "ldam_weighted": (
+        lambda: LDAMLoss(COUNTS, max_margin=0.3, scale=1.0, class_weight=[1, 2, 3, 4]),
+        lambda z, y: ref.ldam(z, y, COUNTS, 0.3, 1.0, [1, 2, 3, 4]),
+    ),
+    "la": (lambda: LogitAdjustedLoss(COUNTS), lambda z, y: ref.logit_adjusted(z, y, COUNTS)),
+    "la_prior_tau": (
+        lambda: LogitAdjustedLoss(prior=[0.7, 0.2, 0.05, 0.05], tau=0.5),
+        lambda z, y: ref.logit_adjusted(z, y, [0.7, 0.2, 0.05, 0.05], 0.5),
+    ),
+}
+
+
+def _data(n: int = 64, k: int = 4, seed: int = 0, spread: float = 3.0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, k)) * spread, rng.integers(0, k, size=n)
+
+
+class TestAgainstOracle:
+    @pytest.mark.parametrize("case", sorted(CASES))
+    def test_values_match_reference(self, case):
+        """Per-sample, mean and sum reductions equal the oracle (float32 constants)."""
+        make, oracle = CASES[case]
+        z, y = _data()
+        loss = make()
+        loss.reduction = "none"
+        got = loss(torch.tensor(z), torch.tensor(y)).numpy()
+        np.testing.assert_allclose(got, oracle(z, y), rtol=1e-5, atol=1e-7)
+        loss.reduction = "mean"
+        mean = loss(torch.tensor(z, dtype=torch.float32), torch.tensor(y)).item()
+        assert mean == pytest.approx(oracle(z, y).mean(), rel=1e-4)
+        loss.reduction = "sum"
+        total = loss(torch.tensor(z), torch.tensor(y)).item()
+        assert total == pytest.approx(oracle(z, y).sum(), rel=1e-5)
+
+    @pytest.mark.parametrize("case", sorted(CASES))
+    def test_gradcheck(self, case):
+        """Autograd gradients agree with finite differences (float64)."""
+        make, _ = CASES[case]
+        z, y = _data(n=6, spread=1.0)
+        zt = torch.tensor(z, requires_grad=True)
+        assert torch.autograd.gradcheck(lambda t: make()(t, torch.tensor(y)), (zt,))
+
+    @pytest.mark.parametrize("case", sorted(CASES))
+    def test_gradients_finite_when_saturated(self, case):
+        """Gradients stay finite when softmax saturates to exactly 0 and 1 (float32)."""
+        make, _ = CASES[case]
+        z, y = _data(spread=60.0)
+        z[np.arange(8), y[:8]] = 200.0
+        zt = torch.tensor(z, dtype=torch.float32, requires_grad=True)
+        make()(zt, torch.tensor(y)).backward()
+        assert torch.isfinite(zt.grad).all()
+
+    def test_plain_cases_equal_cross_entropy(self):
+        """gamma=0 focal, beta=0 class-balanced and tau=0 logit-adjusted are CrossEntropyLoss."""
+        z, y = (torch.tensor(a) for a in _data())
+        plain = torch.nn.CrossEntropyLoss()(z, y).item()
+        for loss in (
+            SparseFocalLoss(gamma=0.0),
+            ClassBalancedLoss(COUNTS, beta=0.0),
+            LogitAdjustedLoss(COUNTS, tau=0.0),
+        ):
+            assert loss(z, y).item() == pytest.approx(plain, rel=1e-9), type(loss).__name__
+
+
+class TestModule:
+    def test_buffers_follow_dtype_and_state_dict(self):
+        """Per-class constants are buffers: in state_dict, moved by .to()."""
+        loss = LDAMLoss(COUNTS, class_weight=[1, 1, 2, 2])
+        assert {"class_counts", "margins", "class_weight"} <= set(loss.state_dict())
+        assert loss.to(torch.float64).margins.dtype == torch.float64
+
+    def test_trains_a_linear_model(self):
+        """A few SGD steps with each loss lower it."""
+        gen = torch.Generator().manual_seed(0)
+        y = torch.randint(0, 4, (200,), generator=gen)
+        x = torch.eye(4)[y] + 0.3 * torch.randn(200, 4, generator=gen)
+        for make, _ in CASES.values():
+            torch.manual_seed(0)
+            model = torch.nn.Linear(4, 4)
+            loss_fn = make()
+            opt = torch.optim.SGD(model.parameters(), lr=0.05)
+            first = loss_fn(model(x), y).item()
+            for _ in range(30):
+                opt.zero_grad()
+                loss_fn(model(x), y).backward()
+                opt.step()
+            assert loss_fn(model(x), y).item() < first
+
+    def test_deferred_reweighting(self):
+        """DRW: no weights before start_epoch; class-balanced weights (sum K) from it on."""
+        loss = LDAMLoss(COUNTS, scale=1.0)
+        drw = DeferredReweighting(loss, start_epoch=3, beta=0.999)
+        z, y = (torch.tensor(a) for a in _data())
+        drw.set_epoch(2)
+        assert loss.class_weight is None
+        unweighted = loss(z, y).item()
+        drw.set_epoch(3)
+        w = loss.class_weight.numpy()
+        assert w.sum() == pytest.approx(4, rel=1e-6)
+        assert np.all(np.diff(w) > 0)  # rarer classes weigh more
+        np.testing.assert_allclose(
+            loss(z, y).item(), ref.ldam(z.numpy(), y.numpy(), COUNTS, scale=1.0, weight=w).mean()
+        )
+        assert loss(z, y).item() != pytest.approx(unweighted)
+        drw.set_epoch(0)
+        assert loss.class_weight is None
+
+
+class TestValidation:
+    def test_shapes(self):
+        """Wrong shapes or class count raise with the shapes in the message."""
+        loss = LogitAdjustedLoss(COUNTS)
+        with pytest.raises(ValueError, match=r"logits.shape=\(3, 4\), target.shape=\(2,\)"):
+            loss(torch.zeros(3, 4), torch.zeros(2, dtype=torch.long))
+        with pytest.raises(ValueError, match="logits have 5 classes but the loss was built for 4"):
+            loss(torch.zeros(3, 5), torch.zeros(3, dtype=torch.long))
+
+    @pytest.mark.parametrize(
+        ("make", "match"),
+        [
+            (lambda: SparseFocalLoss(reduction="avg"), "`reduction` must be one of"),
+            (lambda: ClassBalancedLoss([3, 0]), r"classes \[1\] have none"),
+            (lambda: LogitAdjustedLoss(), "exactly one of `class_counts` and `prior`"),
+            (lambda: LDAMLoss(COUNTS, max_margin=-1), "`max_margin` must be a number > 0"),
+            (lambda: DeferredReweighting(LogitAdjustedLoss(COUNTS), 1), "must be a classbalance"),
+        ],
+    )
+    def test_bad_arguments(self, make, match):
+        """Bad arguments raise a message naming the argument."""
+        with pytest.raises(ValueError, match=match):
+            make()
