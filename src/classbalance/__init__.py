@@ -31,7 +31,9 @@ except PackageNotFoundError:  # running from a source tree without installing
 
 # Public names defined in modules that import more than the core needs
 # (scikit-learn metrics, optional extras); loaded on first access.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "stratified_split": "classbalance.split",
+}
 
 __all__ = [
     "BalancedBatches",

@@ -331,9 +331,7 @@ def _check_manifest(manifest: Any, columns: tuple[str, ...] = ("path", "label"))
     return manifest
 
 
-def _extra_rows(
-    train_codes: np.ndarray, n_extra: np.ndarray, seed: int
-) -> np.ndarray:
+def _extra_rows(train_codes: np.ndarray, n_extra: np.ndarray, seed: int) -> np.ndarray:
     """Positions (into the training rows) to repeat: ``n_extra[c]`` per class.
 
     Within a class, repeats cycle through fresh permutations, so every image
@@ -389,7 +387,7 @@ def _n_extra(
                     f"`factors` values must be numbers >= 0 (0.5 adds 50% more rows). "
                     f"Received: {label!r}: {pct!r}"
                 )
-            n_extra[i] = int(round(float(pct) * counts[i]))
+            n_extra[i] = round(float(pct) * counts[i])
         return n_extra
     if balance is None:
         return n_extra

@@ -42,9 +42,7 @@ def _size_to_count(size: Any, name: str, n: int) -> int:
             )
         return int(size)
     if not 0.0 < size < 1.0:
-        raise ValueError(
-            f"`{name}` as a fraction must be in (0, 1). Received: {name}={size}"
-        )
+        raise ValueError(f"`{name}` as a fraction must be in (0, 1). Received: {name}={size}")
     return max(1, int(np.ceil(size * n - 1e-9)))
 
 
