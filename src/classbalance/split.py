@@ -63,20 +63,19 @@ def _allocate(
         order = np.lexsort((tie, -(exact - alloc)))
         alloc[order[:short]] += 1
     alloc = np.clip(alloc, low, high)
+    # Restore the total one sample per class per round, the class furthest
+    # from its exact share first, so the correction is spread out.
     diff = total - int(alloc.sum())
-    if diff > 0:
-        room = high - alloc
-        order = np.lexsort((tie, -(exact - alloc)))
-        order = order[room[order] > 0]
-        take = np.minimum(room[order], np.maximum(diff - np.cumsum(room[order]) + room[order], 0))
-        alloc[order] += take
-    elif diff < 0:
-        room = alloc - low
-        order = np.lexsort((tie, -(alloc - exact)))
-        order = order[room[order] > 0]
-        need = -diff
-        take = np.minimum(room[order], np.maximum(need - np.cumsum(room[order]) + room[order], 0))
-        alloc[order] -= take
+    while diff != 0:
+        step = 1 if diff > 0 else -1
+        room = (high - alloc) if step > 0 else (alloc - low)
+        gap = (exact - alloc) * step
+        order = np.lexsort((tie, -gap))
+        order = order[room[order] > 0][: abs(diff)]
+        if order.size == 0:
+            break  # the bounds cannot meet the total
+        alloc[order] += step
+        diff -= step * order.size
     return alloc
 
 
