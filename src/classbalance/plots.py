@@ -106,7 +106,10 @@ def plot_class_histogram(
     ax.set_xlabel("class")
     ax.set_ylabel("samples" + (" (log scale)" if log else ""))
     ratio = dist.imbalance_ratio
-    ratio_text = "inf (empty class)" if not np.isfinite(ratio) else f"{ratio:.3g}"
+    if not np.isfinite(ratio):
+        ratio_text = "inf (empty class)"
+    else:
+        ratio_text = f"{ratio:,.0f}" if ratio >= 100 else f"{ratio:.3g}"
     ax.set_title(
         title
         or f"{dist.n_samples:,} samples, {dist.n_classes} classes, imbalance ratio {ratio_text}"
