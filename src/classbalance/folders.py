@@ -387,7 +387,7 @@ def _n_extra(
                     f"`factors` values must be numbers >= 0 (0.5 adds 50% more rows). "
                     f"Received: {label!r}: {pct!r}"
                 )
-            n_extra[i] = round(float(pct) * counts[i])
+            n_extra[i] = int(np.floor(float(pct) * counts[i] + 0.5))  # half rounds up
         return n_extra
     if balance is None:
         return n_extra
