@@ -124,6 +124,18 @@ class TestConfusion:
         assert np.isfinite(values).all()
         assert values[2].tolist() == [0, 0, 0]
 
+    def test_classes_as_values_or_names_of_codes(self, labels):
+        """`classes` may list label values (any order) or name integer codes 0..K-1."""
+        y_true, y_pred = labels
+        words = np.array(["a", "b", "c", "d"])
+        fig = plot_confusion_matrix(words[y_true], words[y_pred], classes=["d", "c", "b", "a"])
+        flipped = np.asarray(fig.axes[0].images[0].get_array())
+        np.testing.assert_array_equal(flipped, confusion_matrix(y_true, y_pred)[::-1, ::-1])
+        fig = plot_confusion_matrix(y_true, y_pred, classes=list(words), normalize=None)
+        assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(words)
+        with pytest.raises(ValueError, match=r"Labels \['e'\] are not in"):
+            plot_confusion_matrix(["a", "e"], ["a", "a"], classes=["a", "b"])
+
     @pytest.mark.parametrize(
         ("kwargs", "match"),
         [

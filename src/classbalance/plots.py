@@ -139,8 +139,10 @@ def plot_confusion_matrix(
         A precomputed matrix (rows true, columns predicted), e.g. from
         ``sklearn.metrics.confusion_matrix``.
     classes : sequence, default=None
-        Class names in matrix order. Default: the sorted labels, or
-        ``0..K-1`` for ``confusion``.
+        Classes in matrix order: the label values of ``y_true``/``y_pred``
+        (like scikit-learn's ``labels=``), or names of the integer codes
+        ``0..K-1`` they hold, or names of the rows of ``confusion``.
+        Default: the sorted labels seen, or ``0..K-1`` for ``confusion``.
     normalize : {"both", "true", "none"} or None, default="both"
         ``"both"``: counts and row-normalized side by side; ``"true"``: rows
         normalized (each row sums to 1: per-class recall on the diagonal);
@@ -236,6 +238,18 @@ def _confusion(
             f"`y_true` has {true.shape[0]} samples but `y_pred` has {pred.shape[0]}; they must "
             "have the same length."
         )
-    labels = np.asarray(classes) if classes is not None else np.unique(np.concatenate([true, pred]))
-    matrix = confusion_matrix(true, pred, labels=labels)
-    return matrix, [str(c) for c in labels.tolist()]
+    seen = np.unique(np.concatenate([true, pred]))
+    if classes is None:
+        return confusion_matrix(true, pred, labels=seen), [str(c) for c in seen.tolist()]
+    declared = np.asarray(list(classes))
+    names = [str(c) for c in declared.tolist()]
+    if np.isin(seen, declared).all():
+        return confusion_matrix(true, pred, labels=declared), names
+    if seen.dtype.kind in "iu" and seen.min() >= 0 and seen.max() < len(declared):
+        # Integer codes 0..K-1 with `classes` naming them.
+        return confusion_matrix(true, pred, labels=np.arange(len(declared))), names
+    raise ValueError(
+        f"`classes` must list the label values of `y_true`/`y_pred` (or name the codes "
+        f"0..K-1). Labels {seen[~np.isin(seen, declared)].tolist()[:5]} are not in "
+        f"classes={names[:10]}."
+    )
