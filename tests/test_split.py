@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -223,6 +224,14 @@ class TestMultiLabel:
         per_label = y[val].sum(axis=0)
         expected = y.sum(axis=0) * len(val) / len(y)
         assert np.all(np.abs(per_label - expected) <= np.maximum(2, 0.35 * expected))
+
+    def test_missing_package_names_the_extra(self, monkeypatch):
+        """Without iterative-stratification the error says which extra to install."""
+        monkeypatch.setitem(sys.modules, "iterstrat", None)
+        monkeypatch.setitem(sys.modules, "iterstrat.ml_stratifiers", None)
+        y = np.array([[1, 1], [0, 1], [1, 0], [1, 1]] * 5)
+        with pytest.raises(ImportError, match=r"classbalance\[multilabel\]"):
+            cb.stratified_split(y, seed=0)
 
     def test_multilabel_with_groups_refused(self):
         """groups with multi-hot y is refused with a message."""
