@@ -441,6 +441,17 @@ class TestExport:
         export(absolute, tmp_path / "b")
         assert_fastai_contract(tmp_path / "b", absolute)
 
+    def test_is_valid_must_be_boolean(self, data, tmp_path):
+        """An is_valid column of strings ("False" would read as True) is refused up front."""
+        plan = plan_for(data)
+        plan["is_valid"] = plan["is_valid"].astype(str)
+        with pytest.raises(ValueError, match="must hold booleans"):
+            export(plan, tmp_path / "out")
+        assert not (tmp_path / "out").exists()
+        plan["is_valid"] = (plan["is_valid"] == "True").astype(int)
+        export(plan, tmp_path / "out")
+        assert read_labels_csv(tmp_path / "out")["is_valid"].sum() == plan["is_valid"].sum()
+
     def test_stale_old_output_restored(self, data, tmp_path):
         """Killed between moving the old output aside and the new one in: the next run
         restores the old output before doing anything else."""

@@ -564,6 +564,21 @@ def _names(manifest: pd.DataFrame, root: Path | None, out_dir: Path, mode: str) 
     return sources, names_arr, inverse
 
 
+def _is_valid_column(manifest: pd.DataFrame) -> np.ndarray:
+    """The ``is_valid`` column as bools; strings like "False" are refused, not read as True."""
+    if "is_valid" not in manifest.columns:
+        return np.zeros(len(manifest), dtype=bool)
+    values = manifest["is_valid"].to_numpy()
+    if values.dtype == bool:
+        return values
+    if values.dtype.kind in "iuf" and np.isin(values, (0, 1)).all():
+        return values.astype(bool)
+    raise ValueError(
+        "`manifest['is_valid']` must hold booleans (or 0/1). "
+        f"Received values such as {pd.unique(values)[:3].tolist()} of dtype {values.dtype}."
+    )
+
+
 def _place(src: Path, dst: Path, mode: str, state: dict[str, Any]) -> None:
     if mode == "symlink":
         os.symlink(os.path.abspath(src), dst)
@@ -682,6 +697,7 @@ def export(
                 f"`out_dir` contains the input folder {root_path}; replacing it would delete the "
                 f"input. Received: out_dir={str(out_dir)!r}"
             )
+    is_valid = _is_valid_column(manifest)
     missing = [str(s) for s in sources if not s.is_file()]
     if missing:
         raise FileNotFoundError(
@@ -716,11 +732,6 @@ def export(
             n_files = len(sources)
             if progress is not None and done % 256:
                 progress(done % 256)
-        is_valid = (
-            manifest["is_valid"].astype(bool).to_numpy()
-            if "is_valid" in manifest.columns
-            else np.zeros(len(manifest), dtype=bool)
-        )
         table = pd.DataFrame(
             {"name": names[inverse], "label": manifest["label"].to_numpy(), "is_valid": is_valid}
         )
