@@ -243,6 +243,12 @@ class TestEntryPoints:
         assert "Traceback" not in bad.stderr
         assert bad.stderr.strip().startswith("Error: ValueError")
 
+    def test_version(self):
+        """--version prints the package version."""
+        result = run("--version")
+        assert result.exit_code == 0
+        assert result.stdout.strip() == f"classbalance, version {cb.__version__}"
+
     def test_console_script_declared(self):
         """pyproject declares the `classbalance` console script at cli:main."""
         pyproject = Path(SRC).parent / "pyproject.toml"

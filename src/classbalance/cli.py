@@ -31,6 +31,8 @@ import click
 import numpy as np
 import pandas as pd
 
+from classbalance import __version__
+
 __all__ = ["LAZY_COMMANDS", "main"]
 
 # name -> "module:attribute" of a click.Command, imported on first use.
@@ -86,7 +88,7 @@ def _warnings_to_stderr() -> Iterator[None]:
 
 @click.group(cls=_Group, context_settings=_CONTEXT)
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
-@click.version_option(package_name="classbalance", message="%(prog)s %(version)s")
+@click.version_option(version=__version__, prog_name="classbalance")
 def main(debug: bool) -> None:
     """classbalance: inspect, split and rebalance class-imbalanced datasets."""
 
