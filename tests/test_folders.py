@@ -311,6 +311,17 @@ class TestExport:
             export(plan_for(data), data.parent, overwrite=True)
         assert tree_checksum(data) == before
 
+    def test_output_containing_absolute_inputs_refused(self, data, tmp_path):
+        """With absolute paths (no root), an output that holds input files is refused."""
+        plan = plan_for(data)
+        absolute = pd.DataFrame(
+            {"path": [str(data / p) for p in plan["path"]], "label": plan["label"]}
+        )
+        before = tree_checksum(data)
+        with pytest.raises(ValueError, match="contains input files"):
+            export(absolute, data / "cat", overwrite=True)
+        assert tree_checksum(data) == before
+
     def test_non_empty_output_needs_overwrite(self, data, tmp_path):
         """A non-empty output is refused without overwrite and replaced whole with it."""
         out = tmp_path / "out"

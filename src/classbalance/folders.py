@@ -697,6 +697,14 @@ def export(
                 f"`out_dir` contains the input folder {root_path}; replacing it would delete the "
                 f"input. Received: out_dir={str(out_dir)!r}"
             )
+    out_prefix = str(out) + os.sep
+    inside_out = [s for s in sources if os.path.realpath(s).startswith(out_prefix)]
+    if inside_out:
+        raise ValueError(
+            f"`out_dir` contains input files (e.g. {str(inside_out[0])!r}); writing the output "
+            "would replace them. Choose an output folder elsewhere. "
+            f"Received: out_dir={str(out_dir)!r}"
+        )
     is_valid = _is_valid_column(manifest)
     missing = [str(s) for s in sources if not s.is_file()]
     if missing:
