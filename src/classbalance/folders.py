@@ -698,7 +698,13 @@ def export(
                 f"input. Received: out_dir={str(out_dir)!r}"
             )
     out_prefix = str(out) + os.sep
-    inside_out = [s for s in sources if os.path.realpath(s).startswith(out_prefix)]
+    real_dirs = {d: os.path.realpath(d) + os.sep for d in {os.path.dirname(s) for s in sources}}
+    inside_out = [
+        s
+        for s in sources
+        if real_dirs[os.path.dirname(s)].startswith(out_prefix)
+        or (os.path.islink(s) and os.path.realpath(s).startswith(out_prefix))
+    ]
     if inside_out:
         raise ValueError(
             f"`out_dir` contains input files (e.g. {str(inside_out[0])!r}); writing the output "
