@@ -463,6 +463,33 @@ class TestExport:
         export(plan, tmp_path / "out")
         assert read_labels_csv(tmp_path / "out")["is_valid"].sum() == plan["is_valid"].sum()
 
+    def test_crash_after_old_output_marked(self, data, tmp_path):
+        """Killed after the old output was moved aside and marked: it is restored as it was."""
+        out = tmp_path / "out"
+        export(plan_for(data), out)
+        before = tree_checksum(out)
+        aside = tmp_path / ".out.classbalance-old-0badf00d"
+        os.replace(out, aside)
+        (aside / ".classbalance-partial").write_text("previous output")
+        partial = tmp_path / ".out.classbalance-tmp-0badf00d"
+        partial.mkdir()
+        (partial / ".classbalance-partial").write_text("incomplete")
+        with pytest.raises(ValueError, match="not empty"):
+            export(plan_for(data, seed=3), out)
+        assert tree_checksum(out) == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "out"]
+
+    def test_crash_after_rename_leaves_complete_output(self, data, tmp_path):
+        """Killed right after the new output was renamed in (marker still there): the next
+        run keeps that output and only drops the marker."""
+        out = tmp_path / "out"
+        export(plan_for(data), out)
+        before = tree_checksum(out)
+        (out / ".classbalance-partial").write_text("incomplete")
+        with pytest.raises(ValueError, match="not empty"):
+            export(plan_for(data, seed=4), out)
+        assert tree_checksum(out) == before
+
     def test_stale_old_output_restored(self, data, tmp_path):
         """Killed between moving the old output aside and the new one in: the next run
         restores the old output before doing anything else."""

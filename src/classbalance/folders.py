@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import numbers
 import os
@@ -610,6 +611,8 @@ def _cleanup_stale(out_dir: Path) -> None:
             if not out_dir.exists():
                 # Interrupted between moving the old output aside and the new one in.
                 os.replace(entry, out_dir)
+                with contextlib.suppress(FileNotFoundError):
+                    (out_dir / _MARKER).unlink()
             elif (entry / _MARKER).exists():
                 shutil.rmtree(entry, ignore_errors=True)
         elif (
@@ -618,6 +621,9 @@ def _cleanup_stale(out_dir: Path) -> None:
             and (entry / _MARKER).exists()
         ):
             shutil.rmtree(entry, ignore_errors=True)
+    if (out_dir / _MARKER).is_file() and (out_dir / LABELS_CSV).is_file():
+        # Interrupted right after the new output was renamed into place: it is complete.
+        (out_dir / _MARKER).unlink()
 
 
 def export(
@@ -757,7 +763,7 @@ def export(
             {"name": names[inverse], "label": manifest["label"].to_numpy(), "is_valid": is_valid}
         )
         atomic_write_text(tmp / LABELS_CSV, table.to_csv(index=False))
-        (tmp / _MARKER).unlink()
+        # A crash at any point below is repaired by the next export's _cleanup_stale.
         if out.is_dir() and any(out.iterdir()):
             old = out.parent / f".{out.name}{_OLD_TAG}{token}"
             os.replace(out, old)
@@ -766,6 +772,7 @@ def export(
             shutil.rmtree(old)
         else:
             os.replace(tmp, out)  # replaces an empty folder atomically on POSIX
+        (out / _MARKER).unlink()
     except BaseException:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
