@@ -16,10 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import classbalance as cb
 from classbalance.folders import Oversampler, export, oversample, scan
 from folder_helpers import assert_fastai_contract, make_tree, read_labels_csv, tree_checksum
+from strategies import class_vectors, seeds
 
 SRC = str(Path(cb.__file__).resolve().parents[1])
 
@@ -197,6 +200,27 @@ class TestOversample:
         alpha = 0.0 if balance == "max" else balance
         expected = np.round(base.max() * (base / base.max()) ** alpha).astype(int)
         assert got.reindex(base.index).tolist() == np.maximum(expected, base).tolist()
+
+    @given(class_vectors(max_count=40), st.sampled_from(["max", 0.0, 0.3, 1.0]), seeds)
+    def test_invariants_any_labels(self, y, balance, seed):
+        """For any labels: validation rows are the stratified split, never repeated; training
+        classes are never reduced and reach their target; repeats cycle (spread <= 1)."""
+        m = pd.DataFrame({"path": [f"{lab}/{i}.png" for i, lab in enumerate(y)], "label": y})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            out = oversample(m, valid_pct=0.2, balance=balance, seed=seed)
+            _, val = cb.stratified_split(y, val_size=0.2, seed=seed)
+        valid = out[out["is_valid"]]
+        assert sorted(valid["path"]) == sorted(m["path"].iloc[val])
+        assert out["is_valid"].iloc[: len(valid)].all()
+        train_in = m.drop(index=val)["label"].value_counts()
+        train_out = out[~out["is_valid"]]["label"].value_counts().reindex(train_in.index)
+        assert (train_out >= train_in).all()
+        alpha = 0.0 if balance == "max" else balance
+        target = np.round(train_in.max() * (train_in / train_in.max()) ** alpha)
+        assert (train_out == np.maximum(target, train_in)).all()
+        spread = out[~out["is_valid"]].groupby(["label", "path"]).size().groupby("label")
+        assert (spread.max() - spread.min() <= 1).all()
 
     def test_repeats_cycle_through_the_class(self):
         """Within a class every training image is repeated once before any twice."""
