@@ -18,3 +18,15 @@ def class_vectors(draw, min_classes: int = 2, max_classes: int = 6, max_count: i
 
 seeds = st.integers(min_value=0, max_value=2**63 - 1)
 batch_sizes = st.integers(min_value=1, max_value=40)
+
+
+@st.composite
+def multihot_matrices(draw, min_labels: int = 2, max_labels: int = 5, max_rows: int = 120):
+    """0/1 matrices (n_samples, n_labels), some rows with several positives (multi-label)."""
+    k = draw(st.integers(min_labels, max_labels))
+    n = draw(st.integers(20, max_rows))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    p = rng.uniform(0.1, 0.6, size=k)
+    y = (rng.random((n, k)) < p).astype(np.int64)
+    y[0] = 1  # at least one multi-hot row
+    return y

@@ -38,6 +38,7 @@ _LAZY: dict[str, str] = {
     "adjust_logits": "classbalance.posthoc",
     "tune_threshold": "classbalance.posthoc",
     "synthetic_oversample": "classbalance.synthetic",
+    "stratified_split": "classbalance.split",
 }
 
 __all__ = [

@@ -12,6 +12,7 @@ _EXTRA_OF = {
     "matplotlib": "plot",
     "PIL": "image",
     "imblearn": "imblearn",
+    "iterstrat": "multilabel",
 }
 
 

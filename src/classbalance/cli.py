@@ -1,0 +1,561 @@
+"""The ``classbalance`` command line: inspect, split, oversample, weights.
+
+Every command only calls the public API. Errors print one line (``Error:
+...``) and exit with status 1; ``classbalance --debug ...`` (or
+``CLASSBALANCE_DEBUG=1``) shows the traceback instead.
+
+Adding a command from another module (e.g. ``compare``): define a
+``click.Command`` there and add one entry to :data:`LAZY_COMMANDS`::
+
+    LAZY_COMMANDS = {..., "compare": "classbalance.compare:compare"}
+
+The module is imported only when the command runs (or ``--help`` lists it),
+so heavy imports (Keras, matplotlib) never slow down the other commands.
+``main.add_command(cmd)`` works as well for commands defined at import time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+import pandas as pd
+
+from classbalance import __version__
+
+__all__ = ["LAZY_COMMANDS", "main"]
+
+# name -> "module:attribute" of a click.Command, imported on first use.
+LAZY_COMMANDS: dict[str, str] = {}
+
+_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _Group(click.Group):
+    """A click group with lazily imported commands and one-line errors."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in LAZY_COMMANDS:
+            return command
+        module_name, _, attr = LAZY_COMMANDS[cmd_name].partition(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{LAZY_COMMANDS[cmd_name]} is not a click command")
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        debug = bool(ctx.params.get("debug")) or os.environ.get("CLASSBALANCE_DEBUG") == "1"
+        try:
+            with _warnings_to_stderr():
+                return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if debug:
+                raise
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            raise click.ClickException(f"{type(exc).__name__}: {text}") from None
+
+
+@contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    """Show library warnings as ``Warning: ...`` lines instead of file:line noise."""
+
+    def show(message: Any, category: Any, filename: str, lineno: int, *args: Any) -> None:
+        click.secho(f"Warning: {message}", fg="yellow", err=True)
+
+    previous = warnings.showwarning
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+
+
+@click.group(cls=_Group, context_settings=_CONTEXT)
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.version_option(version=__version__, prog_name="classbalance")
+def main(debug: bool) -> None:
+    """classbalance: inspect, split and rebalance class-imbalanced datasets."""
+
+
+# ------------------------------------------------------------------ label loading
+class _Labels:
+    """Labels read from PATH, with what is needed to write a split back."""
+
+    def __init__(
+        self,
+        labels: np.ndarray,
+        frame: pd.DataFrame,
+        classes: list[Any] | None,
+        notes: list[str],
+        kind: str,
+    ) -> None:
+        self.labels = labels
+        self.frame = frame
+        self.classes = classes
+        self.notes = notes
+        self.kind = kind
+
+
+def _read_labels(path: str, label_col: str | None, key: str | None) -> _Labels:
+    target = Path(path)
+    if target.is_dir():
+        from classbalance.folders import scan
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the report is shown as notes instead
+            frame = scan(target)
+        report = frame.attrs["scan_report"]
+        return _Labels(
+            frame["label"].to_numpy(), frame, list(report.classes), report.problems, "folder"
+        )
+    if not target.exists():
+        raise FileNotFoundError(f"PATH does not exist: {path!r}")
+    suffix = target.suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt"):
+        frame = pd.read_csv(target, sep="\t" if suffix == ".tsv" else ",")
+        col = label_col or "label"
+        if col not in frame.columns:
+            raise ValueError(
+                f"`--label-col` {col!r} is not a column of {target.name}; columns are "
+                f"{list(frame.columns)[:20]}. Pass --label-col NAME."
+            )
+        return _Labels(frame[col].to_numpy(), frame, None, [], "csv")
+    if suffix in (".npy", ".npz"):
+        loaded = np.load(target, allow_pickle=False)
+        if suffix == ".npz":
+            names = list(loaded.files)
+            chosen = key or next((n for n in ("y", "labels", "label") if n in names), None)
+            if chosen is None and len(names) == 1:
+                chosen = names[0]
+            if chosen not in names:
+                raise ValueError(
+                    f"{target.name} holds arrays {names}; choose the labels with --key NAME."
+                )
+            loaded = loaded[chosen]
+        y = np.asarray(loaded)
+        frame = pd.DataFrame({"index": np.arange(y.shape[0])})
+        if y.ndim == 1:
+            frame["label"] = y
+        return _Labels(y, frame, None, [], "array")
+    raise ValueError(
+        "PATH must be a class-folder tree, a .csv/.tsv file or .npy/.npz labels. "
+        f"Received: {path!r}"
+    )
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _json_float(value: float) -> float | None:
+    return None if not math.isfinite(value) else float(value)
+
+
+_label_col = click.option(
+    "--label-col", default=None, help="Label column of a CSV PATH (default: label)."
+)
+_key = click.option("--key", default=None, help="Array name in a .npz PATH (default: y/labels).")
+
+
+# ----------------------------------------------------------------------- inspect
+@main.command(context_settings=_CONTEXT)
+@click.argument("path", type=click.Path(exists=True))
+@_label_col
+@_key
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Save a histogram PNG.")
+@click.option("--log", is_flag=True, help="Log-scale histogram.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def inspect(
+    path: str,
+    label_col: str | None,
+    key: str | None,
+    plot_path: str | None,
+    log: bool,
+    as_json: bool,
+) -> None:
+    """Class counts, balanced weights and warnings for PATH.
+
+    PATH is a class-folder tree (root/<class>/<image>), a CSV (--label-col)
+    or .npy/.npz labels.
+    """
+    import classbalance as cb
+
+    data = _read_labels(path, label_col, key)
+    dist = cb.class_distribution(data.labels, classes=data.classes)
+    weights = list(cb.class_weights(dist).values())
+    warn = list(data.notes)
+    if data.kind != "folder" and dist.empty_classes:
+        warn.append(f"empty classes: {dist.empty_classes[:10]}")
+    singles = dist.classes[dist.counts == 1].tolist()
+    if singles:
+        warn.append(
+            f"{len(singles)} classes with a single sample (cannot be in both training and "
+            f"validation): {[str(s) for s in singles[:10]]}"
+        )
+    order = np.argsort(-dist.counts, kind="stable")
+    rows = [
+        {
+            "class": dist.classes[i].item(),
+            "count": int(dist.counts[i]),
+            "fraction": float(dist.fractions[i]),
+            "balanced_weight": float(weights[i]),
+        }
+        for i in order.tolist()
+    ]
+    if plot_path:
+        dist.plot(log=log, path=plot_path)
+    if as_json:
+        payload = {
+            "path": str(path),
+            "n_samples": dist.n_samples,
+            "n_classes": dist.n_classes,
+            "imbalance_ratio": _json_float(dist.imbalance_ratio),
+            "classes": rows,
+            "warnings": warn,
+        }
+        if plot_path:
+            payload["plot"] = str(plot_path)
+        click.echo(json.dumps(payload, indent=2, default=str))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{path}: {dist.n_samples:,} samples, {dist.n_classes} classes")
+    table.add_column("class")
+    table.add_column("count", justify="right")
+    table.add_column("%", justify="right")
+    table.add_column("balanced weight", justify="right")
+    for row in rows:
+        table.add_row(
+            str(row["class"]),
+            f"{row['count']:,}",
+            f"{100 * row['fraction']:.2f}",
+            f"{row['balanced_weight']:.4g}",
+        )
+    console = _console()
+    console.print(table)
+    ratio = dist.imbalance_ratio
+    console.print(
+        "imbalance ratio (largest / smallest): "
+        + ("inf (a class is empty)" if not math.isfinite(ratio) else f"{ratio:.4g}")
+    )
+    for line in warn:
+        console.print(f"[yellow]warning:[/yellow] {line}")
+    if plot_path:
+        console.print(f"histogram written to {plot_path}")
+
+
+# ------------------------------------------------------------------------- split
+class _Size(click.ParamType):
+    """A fraction (``0.2``) or a count (``100``)."""
+
+    name = "SIZE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float | int:
+        if isinstance(value, (int, float)):
+            return value
+        try:
+            return int(value) if value.strip().isdigit() else float(value)
+        except ValueError:
+            self.fail(f"{value!r} is neither a fraction like 0.2 nor a count like 100", param, ctx)
+
+
+def _seed_or_new(seed: int | None) -> int:
+    from classbalance._validation import resolve_seed
+
+    return resolve_seed(seed)
+
+
+@main.command(context_settings=_CONTEXT)
+@click.argument("path", type=click.Path(exists=True))
+@click.option(
+    "--val",
+    "val_size",
+    type=_Size(),
+    default=0.2,
+    show_default=True,
+    help="Validation size: fraction or count.",
+)
+@click.option(
+    "--test",
+    "test_size",
+    type=_Size(),
+    default=None,
+    help="Test size: fraction or count (default: no test split).",
+)
+@click.option(
+    "--groups",
+    "groups_col",
+    default=None,
+    help="CSV column of groups (e.g. patient id); no group spans two splits.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: random).")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="CSV to write: PATH's rows plus a `split` column.",
+)
+@_label_col
+@_key
+def split(
+    path: str,
+    val_size: float | int,
+    test_size: float | int | None,
+    groups_col: str | None,
+    seed: int | None,
+    out_path: str,
+    label_col: str | None,
+    key: str | None,
+) -> None:
+    """Stratified train/val[/test] split of PATH, written to --out as CSV."""
+    import classbalance as cb
+    from classbalance._atomic import atomic_write_text
+
+    data = _read_labels(path, label_col, key)
+    groups = None
+    if groups_col is not None:
+        if groups_col not in data.frame.columns:
+            raise ValueError(
+                f"`--groups` {groups_col!r} is not a column of PATH; columns are "
+                f"{list(data.frame.columns)[:20]}."
+            )
+        groups = data.frame[groups_col].to_numpy()
+    seed = _seed_or_new(seed)
+    parts = cb.stratified_split(
+        data.labels, val_size=val_size, test_size=test_size, groups=groups, seed=seed
+    )
+    names = np.array(["train", "val", "test"][: len(parts)], dtype=object)
+    assignment = np.empty(data.labels.shape[0], dtype=np.int64)
+    for s, idx in enumerate(parts):
+        assignment[idx] = s
+    frame = data.frame.copy()
+    frame["split"] = names[assignment]
+    atomic_write_text(out_path, frame.to_csv(index=False))
+    console = _console()
+    if data.labels.ndim == 1:
+        from rich.table import Table
+
+        table = Table(title=f"{out_path} (seed {seed})")
+        table.add_column("class")
+        for name in names:
+            table.add_column(str(name), justify="right")
+        counts = pd.crosstab(pd.Series(data.labels, name="class"), frame["split"])
+        counts = counts.reindex(columns=list(names), fill_value=0)
+        for cls, row in counts.iterrows():
+            table.add_row(str(cls), *[f"{int(v):,}" for v in row.to_numpy()])
+        table.add_row("[bold]total[/bold]", *[f"{len(p):,}" for p in parts])
+        console.print(table)
+    else:
+        console.print(
+            f"{out_path} (seed {seed}): " + ", ".join(f"{n} {len(p)}" for n, p in zip(names, parts))
+        )
+
+
+# -------------------------------------------------------------------- oversample
+def _parse_factors(items: tuple[str, ...]) -> dict[str, float] | None:
+    if not items:
+        return None
+    out: dict[str, float] = {}
+    for item in items:
+        label, sep, pct = item.rpartition("=")
+        try:
+            if not sep or not label:
+                raise ValueError
+            out[label] = float(pct)
+        except ValueError:
+            raise click.BadParameter(
+                f"{item!r} must be LABEL=PCT, e.g. cat=0.5 (adds 50% more cat rows)",
+                param_hint="--factor",
+            ) from None
+    return out
+
+
+@main.command(context_settings=_CONTEXT)
+@click.argument("data_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--valid-pct",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.2,
+    show_default=True,
+    help="Stratified validation fraction (never oversampled).",
+)
+@click.option(
+    "--factor",
+    "factors",
+    multiple=True,
+    metavar="LABEL=PCT",
+    help="Add PCT more training rows of LABEL (repeatable).",
+)
+@click.option("--balance", is_flag=True, help="Oversample every class up to the largest.")
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Partial balance: class sizes ∝ n_c**alpha (0 = --balance, 1 = unchanged).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["hardlink", "copy", "symlink", "none"]),
+    default="hardlink",
+    show_default=True,
+    help="How files are placed in OUT_DIR.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: random).")
+@click.option("--overwrite", is_flag=True, help="Replace a non-empty OUT_DIR.")
+@click.option("--recursive", is_flag=True, help="Include images in sub-folders of class folders.")
+@click.option("--verify", is_flag=True, help="Open every image and skip unreadable ones.")
+def oversample(
+    data_dir: str,
+    out_dir: str,
+    valid_pct: float,
+    factors: tuple[str, ...],
+    balance: bool,
+    alpha: float | None,
+    mode: str,
+    seed: int | None,
+    overwrite: bool,
+    recursive: bool,
+    verify: bool,
+) -> None:
+    """Split DATA_DIR, oversample training rows, export OUT_DIR with labels.csv.
+
+    OUT_DIR/labels.csv (name,label,is_valid) loads in fastai with
+    ImageDataLoaders.from_csv(OUT_DIR, csv_fname="labels.csv", valid_col="is_valid").
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from classbalance import folders
+
+    chosen = sum([bool(factors), balance, alpha is not None])
+    if chosen != 1:
+        raise click.UsageError("Pass exactly one of --factor LABEL=PCT ..., --balance or --alpha.")
+    balance_arg: str | float | None = "max" if balance else alpha
+    seed = _seed_or_new(seed)
+    manifest = folders.scan(data_dir, recursive=recursive, verify=verify)
+    plan = folders.oversample(
+        manifest,
+        valid_pct=valid_pct,
+        factors=_parse_factors(factors),
+        balance=balance_arg,
+        seed=seed,
+    )
+    n_files = int(plan["path"].nunique()) if mode != "none" else 0
+    console = _console()
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=_console_err(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"{mode} files", total=n_files)
+        result = folders.export(
+            plan,
+            out_dir,
+            mode=mode,
+            overwrite=overwrite,
+            progress=lambda k: bar.advance(task, k),
+        )
+    counts = plan.groupby(["label", "is_valid"]).size().unstack(fill_value=0)
+    from rich.table import Table
+
+    table = Table(title=f"{result.out_dir}/labels.csv (seed {seed})")
+    table.add_column("class")
+    table.add_column("train rows", justify="right")
+    table.add_column("valid rows", justify="right")
+    for label, row in counts.iterrows():
+        table.add_row(str(label), f"{int(row.get(False, 0)):,}", f"{int(row.get(True, 0)):,}")
+    console.print(table)
+    note = " (hard links impossible: copied)" if result.fell_back else ""
+    console.print(
+        f"{result.n_rows:,} rows, {result.n_files:,} files placed by {result.mode}{note}; "
+        f"validation samples: {result.n_valid:,}"
+    )
+
+
+def _console_err() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+# ----------------------------------------------------------------------- weights
+@main.command(context_settings=_CONTEXT)
+@click.argument("path", type=click.Path(exists=True))
+@click.option(
+    "--strategy",
+    type=click.Choice(["balanced", "inverse", "sqrt", "effective"]),
+    default="balanced",
+    show_default=True,
+)
+@click.option("--beta", type=float, default=0.999, show_default=True, help="For 'effective'.")
+@click.option(
+    "--normalize",
+    type=click.Choice(["samples", "classes", "none"]),
+    default="samples",
+    show_default=True,
+    help="Mean weight 1 per sample, per class, or raw.",
+)
+@_label_col
+@_key
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (class_weight dict for Keras).")
+def weights(
+    path: str,
+    strategy: str,
+    beta: float,
+    normalize: str,
+    label_col: str | None,
+    key: str | None,
+    as_json: bool,
+) -> None:
+    """Class weights for PATH, ready for Keras fit(class_weight=...)."""
+    import classbalance as cb
+
+    data = _read_labels(path, label_col, key)
+    dist = cb.class_distribution(data.labels, classes=data.classes)
+    values = cb.class_weights(
+        dist, strategy, beta=beta, normalize=None if normalize == "none" else normalize
+    )
+    rows = [
+        {"class": c, "key": k, "count": int(n), "weight": w}
+        for c, (k, w), n in zip(dist.classes.tolist(), values.items(), dist.counts.tolist())
+    ]
+    if as_json:
+        payload = {"strategy": strategy, "class_weight": values, "classes": rows}
+        click.echo(json.dumps(payload, indent=2, default=str))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{strategy} class weights for {path}")
+    for name in ("class", "key", "count", "weight"):
+        table.add_column(name, justify="left" if name == "class" else "right")
+    for row in rows:
+        table.add_row(
+            str(row["class"]), str(row["key"]), f"{row['count']:,}", f"{row['weight']:.6g}"
+        )
+    _console().print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,268 @@
+"""The command line, run through click's CliRunner and as `python -m classbalance`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import tomllib
+from click.testing import CliRunner
+
+import classbalance as cb
+from classbalance import cli
+from folder_helpers import assert_fastai_contract, make_tree, tree_checksum
+
+SRC = str(Path(cb.__file__).resolve().parents[1])
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli.main, [str(a) for a in args])
+
+
+@pytest.fixture
+def tree(tmp_path) -> Path:
+    root = make_tree(tmp_path / "data", {"cat": 20, "dog": 6, "solo": 1})
+    (root / "empty").mkdir()
+    (root / "cat" / "notes.txt").write_text("x")
+    return root
+
+
+def assert_one_line_error(result, *needles: str) -> None:
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in lines[0]
+
+
+class TestInspect:
+    def test_folder_table_and_warnings(self, tree):
+        """A class-folder tree: table rows per class, imbalance ratio, and the warnings."""
+        result = run("inspect", tree)
+        assert result.exit_code == 0, result.output
+        out = result.stdout
+        for label, count in [("cat", "20"), ("dog", "6"), ("solo", "1"), ("empty", "0")]:
+            row = next(line for line in out.splitlines() if f" {label} " in line)
+            assert f" {count} " in row
+        assert "imbalance ratio (largest / smallest): inf" in out
+        assert "empty class folders: empty" in out
+        assert "single sample" in out
+        assert "solo" in out
+        assert "non-image files skipped: cat/notes.txt" in out
+
+    def test_json_matches_the_library(self, tree):
+        """--json gives counts, fractions and balanced weights equal to the library's."""
+        result = run("inspect", tree, "--json")
+        assert result.exit_code == 0, result.output
+        payload = json.loads(result.stdout)
+        rows = {r["class"]: r for r in payload["classes"]}
+        dist = cb.class_distribution(
+            ["cat"] * 20 + ["dog"] * 6 + ["solo"], classes=["cat", "dog", "empty", "solo"]
+        )
+        weights = cb.class_weights(dist)
+        for i, label in enumerate(dist.classes.tolist()):
+            assert rows[label]["count"] == dist.counts[i]
+            assert rows[label]["balanced_weight"] == pytest.approx(weights[i])
+        assert payload["imbalance_ratio"] is None
+        assert payload["n_samples"] == 27
+        assert any("empty" in w for w in payload["warnings"])
+
+    def test_csv_npy_npz(self, tmp_path):
+        """CSV (--label-col), .npy and .npz labels give the same counts."""
+        y = np.repeat([3, 7, 9], [50, 10, 2])
+        pd.DataFrame({"file": np.arange(62), "target": y}).to_csv(tmp_path / "t.csv", index=False)
+        np.save(tmp_path / "y.npy", y)
+        np.savez(tmp_path / "d.npz", x=np.zeros((62, 2)), labels=y)
+        counts = []
+        for args in (
+            [tmp_path / "t.csv", "--label-col", "target"],
+            [tmp_path / "y.npy"],
+            [tmp_path / "d.npz"],
+        ):
+            result = run("inspect", *args, "--json")
+            assert result.exit_code == 0, result.output
+            payload = json.loads(result.stdout)
+            counts.append({r["class"]: r["count"] for r in payload["classes"]})
+            assert payload["imbalance_ratio"] == 25.0
+        assert counts[0] == counts[1] == counts[2] == {3: 50, 7: 10, 9: 2}
+
+    def test_plot(self, tree, tmp_path):
+        """--plot writes a PNG histogram."""
+        pytest.importorskip("matplotlib")
+        result = run("inspect", tree, "--plot", tmp_path / "hist.png", "--log")
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / "hist.png").read_bytes()[:8] == PNG_MAGIC
+
+    def test_errors_are_one_line(self, tmp_path):
+        """Errors exit 1 with one readable line; --debug shows the exception instead."""
+        pd.DataFrame({"a": [1, 2]}).to_csv(tmp_path / "t.csv", index=False)
+        result = run("inspect", tmp_path / "t.csv", "--label-col", "nope")
+        assert_one_line_error(result, "ValueError", "'nope'", "['a']")
+        (tmp_path / "empty_root").mkdir()
+        assert_one_line_error(run("inspect", tmp_path / "empty_root"), "no class folders")
+        (tmp_path / "x.bin").write_bytes(b"")
+        assert_one_line_error(run("inspect", tmp_path / "x.bin"), "class-folder tree")
+        debug = CliRunner().invoke(
+            cli.main, ["--debug", "inspect", str(tmp_path / "t.csv"), "--label-col", "nope"]
+        )
+        assert isinstance(debug.exception, ValueError)
+
+
+class TestSplit:
+    def test_csv_split_matches_library(self, tmp_path):
+        """The split column equals stratified_split with the same seed; groups are kept whole."""
+        rng = np.random.default_rng(0)
+        y = rng.choice(["a", "b", "c"], size=300, p=[0.7, 0.2, 0.1])
+        frame = pd.DataFrame({"img": [f"{i}.png" for i in range(300)], "label": y})
+        frame.to_csv(tmp_path / "t.csv", index=False)
+        result = run(
+            "split", tmp_path / "t.csv", "--val", "0.2", "--test", "30", "--seed", "4",
+            "--out", tmp_path / "s.csv",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        out = pd.read_csv(tmp_path / "s.csv")
+        assert out[["img", "label"]].equals(frame)
+        train, val, test = cb.stratified_split(y, val_size=0.2, test_size=30, seed=4)
+        for name, idx in (("train", train), ("val", val), ("test", test)):
+            assert np.array_equal(np.flatnonzero(out["split"] == name), idx)
+        assert "total" in result.stdout
+
+        frame["patient"] = np.arange(300) // 5
+        frame.to_csv(tmp_path / "g.csv", index=False)
+        result = run(
+            "split", tmp_path / "g.csv", "--groups", "patient", "--seed", "1",
+            "--out", tmp_path / "gs.csv",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        grouped = pd.read_csv(tmp_path / "gs.csv")
+        assert (grouped.groupby("patient")["split"].nunique() == 1).all()
+
+    def test_folder_split(self, tree, tmp_path):
+        """A folder tree splits into path,label,split with every class in both splits."""
+        result = run("split", tree, "--val", "0.25", "--seed", "0", "--out", tmp_path / "s.csv")
+        assert result.exit_code == 0, result.output
+        out = pd.read_csv(tmp_path / "s.csv")
+        assert list(out.columns) == ["path", "label", "split"]
+        assert set(out.loc[out["split"] == "val", "label"]) == {"cat", "dog"}
+        assert "single sample" in result.stderr
+
+    def test_bad_sizes(self, tmp_path):
+        """A size that is neither a fraction nor a count is a usage error; too large is one line."""
+        np.save(tmp_path / "y.npy", np.repeat([0, 1], 10))
+        result = run("split", tmp_path / "y.npy", "--val", "abc", "--out", tmp_path / "s.csv")
+        assert result.exit_code == 2
+        result = run("split", tmp_path / "y.npy", "--val", "1.5", "--out", tmp_path / "s.csv")
+        assert_one_line_error(result, "val_size=1.5")
+        assert not (tmp_path / "s.csv").exists()
+
+
+class TestOversample:
+    def test_balance_export_and_overwrite(self, tree, tmp_path):
+        """oversample writes a fastai-ready folder, refuses to overwrite without --overwrite."""
+        before = tree_checksum(tree)
+        out = tmp_path / "out"
+        result = run("oversample", tree, out, "--balance", "--seed", "3")
+        assert result.exit_code == 0, result.output
+        table = assert_fastai_contract(out)
+        train = table[~table["is_valid"]]["label"].value_counts()
+        assert train.nunique() == 1  # balanced
+        assert f"validation samples: {table['is_valid'].sum()}" in result.stdout
+        assert_one_line_error(run("oversample", tree, out, "--balance"), "not empty")
+        result = run(
+            "oversample", tree, out, "--factor", "dog=0.5", "--factor", "solo=2",
+            "--mode", "copy", "--seed", "3", "--overwrite",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        table = assert_fastai_contract(out)
+        train = table[~table["is_valid"]]["label"].value_counts()
+        assert train["dog"] == 5 + 3  # 50% of 5 is 2.5: rounded half up
+        assert train["solo"] == 3
+        assert tree_checksum(tree) == before
+
+    def test_exactly_one_strategy(self, tree, tmp_path):
+        """--factor, --balance and --alpha are exclusive and one is required."""
+        out = tmp_path / "o"
+        assert run("oversample", tree, out).exit_code == 2
+        assert run("oversample", tree, out, "--balance", "--alpha", "0.5").exit_code == 2
+        assert run("oversample", tree, out, "--factor", "dog").exit_code == 2
+        assert_one_line_error(run("oversample", tree, out, "--factor", "cow=1"), "'cow'")
+        assert not out.exists()
+
+    def test_output_inside_input(self, tree):
+        """An output inside the input is refused in one line, nothing written."""
+        before = tree_checksum(tree)
+        assert_one_line_error(run("oversample", tree, tree / "out", "--balance"), "inside")
+        assert tree_checksum(tree) == before
+
+
+class TestWeights:
+    @pytest.mark.parametrize("strategy", ["balanced", "inverse", "sqrt", "effective"])
+    def test_json_equals_library(self, tmp_path, strategy):
+        """weights --json gives exactly cb.class_weights, keyed for Keras."""
+        y = np.repeat([0, 1, 2], [90, 9, 1])
+        np.save(tmp_path / "y.npy", y)
+        result = run("weights", tmp_path / "y.npy", "--strategy", strategy, "--json")
+        assert result.exit_code == 0, result.output
+        got = {int(k): v for k, v in json.loads(result.stdout)["class_weight"].items()}
+        assert got == pytest.approx(cb.class_weights(y, strategy))
+
+    def test_table(self, tree):
+        """The table lists each class with its weight."""
+        result = run("weights", tree, "--normalize", "none", "--strategy", "inverse")
+        assert result.exit_code == 0, result.output
+        assert "0.05" in result.stdout  # 1 / 20 for cat
+
+
+class TestEntryPoints:
+    def test_python_m(self, tmp_path):
+        """`python -m classbalance` runs the CLI; errors exit 1 without a traceback."""
+        env = {"PYTHONPATH": SRC, "PATH": "/usr/bin:/bin"}
+        ok = subprocess.run(
+            [sys.executable, "-m", "classbalance", "--help"],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert ok.returncode == 0
+        for command in ("inspect", "split", "oversample", "weights"):
+            assert command in ok.stdout
+        bad = subprocess.run(
+            [sys.executable, "-m", "classbalance", "inspect", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert bad.returncode == 1
+        assert "Traceback" not in bad.stderr
+        assert bad.stderr.strip().startswith("Error: ValueError")
+
+    def test_version(self):
+        """--version prints the package version."""
+        result = run("--version")
+        assert result.exit_code == 0
+        assert result.stdout.strip() == f"classbalance, version {cb.__version__}"
+
+    def test_console_script_declared(self):
+        """pyproject declares the `classbalance` console script at cli:main."""
+        pyproject = Path(SRC).parent / "pyproject.toml"
+        scripts = tomllib.loads(pyproject.read_text())["project"]["scripts"]
+        assert scripts["classbalance"] == "classbalance.cli:main"
+
+    def test_lazy_command_registration(self, tmp_path, monkeypatch):
+        """A command in another module registers through LAZY_COMMANDS, imported on use."""
+        (tmp_path / "cb_extra_cmd.py").write_text(
+            "import click\n@click.command()\ndef hello():\n    'Say hi.'\n    click.echo('hi')\n"
+        )
+        monkeypatch.syspath_prepend(str(tmp_path))
+        monkeypatch.setitem(cli.LAZY_COMMANDS, "hello", "cb_extra_cmd:hello")
+        assert "hello" in run("--help").stdout
+        result = run("hello")
+        assert result.exit_code == 0
+        assert result.stdout == "hi\n"
