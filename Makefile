@@ -17,7 +17,7 @@ $(STAMP): requirements-test.txt pyproject.toml | $(PY)
 
 ## The main job on built-in data (long-tailed digits, no downloads).
 demo: $(STAMP)
-	$(PY) -m classbalance.demo
+	$(PY) -m classbalance compare
 
 ## The whole test suite: TensorFlow backend, then the backend tests again on PyTorch.
 test: $(STAMP)

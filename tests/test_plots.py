@@ -151,3 +151,22 @@ class TestConfusion:
         """Inconsistent inputs are refused with a message."""
         with pytest.raises(ValueError, match=match):
             plot_confusion_matrix(**kwargs)
+
+
+class TestStrategyComparison:
+    def test_bars_sorted_best_on_top(self, tmp_path):
+        """Strategies are drawn best at the top, saved as PNG; missing columns are named."""
+        import pandas as pd
+
+        from classbalance.plots import plot_strategy_comparison
+
+        table = pd.DataFrame(
+            {"balanced_accuracy_mean": [0.6, 0.9, 0.7], "balanced_accuracy_std": [0.1, 0.0, 0.05]},
+            index=["none", "oversample", "class_weight"],
+        )
+        fig = plot_strategy_comparison(table, path=tmp_path / "s.png")
+        labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+        assert labels == ["none", "class_weight", "oversample"]  # barh: last is at the top
+        assert (tmp_path / "s.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        with pytest.raises(ValueError, match="macro_f1_mean"):
+            plot_strategy_comparison(table, metric="macro_f1")

@@ -36,7 +36,9 @@ from classbalance import __version__
 __all__ = ["LAZY_COMMANDS", "main"]
 
 # name -> "module:attribute" of a click.Command, imported on first use.
-LAZY_COMMANDS: dict[str, str] = {}
+LAZY_COMMANDS: dict[str, str] = {
+    "compare": "classbalance.compare:compare",
+}
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

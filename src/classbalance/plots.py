@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_class_histogram", "plot_confusion_matrix"]
+__all__ = ["plot_class_histogram", "plot_confusion_matrix", "plot_strategy_comparison"]
 
 NORMALIZE_CHOICES = ("both", "true", "none")
 
@@ -253,3 +253,60 @@ def _confusion(
         f"0..K-1). Labels {seen[~np.isin(seen, declared)].tolist()[:5]} are not in "
         f"classes={names[:10]}."
     )
+
+
+def plot_strategy_comparison(
+    summary: Any,
+    *,
+    metric: str = "balanced_accuracy",
+    path: str | os.PathLike[str] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Horizontal bars of a metric per strategy, with ± one standard deviation.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        One row per strategy (the index), with columns ``{metric}_mean`` and
+        ``{metric}_std`` (as :func:`classbalance.compare.run_compare` gives).
+    metric : str, default="balanced_accuracy"
+    path : path, default=None
+        Save the figure as PNG there (atomically).
+    title : str, default=None
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from classbalance.plots import plot_strategy_comparison
+    >>> table = pd.DataFrame({"balanced_accuracy_mean": [0.8, 0.7],
+    ...                       "balanced_accuracy_std": [0.01, 0.02]}, index=["a", "b"])
+    >>> [t.get_text() for t in plot_strategy_comparison(table).axes[0].get_yticklabels()]
+    ['a', 'b']
+    """
+    mean_col, std_col = f"{metric}_mean", f"{metric}_std"
+    missing = [c for c in (mean_col, std_col) if c not in getattr(summary, "columns", [])]
+    if missing:
+        raise ValueError(
+            f"`summary` needs columns {mean_col!r} and {std_col!r} for metric={metric!r}; "
+            f"missing {missing}."
+        )
+    table = summary.sort_values(mean_col, ascending=True)
+    names = [str(n) for n in table.index]
+    fig = _new_figure(7.0, max(2.5, 0.4 * len(names) + 1.2))
+    ax = fig.add_subplot()
+    positions = np.arange(len(names))
+    means = table[mean_col].to_numpy(float)
+    stds = table[std_col].to_numpy(float)
+    bars = ax.barh(positions, means, xerr=stds, color="#4C72B0", ecolor="#333333", capsize=3)
+    ax.set_yticks(positions, names)
+    ax.bar_label(bars, labels=[f"{m:.3f}" for m in means], fontsize=8, padding=4)
+    low = max(0.0, float(np.nanmin(means - stds)) - 0.05)
+    ax.set_xlim(low, min(1.0, float(np.nanmax(means + stds)) + 0.08))
+    ax.set_xlabel(metric.replace("_", " ") + " (mean ± std over seeds)")
+    ax.set_title(title or f"{metric.replace('_', ' ')} per strategy, best at the top")
+    _save(fig, path)
+    return fig
