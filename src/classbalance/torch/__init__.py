@@ -1,0 +1,32 @@
+"""PyTorch adapters: balanced samplers (also for ``torch.distributed``) and ``labels_of``.
+
+Importing this package imports nothing heavy; PyTorch is imported when one of
+its names is first used (``import classbalance`` never imports it).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "BalancedSampler": "classbalance.torch._samplers",
+    "BalancedBatchSampler": "classbalance.torch._samplers",
+    "DistributedBalancedBatchSampler": "classbalance.torch._samplers",
+    "labels_of": "classbalance.torch._labels",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'classbalance.torch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
