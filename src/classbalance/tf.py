@@ -182,6 +182,29 @@ def _plan_batches(
     return generate
 
 
+def _index_batches(batches: BalancedBatches, counter: _EpochCounter) -> tf.data.Dataset:
+    """Batches of indices of the next epoch's plan, sliced inside TensorFlow.
+
+    Python runs once per epoch (to plan it), not once per batch.
+    """
+    size = batches.batch_size
+    n_batches = len(batches)
+
+    def plans() -> Iterator[np.ndarray]:
+        yield batches.plan(counter.take()).astype(np.int64, copy=False)
+
+    def cut(plan: tf.Tensor) -> tf.data.Dataset:
+        n = tf.shape(plan, out_type=tf.int64)[0]
+        return tf.data.Dataset.range(n_batches).map(
+            lambda b: plan[b * size : tf.minimum((b + 1) * size, n)]
+        )
+
+    one_plan = tf.data.Dataset.from_generator(
+        plans, output_signature=tf.TensorSpec((None,), tf.int64)
+    )
+    return one_plan.flat_map(cut)
+
+
 def _gathered_batches(
     batches: BalancedBatches,
     counter: _EpochCounter,
@@ -209,10 +232,7 @@ def _gathered_batches(
             return xb, yb
         return xb, yb, tf.gather(w_t, idx)
 
-    indices = tf.data.Dataset.from_generator(
-        _plan_batches(batches, counter),
-        output_signature=tf.TensorSpec((None,), tf.int64),
-    )
+    indices = _index_batches(batches, counter)
     return indices.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 

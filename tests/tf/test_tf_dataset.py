@@ -239,3 +239,12 @@ class TestResample:
         out = resample(growing, lambda v: v % 2, num_classes=2, seed=0)
         with pytest.raises(tf.errors.InvalidArgumentError, match="more elements of a class"):
             run_epoch(out.map(lambda v: (v, v)))
+
+
+def test_docstring_examples():
+    """The examples in classbalance.tf's docstrings run as written."""
+    import doctest
+
+    import classbalance.tf
+
+    assert doctest.testmod(classbalance.tf).failed == 0
