@@ -9,9 +9,9 @@ imbalance ratio 100. Samples/s (median of 5 runs after a warm-up) of:
   one ``from_tensor_slices(...).shuffle(100_000).repeat()`` dataset per
   class, ``tf.data.Dataset.sample_from_datasets`` with equal weights,
   ``batch``, ``prefetch`` (one long-lived iterator; the warm-up fills the
-  shuffle buffers; each run is 500 batches);
+  shuffle buffers; each run is 200 batches);
 - ``Dataset.rejection_resample`` to a uniform target with the true initial
-  distribution, on ``from_tensor_slices(...).repeat()`` (each run 50 batches);
+  distribution, on ``from_tensor_slices(...).repeat()`` (each run 10 batches);
 - the gather bound: ``np.take(x, idx, axis=0, out=buf, mode="clip")`` per batch
   with random indices, the cost of copying the rows and nothing else.
 
@@ -77,8 +77,8 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 3 if args.quick else 5
     n = 20_000 if args.quick else 200_000
-    tutorial_batches = 100 if args.quick else 500
-    rejection_batches = 10 if args.quick else 50
+    tutorial_batches = 50 if args.quick else 200
+    rejection_batches = 4 if args.quick else 10
     print(f"tensorflow {tf.__version__}, numpy {np.__version__}, classbalance {cb.__version__}")
 
     y = long_tail_labels(n)
