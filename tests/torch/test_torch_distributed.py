@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 
 import numpy as np
 import pytest
@@ -31,17 +30,13 @@ def _labels() -> np.ndarray:
     return np.random.default_rng(0).permutation(y)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _train(rank: int, port: int, out_dir: str) -> None:
+def _train(rank: int, out_dir: str) -> None:
+    # Rendezvous through a file rather than a TCP port picked in advance, which
+    # another process could take before rank 0 listens on it. Gloo then talks
+    # over loopback only, on ports the OS assigns.
     os.environ["GLOO_SOCKET_IFNAME"] = "lo"
-    dist.init_process_group(
-        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD
-    )
+    store = os.path.join(out_dir, "rendezvous")
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=WORLD)
     try:
         torch.manual_seed(0)
         y = _labels()
@@ -74,7 +69,7 @@ def _train(rank: int, port: int, out_dir: str) -> None:
 @pytest.mark.slow
 def test_ddp_two_ranks(tmp_path):
     """Per epoch: ranks disjoint, equal batch counts, balanced batches, a new plan."""
-    mp.spawn(_train, args=(_free_port(), str(tmp_path)), nprocs=WORLD, join=True)
+    mp.spawn(_train, args=(str(tmp_path),), nprocs=WORLD, join=True)
     runs = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(WORLD)]
     y = _labels()
     targets = np.full(len(COUNTS), min(COUNTS))
