@@ -180,11 +180,16 @@ class TestBalancedBatchSampler:
         for idx, yb in batches:
             np.testing.assert_array_equal(y_long_tail[idx.numpy()], yb.numpy())
 
-    def test_dataloader_per_sample_sampler(self, y_long_tail):
-        """BalancedSampler in DataLoader(sampler=...) with batch_size 6: len matches."""
+    @pytest.mark.parametrize("batch_size", [1, 6])
+    def test_dataloader_per_sample_sampler(self, y_long_tail, batch_size):
+        """BalancedSampler in DataLoader(sampler=...): len matches, one epoch of targets."""
         ds = TensorDataset(torch.from_numpy(y_long_tail))
-        loader = DataLoader(ds, batch_size=6, sampler=BalancedSampler(y_long_tail, seed=0))
-        assert len(list(loader)) == len(loader)
+        sampler = BalancedSampler(y_long_tail, seed=0)
+        loader = DataLoader(ds, batch_size=batch_size, sampler=sampler)
+        batches = list(loader)
+        assert len(batches) == len(loader)
+        labels = torch.cat([b[0] for b in batches]).numpy()
+        np.testing.assert_array_equal(np.bincount(labels), sampler.target_counts(0))
 
     def test_getitems_fast_path(self):
         """A batched __getitems__ dataset with default_convert yields x[idx], y[idx] tensors."""
@@ -374,6 +379,16 @@ class TestLabelsOf:
             labels_of(_Opaque(3), lambda d: [0, 1])
         with pytest.raises(TypeError, match="must be a callable"):
             labels_of(_Opaque(3), "label")
+
+
+def test_import_is_lazy():
+    """`import classbalance.torch` does not import PyTorch until a name is used."""
+    import subprocess
+    import sys
+
+    code = "import sys, classbalance.torch; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_docstring_examples():
