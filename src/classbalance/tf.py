@@ -252,7 +252,9 @@ def _call_on_element(fn: Callable[..., Any], element: Any, spec: Any) -> Any:
     return fn(*element) if isinstance(spec, tuple) else fn(element)
 
 
-def _label_pass(dataset: tf.data.Dataset, label_fn: Callable[..., Any], num_classes: int) -> Any:
+def _label_pass(
+    dataset: tf.data.Dataset, label_fn: Callable[..., Any], num_classes: int
+) -> np.ndarray:
     spec = dataset.element_spec
     ds = dataset.map(
         lambda *e: _call_on_element(label_fn, e if isinstance(spec, tuple) else e[0], spec),
