@@ -84,3 +84,15 @@ def assert_batches_exact(
             assert np.all(got[present] <= np.ceil(want[present])), (got, want)
         else:
             assert np.all(np.abs(got - want) < 2), (got, want)
+
+
+def assert_ranks_share_plan(rank_indices: list[np.ndarray], plan: np.ndarray) -> None:
+    """Ranks split one epoch's plan: no rank takes an entry of the plan another rank took.
+
+    As multisets, all ranks' indices together fit inside the plan, so an index
+    the plan holds once (every index under undersampling) is on one rank only.
+    """
+    union = np.concatenate(rank_indices)
+    n = int(max(union.max(initial=0), plan.max(initial=0))) + 1
+    excess = np.bincount(union, minlength=n) - np.bincount(plan, minlength=n)
+    assert np.all(excess <= 0), np.flatnonzero(excess > 0)[:10]

@@ -1,6 +1,36 @@
-"""PyTorch adapters: long-tail losses in :mod:`classbalance.torch.losses`.
+"""PyTorch adapters: balanced samplers (also for ``torch.distributed``) and ``labels_of``.
 
-Importing this package does not import PyTorch; its submodules do.
+Long-tail losses live in :mod:`classbalance.torch.losses`.
+
+Importing this package imports nothing heavy; PyTorch is imported when one of
+its names is first used (``import classbalance`` never imports it).
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "BalancedSampler": "classbalance.torch._samplers",
+    "BalancedBatchSampler": "classbalance.torch._samplers",
+    "DistributedBalancedBatchSampler": "classbalance.torch._samplers",
+    "labels_of": "classbalance.torch._labels",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "losses":
+        return importlib.import_module("classbalance.torch.losses")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'classbalance.torch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,160 @@
+"""tf.data balanced input pipelines, side by side in one run.
+
+784-float32 rows (MNIST-sized, 200,000 rows), batch 256, 10 classes with
+imbalance ratio 100. Samples/s (median of 5 runs after a warm-up) of:
+
+- ``classbalance.tf.balanced_dataset`` (over-sampling; each run is one new
+  iteration = one full epoch, its planning included);
+- the pattern of TensorFlow's "Classification on imbalanced data" tutorial:
+  one ``from_tensor_slices(...).shuffle(100_000).repeat()`` dataset per
+  class, ``tf.data.Dataset.sample_from_datasets`` with equal weights,
+  ``batch``, ``prefetch`` (one long-lived iterator; the warm-up fills the
+  shuffle buffers; each run is 200 batches);
+- ``Dataset.rejection_resample`` to a uniform target with the true initial
+  distribution, on ``from_tensor_slices(...).repeat()`` (each run 10 batches);
+- the gather bound: ``np.take(x, idx, axis=0, out=buf, mode="clip")`` per batch
+  with random indices, the cost of copying the rows and nothing else.
+
+Run: ``python benchmarks/bench_tf.py [--quick]`` (about 2 minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+import tensorflow as tf
+
+import classbalance as cb
+from classbalance.tf import balanced_dataset
+
+BATCH = 256
+N_CLASSES = 10
+RATIO = 100.0
+
+
+def long_tail_labels(n: int, seed: int = 0) -> np.ndarray:
+    """n uint8 labels, class c holding a share proportional to RATIO ** (-c / 9)."""
+    share = RATIO ** (-np.arange(N_CLASSES) / (N_CLASSES - 1))
+    counts = np.floor(share / share.sum() * n).astype(np.int64)
+    counts[0] += n - counts.sum()
+    y = np.repeat(np.arange(N_CLASSES, dtype=np.uint8), counts)
+    np.random.default_rng(seed).shuffle(y)
+    return y
+
+
+def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def drain(iterator: object, n_batches: int) -> None:
+    for _ in range(n_batches):
+        next(iterator)  # type: ignore[call-overload]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20,000 rows, 3 repeats")
+    args = parser.parse_args()
+    repeats = 3 if args.quick else 5
+    n = 20_000 if args.quick else 200_000
+    tutorial_batches = 50 if args.quick else 200
+    rejection_batches = 4 if args.quick else 10
+    print(f"tensorflow {tf.__version__}, numpy {np.__version__}, classbalance {cb.__version__}")
+
+    y = long_tail_labels(n)
+    x = np.random.default_rng(0).random((n, 784), dtype=np.float32)
+    y64 = y.astype(np.int64)
+
+    ours = balanced_dataset(x, y64, BATCH, drop_last=True, seed=0)
+    n_batches = int(ours.cardinality())
+
+    def run_ours() -> None:
+        for _ in ours:
+            pass
+
+    per_class = [
+        tf.data.Dataset.from_tensor_slices((x[y == c], y64[y == c])).shuffle(100_000).repeat()
+        for c in range(N_CLASSES)
+    ]
+    tutorial = (
+        tf.data.Dataset.sample_from_datasets(per_class, weights=[1 / N_CLASSES] * N_CLASSES)
+        .batch(BATCH)
+        .prefetch(2)
+    )
+    tutorial_iter = iter(tutorial)
+
+    initial = np.bincount(y, minlength=N_CLASSES) / n
+    rejection = (
+        tf.data.Dataset.from_tensor_slices((x, y64))
+        .repeat()
+        .rejection_resample(
+            lambda xi, yi: yi,
+            target_dist=[1 / N_CLASSES] * N_CLASSES,
+            initial_dist=initial,
+            seed=0,
+        )
+        .map(lambda _class, pair: pair)
+        .batch(BATCH)
+        .prefetch(2)
+    )
+    rejection_iter = iter(rejection)
+
+    idx_all = np.random.default_rng(1).integers(0, n, size=n_batches * BATCH)
+    buf = np.empty((BATCH, 784), dtype=np.float32)
+
+    def gather_bound() -> None:
+        for b in range(n_batches):
+            np.take(x, idx_all[b * BATCH : (b + 1) * BATCH], axis=0, out=buf, mode="clip")
+
+    bound = n_batches * BATCH / median_time(gather_bound, repeats)
+    ours_rate = n_batches * BATCH / median_time(run_ours, repeats)
+    tut_rate = (
+        tutorial_batches
+        * BATCH
+        / median_time(lambda: drain(tutorial_iter, tutorial_batches), repeats)
+    )
+    rej_rate = (
+        rejection_batches
+        * BATCH
+        / median_time(lambda: drain(rejection_iter, rejection_batches), repeats)
+    )
+    print(f"{n} rows, {n_batches} batches of {BATCH} per over-sampled epoch")
+    rows = [
+        ["gather bound (np.take into a buffer)", bound],
+        ["classbalance.tf.balanced_dataset", ours_rate],
+        ["tutorial: sample_from_datasets", tut_rate],
+        ["rejection_resample", rej_rate],
+    ]
+    print(
+        markdown_table(
+            ["method", "samples/s", "x gather bound", "x tutorial pattern"],
+            [
+                [name, f"{rate:,.0f}", f"{rate / bound:.2f}", f"{rate / tut_rate:.2f}"]
+                for name, rate in rows
+            ],
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,430 @@
+"""tf.data adapters: balanced batches from arrays, and resampling of label-unknown datasets.
+
+Importing this module imports TensorFlow; ``import classbalance`` does not.
+Both functions follow the core's per-epoch plans (:class:`~classbalance.BalancedSampler`):
+each new iteration over the returned dataset is the next epoch, re-planned
+from ``(seed, epoch)``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from classbalance._optional import require
+from classbalance._validation import _short, check_positive_int, resolve_seed, rng_for
+from classbalance.batches import BalancedBatches
+from classbalance.labels import EncodedLabels
+from classbalance.sampling import AlphaLike, StrategyLike
+from classbalance.sampling import BalancedSampler as _CoreSampler
+
+tf = require("tensorflow", "classbalance.tf")
+
+__all__ = ["balanced_dataset", "resample"]
+
+# rng_for domain of this module (the core uses 0..3).
+_TF_SHUFFLE = 40
+
+
+class _EpochCounter:
+    """Hands out epochs 0, 1, 2, ... to successive iterations, thread-safely."""
+
+    def __init__(self, first: int) -> None:
+        self.next = first
+        self._lock = threading.Lock()
+
+    def take(self) -> int:
+        with self._lock:
+            epoch = self.next
+            self.next += 1
+            return epoch
+
+
+def _in_memory(node: tuple) -> Any:
+    """The nested dict/tuple of NumPy arrays behind a Gatherer node, or None if not in memory."""
+    if node[0] == "dict":
+        out = {k: _in_memory(child) for k, child in node[1].items()}
+        return None if any(v is None for v in out.values()) else out
+    if node[0] == "seq":
+        parts = tuple(_in_memory(child) for child in node[2])
+        return None if any(p is None for p in parts) else parts
+    return node[2] if node[1] == "array" and isinstance(node[2], np.ndarray) else None
+
+
+def _spec_like(value: Any) -> Any:
+    return tf.nest.map_structure(
+        lambda a: tf.TensorSpec((None, *np.shape(a)[1:]), tf.as_dtype(np.asarray(a).dtype)),
+        value,
+    )
+
+
+def balanced_dataset(
+    x: Any,
+    y: Any,
+    batch_size: int,
+    *,
+    strategy: StrategyLike = None,
+    alpha: AlphaLike | None = None,
+    epoch_size: int | None = None,
+    exact: bool = False,
+    sample_weight: Any = None,
+    class_weight: Mapping[Any, float] | str | None = None,
+    labels: Any = None,
+    drop_last: bool = False,
+    y_format: str = "given",
+    seed: int | np.random.Generator | None = None,
+    classes: Sequence[Any] | None = None,
+    initial_epoch: int = 0,
+) -> tf.data.Dataset:
+    """A ``tf.data.Dataset`` of class-balanced batches, re-planned every epoch.
+
+    Each iteration over the dataset (each ``for`` loop, each ``model.fit``
+    epoch without ``steps_per_epoch``) serves the next epoch's plan of
+    :class:`~classbalance.BalancedSampler`, which depends only on
+    ``(seed, epoch)``. The length is known (``dataset.cardinality()``); for
+    ``model.fit(..., steps_per_epoch=n)`` use ``dataset.repeat()``, and every
+    repetition is again a fresh epoch.
+
+    In-memory arrays (NumPy, tensors, dicts/tuples of them) are copied once
+    into TensorFlow and each batch is one ``tf.gather`` per array inside the
+    pipeline, in parallel and prefetched; only the batch's indices come from
+    Python. Other ``x`` (memmap, h5py, paths with ``loader=``) are read by
+    :class:`~classbalance.BalancedBatches` in a generator.
+
+    Parameters
+    ----------
+    x : array, tensor, or dict/list/tuple of them (multi-input)
+        Inputs; anything :class:`~classbalance.BalancedBatches` accepts.
+    y : array or dict/list/tuple of arrays
+        Targets, yielded as given (see ``y_format``).
+    batch_size : int
+        Samples per batch.
+    strategy, alpha, epoch_size :
+        The sampling plan, as in :class:`~classbalance.BalancedSampler`
+        (default ``"oversample"``).
+    exact : bool, default=False
+        Every full batch holds each class at its exact share; otherwise
+        batches are balanced on average.
+    sample_weight, class_weight :
+        Per-sample and per-class weights; if either is given the batches are
+        ``(x, y, sample_weight)``.
+    labels : key, index or array, default=None
+        What to balance on for a multi-output ``y``.
+    drop_last : bool, default=False
+        Drop the last, partial batch.
+    y_format : {"given", "sparse", "categorical"}, default="given"
+        Yield ``y`` as given, as class codes (int64) or one-hot (float32).
+    seed : int, numpy Generator or None, default=None
+        Seed of every plan (``None`` draws one).
+    classes : sequence, default=None
+        Declared class order.
+    initial_epoch : int, default=0
+        Epoch served by the first iteration (to resume a run).
+
+    Returns
+    -------
+    tf.data.Dataset
+        Batches ``(x, y)`` or ``(x, y, sample_weight)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classbalance.tf import balanced_dataset
+    >>> x = np.arange(200, dtype="float32").reshape(100, 2)
+    >>> y = np.r_[np.zeros(90), np.ones(10)].astype("int64")
+    >>> ds = balanced_dataset(x, y, batch_size=20, exact=True, seed=0)
+    >>> int(ds.cardinality())
+    9
+    >>> xb, yb = next(iter(ds))
+    >>> np.bincount(yb.numpy()).tolist()
+    [10, 10]
+    """
+    batches = BalancedBatches(
+        x,
+        y,
+        batch_size,
+        strategy=strategy,
+        alpha=alpha,
+        epoch_size=epoch_size,
+        exact=exact,
+        sample_weight=sample_weight,
+        class_weight=class_weight,
+        labels=labels,
+        drop_last=drop_last,
+        y_format=y_format,
+        seed=seed,
+        classes=classes,
+    )
+    counter = _EpochCounter(check_positive_int(initial_epoch, "initial_epoch", allow_zero=True))
+    n_batches = len(batches)
+    x_arrays = _in_memory(batches._x.structure)
+    y_arrays = _in_memory(batches._y.structure) if y_format == "given" else ()
+    if x_arrays is None or y_arrays is None:
+        ds = _generated_batches(batches, counter)
+    else:
+        ds = _gathered_batches(batches, counter, x_arrays, y_arrays, y_format)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(n_batches))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _plan_batches(
+    batches: BalancedBatches, counter: _EpochCounter
+) -> Callable[[], Iterator[np.ndarray]]:
+    def generate() -> Iterator[np.ndarray]:
+        plan = batches.plan(counter.take()).astype(np.int64, copy=False)
+        size = batches.batch_size
+        for b in range(len(batches)):
+            yield plan[b * size : (b + 1) * size]
+
+    return generate
+
+
+def _index_batches(batches: BalancedBatches, counter: _EpochCounter) -> tf.data.Dataset:
+    """Batches of indices of the next epoch's plan, sliced inside TensorFlow.
+
+    Python runs once per epoch (to plan it), not once per batch.
+    """
+    size = batches.batch_size
+    n_batches = len(batches)
+
+    def plans() -> Iterator[np.ndarray]:
+        yield batches.plan(counter.take()).astype(np.int64, copy=False)
+
+    def cut(plan: tf.Tensor) -> tf.data.Dataset:
+        n = tf.shape(plan, out_type=tf.int64)[0]
+        return tf.data.Dataset.range(n_batches).map(
+            lambda b: plan[b * size : tf.minimum((b + 1) * size, n)]
+        )
+
+    one_plan = tf.data.Dataset.from_generator(
+        plans, output_signature=tf.TensorSpec((None,), tf.int64)
+    )
+    return one_plan.flat_map(cut)
+
+
+def _gathered_batches(
+    batches: BalancedBatches,
+    counter: _EpochCounter,
+    x_arrays: Any,
+    y_arrays: Any,
+    y_format: str,
+) -> tf.data.Dataset:
+    with tf.device("/cpu:0"):
+        x_t = tf.nest.map_structure(tf.convert_to_tensor, x_arrays)
+        if y_format == "given":
+            y_t = tf.nest.map_structure(tf.convert_to_tensor, y_arrays)
+        else:
+            y_t = tf.convert_to_tensor(batches.encoded.codes)
+        w_t = None if batches._weights is None else tf.convert_to_tensor(batches._weights)
+    n_classes = batches.encoded.n_classes
+
+    def gather(idx: tf.Tensor) -> tuple[Any, ...]:
+        xb = tf.nest.map_structure(lambda t: tf.gather(t, idx), x_t)
+        if y_format == "given":
+            yb = tf.nest.map_structure(lambda t: tf.gather(t, idx), y_t)
+        else:
+            codes = tf.cast(tf.gather(y_t, idx), tf.int64)
+            yb = codes if y_format == "sparse" else tf.one_hot(codes, n_classes, dtype=tf.float32)
+        if w_t is None:
+            return xb, yb
+        return xb, yb, tf.gather(w_t, idx)
+
+    indices = _index_batches(batches, counter)
+    return indices.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+def _generated_batches(batches: BalancedBatches, counter: _EpochCounter) -> tf.data.Dataset:
+    first = batches._batch(batches.plan(0)[:1])
+    indices = _plan_batches(batches, counter)
+
+    def generate() -> Iterator[tuple[Any, ...]]:
+        for idx in indices():
+            yield batches._batch(idx)
+
+    return tf.data.Dataset.from_generator(generate, output_signature=_spec_like(first))
+
+
+def _call_on_element(fn: Callable[..., Any], element: Any, spec: Any) -> Any:
+    # tf.data's map convention: a tuple element is passed as separate arguments.
+    return fn(*element) if isinstance(spec, tuple) else fn(element)
+
+
+def _label_pass(
+    dataset: tf.data.Dataset, label_fn: Callable[..., Any], num_classes: int
+) -> np.ndarray:
+    spec = dataset.element_spec
+    ds = dataset.map(
+        lambda *e: _call_on_element(label_fn, e if isinstance(spec, tuple) else e[0], spec),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    out_spec = ds.element_spec
+    if (
+        not isinstance(out_spec, tf.TensorSpec)
+        or out_spec.shape.rank != 0
+        or not out_spec.dtype.is_integer
+    ):
+        raise ValueError(
+            "`label_fn` must return one integer class id (a scalar int tensor) per element. "
+            f"Received: label_fn returning {out_spec}"
+        )
+    chunks = [np.asarray(c, dtype=np.int64) for c in ds.batch(1 << 16).as_numpy_iterator()]
+    labels = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+    if labels.size == 0:
+        raise ValueError("`dataset` is empty; there is nothing to resample.")
+    bad = (labels < 0) | (labels >= num_classes)
+    if bad.any():
+        raise ValueError(
+            f"`label_fn` returned {labels[bad][0]} for element {int(np.flatnonzero(bad)[0])}; "
+            f"labels must be class ids in [0, num_classes - 1] = [0, {num_classes - 1}]."
+        )
+    return np.bincount(labels, minlength=num_classes).astype(np.int64)
+
+
+def resample(
+    dataset: tf.data.Dataset,
+    label_fn: Callable[..., Any],
+    *,
+    num_classes: int,
+    target: StrategyLike = "oversample",
+    shuffle_buffer: int | None = 10_000,
+    seed: int | np.random.Generator | None = None,
+) -> tf.data.Dataset:
+    """Re-balance a ``tf.data.Dataset`` whose labels are not known up front.
+
+    For datasets read from files or TFRecords, where the labels are inside
+    the elements. Unlike ``tf.data.Dataset.rejection_resample``, which
+    balances by *dropping* elements of frequent classes (so most of the data
+    is read and thrown away, and rare elements repeat i.i.d.), this repeats
+    rare elements: every epoch holds exactly the per-class counts of the
+    core plan for ``target`` (e.g. every class at the size of the largest),
+    and within a class the copies cycle through the elements like
+    :class:`~classbalance.BalancedSampler` does (no element repeats before
+    all elements of its class were used).
+
+    How it works and what it costs:
+
+    - **A label pass when called**: ``label_fn`` is mapped over the whole
+      dataset once, to count the classes. That reads every element once
+      (make ``label_fn`` cheap, e.g. parse only the label feature of a
+      TFRecord; the read itself still happens).
+    - **Each epoch** (each iteration over the result) makes one ordinary pass
+      over ``dataset``, in its own order (an upstream ``shuffle`` is fine).
+      The k-th element of class ``c`` in that pass is emitted as many times
+      as the plan uses the k-th member of class ``c`` (0 drops it when
+      undersampling). A table of one int per element is held in memory.
+    - **Copies arrive together**; ``shuffle_buffer`` elements are shuffled
+      to spread them, so use a buffer that is large compared with the
+      largest repeat factor (the imbalance ratio with ``"oversample"``).
+      The buffer holds that many elements in memory. Batches are therefore
+      balanced over the epoch and on average, not exactly per batch.
+    - The dataset must be finite and yield the same number of elements of
+      each class on every pass (the counts of the label pass); a pass that
+      yields more elements of a class than counted fails with an error.
+
+    Parameters
+    ----------
+    dataset : tf.data.Dataset
+        Finite dataset of single elements (not batches).
+    label_fn : callable
+        ``label_fn(*element)`` (tuple elements unpacked, as in
+        ``Dataset.map``) -> scalar integer class id in ``[0, num_classes)``.
+    num_classes : int
+        Number of classes.
+    target : str or dict, default="oversample"
+        Per-class counts per epoch, as ``strategy`` of
+        :class:`~classbalance.BalancedSampler`: ``"oversample"``,
+        ``"undersample"``, ``"balanced"`` or ``{class_id: count or fraction}``.
+    shuffle_buffer : int or None, default=10000
+        Elements shuffled after repeating; ``None`` keeps the pass order
+        (copies adjacent).
+    seed : int, numpy Generator or None, default=None
+        Seed of every epoch's plan and shuffle (``None`` draws one).
+
+    Returns
+    -------
+    tf.data.Dataset
+        Same element structure as ``dataset``; batch it yourself.
+
+    Examples
+    --------
+    >>> import numpy as np, tensorflow as tf
+    >>> from classbalance.tf import resample
+    >>> y = np.r_[np.zeros(90), np.ones(10)].astype("int64")
+    >>> ds = tf.data.Dataset.from_tensor_slices((np.arange(100.0), y))
+    >>> balanced = resample(ds, lambda x, y: y, num_classes=2, seed=0)
+    >>> labels = np.array([int(label) for _, label in balanced])
+    >>> np.bincount(labels).tolist()
+    [90, 90]
+    """
+    if not isinstance(dataset, tf.data.Dataset):
+        raise TypeError(
+            f"`dataset` must be a tf.data.Dataset. Received: dataset of type "
+            f"{type(dataset).__name__}"
+        )
+    if not callable(label_fn):
+        raise TypeError(f"`label_fn` must be callable. Received: label_fn={_short(label_fn)}")
+    num_classes = check_positive_int(num_classes, "num_classes")
+    if shuffle_buffer is not None:
+        shuffle_buffer = check_positive_int(shuffle_buffer, "shuffle_buffer")
+    seed = resolve_seed(seed)
+    counts = _label_pass(dataset, label_fn, num_classes)
+    code_dtype = np.uint8 if num_classes <= 256 else np.int32
+    sorted_codes = np.repeat(np.arange(num_classes, dtype=code_dtype), counts)
+    core = _CoreSampler._from_labels(
+        EncodedLabels(sorted_codes, np.arange(num_classes), "vector"), target, seed=seed
+    )
+    n = int(counts.sum())
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    counter = _EpochCounter(0)
+    spec = dataset.element_spec
+
+    def tables() -> Iterator[tuple[np.ndarray, np.int64]]:
+        epoch = counter.take()
+        # Sample i of the sorted codes is member i - starts[c] of class c.
+        times = np.bincount(np.concatenate(core.class_plans(epoch)), minlength=n)
+        shuffle_seed = rng_for(seed, _TF_SHUFFLE, epoch, 0).integers(0, 2**62)
+        yield times.astype(np.int32), np.int64(shuffle_seed)
+
+    starts_t = tf.constant(starts)
+    counts_t = tf.constant(counts)
+
+    def one_epoch(times: tf.Tensor, shuffle_seed: tf.Tensor) -> tf.data.Dataset:
+        def with_label(*element: Any) -> tuple[tf.Tensor, Any]:
+            element = element if isinstance(spec, tuple) else element[0]
+            label = tf.cast(_call_on_element(label_fn, element, spec), tf.int64)
+            return label, element
+
+        def rank_in_class(seen: tf.Tensor, pair: tuple[tf.Tensor, Any]) -> tuple[Any, Any]:
+            label, element = pair
+            rank = seen[label]
+            check = tf.debugging.assert_less(
+                rank,
+                counts_t[label],
+                message="resample: the dataset yielded more elements of a class than the "
+                "label pass counted; it must yield the same elements on every pass.",
+            )
+            with tf.control_dependencies([check]):
+                copies = times[starts_t[label] + rank]
+            seen = tf.tensor_scatter_nd_add(seen, label[None, None], tf.ones(1, tf.int64))
+            return seen, (copies, element)
+
+        def repeat(copies: tf.Tensor, element: Any) -> Any:
+            return tf.nest.map_structure(lambda t: tf.repeat(t[None], copies, axis=0), element)
+
+        ds = dataset.map(with_label).scan(tf.zeros(num_classes, tf.int64), rank_in_class)
+        ds = ds.map(repeat).unbatch()
+        if shuffle_buffer is not None:
+            ds = ds.shuffle(shuffle_buffer, seed=shuffle_seed)
+        return ds
+
+    plans = tf.data.Dataset.from_generator(
+        tables,
+        output_signature=(
+            tf.TensorSpec((n,), tf.int32),
+            tf.TensorSpec((), tf.int64),
+        ),
+    )
+    return plans.flat_map(one_epoch)
