@@ -76,13 +76,15 @@ class TestLengthAndContent:
         np.testing.assert_array_equal(a[5][0], b[5][0])
 
     def test_iteration_advances_epoch(self, y_long_tail):
-        """A full pass moves to the next epoch: two passes differ."""
+        """Each pass is a new epoch, even one stopped early; two passes differ."""
         x, y = make_xy(y_long_tail)
         batches = cb.BalancedBatches(x, y, 64, strategy="undersample", seed=0)
         first = np.concatenate([b[0][:, 0] for b in batches])
         assert batches.epoch == 1
         second = np.concatenate([b[0][:, 0] for b in batches])
         assert not np.array_equal(first, second)
+        next(iter(batches))  # a pass stopped after one batch still moves on
+        assert batches.epoch == 3
 
     def test_index_errors(self):
         """Out-of-range and non-int batch indices are refused."""

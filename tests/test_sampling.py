@@ -237,3 +237,13 @@ def test_same_plan_in_another_process(y_long_tail):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ",".join(map(str, here.tolist()))
+
+
+def test_iteration_moves_to_the_next_epoch():
+    """Each pass over the sampler is a new epoch, as with the PyTorch samplers."""
+    y = np.array([0] * 40 + [1] * 5)
+    sampler = cb.BalancedSampler(y, "undersample", seed=0)
+    first, second = list(sampler), list(sampler)
+    assert first == sampler.plan(0).tolist()
+    assert second == sampler.plan(1).tolist()
+    assert sampler.epoch == 2

@@ -61,11 +61,13 @@ def rng_for(seed: int, *key: int) -> np.random.Generator:
 
 def check_fraction(value: Any, name: str, *, inclusive_one: bool = True) -> float:
     """Check ``value`` is a real number in [0, 1] (or [0, 1))."""
+    bound = "]" if inclusive_one else ")"
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ValueError(f"`{name}` must be a number in [0, 1]. Received: {name}={_short(value)}")
+        raise ValueError(
+            f"`{name}` must be a number in [0, 1{bound}. Received: {name}={_short(value)}"
+        )
     upper_ok = value <= 1 if inclusive_one else value < 1
     if value < 0 or not upper_ok:
-        bound = "]" if inclusive_one else ")"
         raise ValueError(f"`{name}` must be in [0, 1{bound}. Received: {name}={value}")
     return float(value)
 

@@ -273,12 +273,16 @@ class BalancedBatches(Sequence):
         return xb, yb, self._weights[idx]
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        """Yield the batches of the current epoch, then move to the next epoch."""
+        """Yield the batches of the current epoch; the pass moves to the next epoch.
+
+        The epoch advances when the pass starts (its first batch is taken), so
+        a pass stopped early also moves on, as the PyTorch samplers do.
+        """
         epoch = self.epoch
-        for i in range(len(self)):
-            yield self[i]
-        if self.epoch == epoch:
-            self.set_epoch(epoch + 1)
+        plan = self.plan(epoch)
+        self.set_epoch(epoch + 1)
+        for start in range(0, len(plan), self.batch_size):
+            yield self._batch(plan[start : start + self.batch_size])
 
     def __getstate__(self) -> dict[str, Any]:
         # Keras' multiprocessing workers receive a pickled copy; locks don't pickle.

@@ -42,8 +42,10 @@ SAMPLING_STRATEGIES = ("oversample", "undersample", "balanced")
 
 # Random-stream domains: every rng_for() call uses (domain, a, b).
 _SHUFFLE, _STREAM, _TIES, _PHASE = 0, 1, 2, 3
-# Permutations of a small class are generated this many samples at a time.
-_BLOCK_SAMPLES = 1 << 16
+# Permutations of a small class are generated this many samples at a time
+# (large enough to amortize the Python loop, small enough not to waste work
+# on the short epochs of small data sets).
+_BLOCK_SAMPLES = 1 << 12
 # Positions interleaved per step of _interleave (bounds its temporaries).
 _CHUNK = 1 << 22
 
@@ -460,7 +462,14 @@ class BalancedSampler:
         return plan
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self.plan().tolist())
+        """Serve the current epoch's plan and move the sampler to the next epoch.
+
+        Like the PyTorch adapters: each pass is a new epoch unless
+        :meth:`set_epoch` chooses one before the pass.
+        """
+        plan = self.plan()
+        self.epoch += 1
+        return iter(plan.tolist())
 
     def __repr__(self) -> str:
         return (
