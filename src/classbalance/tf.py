@@ -315,11 +315,12 @@ def resample(
       The k-th element of class ``c`` in that pass is emitted as many times
       as the plan uses the k-th member of class ``c`` (0 drops it when
       undersampling). A table of one int per element is held in memory.
-    - **Copies arrive together**; ``shuffle_buffer`` elements are shuffled
-      to spread them, so use a buffer that is large compared with the
+    - **Copies arrive together**; consecutive blocks of ``shuffle_buffer``
+      elements are shuffled (a stateless shuffle seeded by the epoch and the
+      block) to spread them, so use a block that is large compared with the
       largest repeat factor (the imbalance ratio with ``"oversample"``).
-      The buffer holds that many elements in memory. Batches are therefore
-      balanced over the epoch and on average, not exactly per batch.
+      A block is held in memory. Batches are therefore balanced over the
+      epoch and on average, not exactly per batch.
     - The dataset must be finite and yield the same number of elements of
       each class on every pass (the counts of the label pass); a pass that
       yields more elements of a class than counted fails with an error.
@@ -338,8 +339,8 @@ def resample(
         :class:`~classbalance.BalancedSampler`: ``"oversample"``,
         ``"undersample"``, ``"balanced"`` or ``{class_id: count or fraction}``.
     shuffle_buffer : int or None, default=10000
-        Elements shuffled after repeating; ``None`` keeps the pass order
-        (copies adjacent).
+        Size of the blocks shuffled after repeating; ``None`` keeps the pass
+        order (copies adjacent).
     seed : int, numpy Generator or None, default=None
         Seed of every epoch's plan and shuffle (``None`` draws one).
 
@@ -417,7 +418,18 @@ def resample(
         ds = dataset.map(with_label).scan(tf.zeros(num_classes, tf.int64), rank_in_class)
         ds = ds.map(repeat).unbatch()
         if shuffle_buffer is not None:
-            ds = ds.shuffle(shuffle_buffer, seed=shuffle_seed)
+            # A stateless shuffle of consecutive blocks, seeded by (epoch seed, block):
+            # Dataset.shuffle(seed=<tensor>) fails in graph mode once a global seed
+            # is set (keras.utils.set_random_seed), which most training scripts do.
+            def shuffle_block(index: tf.Tensor, block: Any) -> tf.data.Dataset:
+                size = tf.shape(tf.nest.flatten(block)[0])[0]
+                order = tf.random.experimental.stateless_shuffle(
+                    tf.range(size), seed=tf.stack([shuffle_seed, index])
+                )
+                shuffled = tf.nest.map_structure(lambda t: tf.gather(t, order), block)
+                return tf.data.Dataset.from_tensor_slices(shuffled)
+
+            ds = ds.batch(shuffle_buffer).enumerate().flat_map(shuffle_block)
         return ds
 
     plans = tf.data.Dataset.from_generator(

@@ -248,3 +248,12 @@ def test_docstring_examples():
     import classbalance.tf
 
     assert doctest.testmod(classbalance.tf).failed == 0
+
+
+def test_resample_with_a_global_seed(y_long_tail):
+    """resample works after keras.utils.set_random_seed (a global TF seed), reproducibly."""
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(1)
+    first = run_epoch(resample(indexed(y_long_tail), lambda i, y: y, num_classes=5, seed=3))
+    again = run_epoch(resample(indexed(y_long_tail), lambda i, y: y, num_classes=5, seed=3))
+    assert np.array_equal(first, again)
