@@ -25,10 +25,14 @@ test: $(STAMP)
 	KERAS_BACKEND=tensorflow $(PY) -m pytest -q -n 2
 	KERAS_BACKEND=torch $(PY) -m pytest -q -m backend
 
-## Benchmarks: print tables (see README for the numbers measured here).
+## Benchmarks: print tables (see README for the numbers measured here; about 11 minutes).
 bench: $(STAMP)
 	$(PY) benchmarks/bench_batches.py
 	$(PY) benchmarks/bench_plan.py
+	$(PY) benchmarks/bench_torch.py
+	TF_CPP_MIN_LOG_LEVEL=3 $(PY) benchmarks/bench_tf.py 2>/dev/null
+	$(PY) benchmarks/bench_folders.py --n-files 100000
+	$(PY) benchmarks/bench_compare.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks

@@ -30,47 +30,23 @@ plan needs about 4 GB of memory).
 from __future__ import annotations
 
 import argparse
-import statistics
+import os
+import sys
 import time
-from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler, default_convert
 
 import classbalance as cb
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _common import long_tail_labels, markdown_table, median_time
 from classbalance.torch import BalancedBatchSampler
 
 BATCH = 256
 N_CLASSES = 10
 RATIO = 100.0
-
-
-def long_tail_labels(n: int, seed: int = 0) -> np.ndarray:
-    """n uint8 labels, class c holding a share proportional to RATIO ** (-c / 9)."""
-    share = RATIO ** (-np.arange(N_CLASSES) / (N_CLASSES - 1))
-    counts = np.floor(share / share.sum() * n).astype(np.int64)
-    counts[0] += n - counts.sum()
-    y = np.repeat(np.arange(N_CLASSES, dtype=np.uint8), counts)
-    np.random.default_rng(seed).shuffle(y)
-    return y
-
-
-def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 class PerSampleArrays(Dataset):
