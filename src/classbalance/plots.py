@@ -285,7 +285,9 @@ def plot_strategy_comparison(
     >>> table = pd.DataFrame({"balanced_accuracy_mean": [0.8, 0.7],
     ...                       "balanced_accuracy_std": [0.01, 0.02]}, index=["a", "b"])
     >>> [t.get_text() for t in plot_strategy_comparison(table).axes[0].get_yticklabels()]
-    ['a', 'b']
+    ['b', 'a']
+
+    (Bars go bottom to top, so the best strategy, ``a``, is drawn at the top.)
     """
     mean_col, std_col = f"{metric}_mean", f"{metric}_std"
     missing = [c for c in (mean_col, std_col) if c not in getattr(summary, "columns", [])]

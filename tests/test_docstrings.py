@@ -1,0 +1,44 @@
+"""Every docstring example in the package runs and prints what it shows."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+CORE = [
+    "classbalance",
+    "classbalance.labels",
+    "classbalance.distribution",
+    "classbalance.weights",
+    "classbalance.sampling",
+    "classbalance.batches",
+    "classbalance.datasets",
+    "classbalance.split",
+    "classbalance.metrics",
+    "classbalance.posthoc",
+    "classbalance.ensemble",
+    "classbalance.folders",
+]
+OPTIONAL = {
+    "classbalance.plots": "matplotlib",
+    "classbalance.synthetic": "imblearn",
+    "classbalance.compare": "keras",
+    "classbalance.keras._dataset": "keras",
+    "classbalance.keras.losses": "keras",
+    "classbalance.torch.losses": "torch",
+    "classbalance.torch._samplers": "torch",
+    "classbalance.torch._labels": "torch",
+}
+
+
+@pytest.mark.parametrize("name", CORE + list(OPTIONAL))
+def test_examples_run(name):
+    """doctest finds examples in the module and all of them pass."""
+    if name in OPTIONAL:
+        pytest.importorskip(OPTIONAL[name])
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0, f"{name} has no docstring example"
+    assert result.failed == 0
