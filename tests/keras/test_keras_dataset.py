@@ -171,3 +171,19 @@ class TestBalancedPyDataset:
 def test_backend_is_the_requested_one():
     """The suite really runs on the backend KERAS_BACKEND names."""
     assert keras.backend.backend() == os.environ["KERAS_BACKEND"]
+
+
+@pytest.mark.slow
+def test_fit_with_worker_processes():
+    """use_multiprocessing=True: the pickled dataset trains, one new plan per epoch."""
+    x, y = small_problem()
+    data = BalancedPyDataset(x, y, 16, seed=3, workers=2, use_multiprocessing=True)
+    plans = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            plans.append(data.epoch)
+
+    history = small_model().fit(data, epochs=2, verbose=0, callbacks=[Record()])
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert len(set(plans)) == 2
