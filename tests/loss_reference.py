@@ -57,3 +57,46 @@ def logit_adjusted(z, y, prior, tau=1.0):
     prior = np.asarray(prior, np.float64)
     prior = prior / prior.sum()
     return -np.log(_true(softmax(np.asarray(z, np.float64) + tau * np.log(prior)), y))
+
+
+COUNTS = [500, 120, 30, 4]
+
+
+def loss_cases(losses) -> dict:
+    """``{name: (make_loss, oracle)}`` over the main configurations, for a losses module.
+
+    The same table serves ``classbalance.keras.losses`` and
+    ``classbalance.torch.losses``: both are checked against the same oracle.
+    """
+    return {
+        "focal": (lambda: losses.SparseFocalLoss(gamma=2.0), lambda z, y: focal(z, y)),
+        "focal_alpha": (
+            lambda: losses.SparseFocalLoss(alpha=[0.1, 0.2, 0.3, 0.4], gamma=1.5),
+            lambda z, y: focal(z, y, [0.1, 0.2, 0.3, 0.4], 1.5),
+        ),
+        "focal_scalar_alpha_gamma_half": (
+            lambda: losses.SparseFocalLoss(alpha=0.25, gamma=0.5),
+            lambda z, y: focal(z, y, 0.25, 0.5),
+        ),
+        "cb_ce": (
+            lambda: losses.ClassBalancedLoss(COUNTS),
+            lambda z, y: class_balanced(z, y, COUNTS),
+        ),
+        "cb_focal": (
+            lambda: losses.ClassBalancedLoss(COUNTS, beta=0.99, loss="focal", gamma=1.0),
+            lambda z, y: class_balanced(z, y, COUNTS, 0.99, "focal", 1.0),
+        ),
+        "ldam": (lambda: losses.LDAMLoss(COUNTS), lambda z, y: ldam(z, y, COUNTS)),
+        "ldam_weighted": (
+            lambda: losses.LDAMLoss(COUNTS, max_margin=0.3, scale=1.0, class_weight=[1, 2, 3, 4]),
+            lambda z, y: ldam(z, y, COUNTS, 0.3, 1.0, [1, 2, 3, 4]),
+        ),
+        "la": (
+            lambda: losses.LogitAdjustedLoss(COUNTS),
+            lambda z, y: logit_adjusted(z, y, COUNTS),
+        ),
+        "la_prior_tau": (
+            lambda: losses.LogitAdjustedLoss(prior=[0.7, 0.2, 0.05, 0.05], tau=0.5),
+            lambda z, y: logit_adjusted(z, y, [0.7, 0.2, 0.05, 0.05], 0.5),
+        ),
+    }

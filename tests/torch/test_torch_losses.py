@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -16,34 +18,9 @@ from classbalance.torch.losses import (  # noqa: E402
     SparseFocalLoss,
 )
 
-COUNTS = [500, 120, 30, 4]
+COUNTS = ref.COUNTS
 
-CASES = {
-    "focal": (lambda: SparseFocalLoss(gamma=2.0), lambda z, y: ref.focal(z, y)),
-    "focal_alpha": (
-        lambda: SparseFocalLoss(alpha=[0.1, 0.2, 0.3, 0.4], gamma=1.5),
-        lambda z, y: ref.focal(z, y, [0.1, 0.2, 0.3, 0.4], 1.5),
-    ),
-    "focal_scalar_alpha_gamma_half": (
-        lambda: SparseFocalLoss(alpha=0.25, gamma=0.5),
-        lambda z, y: ref.focal(z, y, 0.25, 0.5),
-    ),
-    "cb_ce": (lambda: ClassBalancedLoss(COUNTS), lambda z, y: ref.class_balanced(z, y, COUNTS)),
-    "cb_focal": (
-        lambda: ClassBalancedLoss(COUNTS, beta=0.99, loss="focal", gamma=1.0),
-        lambda z, y: ref.class_balanced(z, y, COUNTS, 0.99, "focal", 1.0),
-    ),
-    "ldam": (lambda: LDAMLoss(COUNTS), lambda z, y: ref.ldam(z, y, COUNTS)),
-    "ldam_weighted": (
-        lambda: LDAMLoss(COUNTS, max_margin=0.3, scale=1.0, class_weight=[1, 2, 3, 4]),
-        lambda z, y: ref.ldam(z, y, COUNTS, 0.3, 1.0, [1, 2, 3, 4]),
-    ),
-    "la": (lambda: LogitAdjustedLoss(COUNTS), lambda z, y: ref.logit_adjusted(z, y, COUNTS)),
-    "la_prior_tau": (
-        lambda: LogitAdjustedLoss(prior=[0.7, 0.2, 0.05, 0.05], tau=0.5),
-        lambda z, y: ref.logit_adjusted(z, y, [0.7, 0.2, 0.05, 0.05], 0.5),
-    ),
-}
+CASES = ref.loss_cases(importlib.import_module("classbalance.torch.losses"))
 
 
 def _data(n: int = 64, k: int = 4, seed: int = 0, spread: float = 3.0):
