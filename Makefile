@@ -19,11 +19,12 @@ $(STAMP): requirements-test.txt pyproject.toml | $(PY)
 demo: $(STAMP)
 	$(PY) -m classbalance compare
 
-## The whole test suite: TensorFlow backend, then the backend tests again on PyTorch.
+## The whole test suite: TensorFlow backend, then the backend tests again on PyTorch and JAX.
 test: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks
 	KERAS_BACKEND=tensorflow $(PY) -m pytest -q -n 2
-	KERAS_BACKEND=torch $(PY) -m pytest -q -m backend
+	KERAS_BACKEND=torch $(PY) -m pytest -q -n 2 -m backend
+	KERAS_BACKEND=jax $(PY) -m pytest -q -n 2 -m backend
 
 ## Benchmarks: print tables (see README for the numbers measured here; about 11 minutes).
 bench: $(STAMP)

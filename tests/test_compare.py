@@ -1,8 +1,10 @@
-"""`classbalance compare` end to end (the main job), on built-in and generated data."""
+"""`classbalance compare` end to end (the main job): fair budgets, selection, data, models, jobs."""
 
 from __future__ import annotations
 
 import json
+import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +12,20 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-pytest.importorskip("keras")
+keras = pytest.importorskip("keras")
 pytest.importorskip("matplotlib")
 Image = pytest.importorskip("PIL.Image")
 
 from classbalance.cli import main  # noqa: E402
-from classbalance.compare import STRATEGIES, CompareConfig, CompareError  # noqa: E402
+from classbalance.compare import (  # noqa: E402
+    STRATEGIES,
+    CompareConfig,
+    CompareError,
+    compare,
+    load_data,
+    run_compare,
+)
+from classbalance.compare.recipes import RunContext  # noqa: E402
 
 REPORT_FILES = [
     "results.csv",
@@ -23,9 +33,11 @@ REPORT_FILES = [
     "report.md",
     "class_histogram.png",
     "strategies.png",
+    "shot_groups.png",
     "confusion_none.png",
     "confusion_best.png",
 ]
+FEATURE_STRATEGIES = [n for n, r in STRATEGIES.items() if not r.images_only]
 
 
 def run(args: list[str]):
@@ -43,100 +55,280 @@ def assert_report(out: Path, strategies: list[str], seeds: int = 1) -> dict:
     assert sorted(runs["strategy"].unique()) == sorted(strategies)
     assert len(runs) == len(strategies) * seeds == len(payload["runs"])
     assert runs["balanced_accuracy"].between(0, 1).all()
-    means = [row["balanced_accuracy_mean"] for row in payload["summary"]]
+    assert (runs["steps"] == runs["budget_steps"]).all()
+    means = [row["balanced_accuracy"] for row in payload["summary"]]
     assert means == sorted(means, reverse=True)  # best first
+    for row in payload["summary"]:
+        assert row["ci_low"] <= row["balanced_accuracy"] <= row["ci_high"]
     assert {r["seed"] for r in payload["runs"]} == set(range(seeds))
-    assert "| strategy |" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert report.splitlines()[2].startswith("**")
+    assert payload["recommendation"] in report
+    assert "| strategy |" in report
+    assert "restore best" in report
     return payload
 
 
-@pytest.mark.slow
-def test_quick_default_data_every_strategy(tmp_path):
-    """--quick on the built-in long-tailed digits runs every recipe and writes the report."""
-    result = run(["--quick", "--out", str(tmp_path)])
-    assert result.exit_code == 0, result.output
-    payload = assert_report(tmp_path, list(STRATEGIES))
-    assert payload["config"]["seeds"] == 1
-    assert payload["config"]["epochs"] == 5
-    assert "balanced acc." in result.output
-    # The built-in training set is long-tailed: digit 0 far more frequent than digit 9.
-    counts = payload["train_counts"]
-    assert counts["0"] > 20 * counts["9"]
-
-
-def write_digit_images(root: Path, counts: dict[int, int]) -> None:
+def write_digit_images(root: Path, counts: dict[int, int], *, offset: int = 0, rgb=False) -> None:
     from sklearn.datasets import load_digits
 
     digits = load_digits()
     for digit, n in counts.items():
         folder = root / f"digit {digit}"
         folder.mkdir(parents=True)
-        images = digits.images[digits.target == digit][:n]
+        images = digits.images[digits.target == digit][offset : offset + n]
         for i, img in enumerate(images):
-            Image.fromarray((img * 16).astype(np.uint8)).save(folder / f"{i}.png")
+            pixels = (img * 16).astype(np.uint8)
+            if rgb:  # colour matters: the digit is red, the background blue
+                pixels = np.stack([pixels, np.zeros_like(pixels), 255 - pixels], axis=-1)
+            Image.fromarray(pixels).save(folder / f"{i}.png")
 
 
-def test_image_folder(tmp_path):
-    """A class-folder tree of PNGs trains the CNN under two strategies."""
+# --------------------------------------------------------------------------- fairness
+class TestEqualBudget:
+    def test_every_recipe_takes_the_same_steps(self):
+        """Every recipe takes epochs * ceil(n_train / batch) steps: counted by the optimizers."""
+        built: list = []
+
+        def model_fn(input_shape, n_classes):
+            model = keras.Sequential(
+                [keras.Input(input_shape), keras.layers.Dense(16, activation="relu"),
+                 keras.layers.Dense(n_classes)]
+            )  # fmt: skip
+            built.append(model)
+            return model
+
+        cfg = CompareConfig(strategies=FEATURE_STRATEGIES, seeds=1, epochs=3).resolved("features")
+        data = load_data(cfg)
+        budget = 3 * math.ceil(data.n_train / cfg.batch_size)
+        for name in FEATURE_STRATEGIES:
+            built.clear()
+            ctx = RunContext(data, cfg, seed=0, model_fn=model_fn)
+            before = len(built)
+            STRATEGIES[name].train(ctx)
+            models = built[before:]
+            # Independent of the runner's own step counter: the optimizers' iteration counts.
+            # (cRT compiles a second optimizer for its classifier stage.)
+            iterations = sum(int(m.optimizer.iterations.numpy()) for m in models)
+            if name == "crt":
+                iterations += int(ctx.info["crt_epochs"][0] * math.ceil(data.n_train / 32))
+            assert ctx.steps == budget, name
+            assert iterations == budget, name
+
+    def test_cli_records_equal_steps(self, tmp_path):
+        """results.json records the steps of every run; a remedy cannot win by more steps."""
+        result = run(["--strategies", "none,oversample,undersample,ensemble", "--epochs", "2",
+                      "--seeds", "1", "--out", str(tmp_path)])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        payload = assert_report(tmp_path, ["none", "oversample", "undersample", "ensemble"])
+        assert len({r["steps"] for r in payload["runs"]}) == 1
+
+
+class TestModelSelection:
+    def test_restores_the_best_validation_epoch(self):
+        """After fit the model scores the best epoch's validation balanced accuracy."""
+        cfg = CompareConfig(epochs=8, learning_rate=0.05).resolved("features")
+        data = load_data(cfg)
+        ctx = RunContext(data, cfg, seed=0)
+        seen = []
+
+        class Record(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                seen.append(ctx.val_score(self.model))
+
+        model = ctx.fit(ctx.model(), callbacks=[Record()])
+        assert len(seen) == 8
+        assert ctx.val_score(model) == pytest.approx(max(seen))
+        assert ctx.best_epochs == [int(np.argmax(seen))]
+
+    def test_posthoc_tau_rule(self):
+        """tau stays 1 unless every class has enough validation samples."""
+        cfg = CompareConfig(epochs=2).resolved("features")
+        data = load_data(cfg)
+        ctx = RunContext(data, cfg, seed=0)
+        STRATEGIES["posthoc_adjust"].train(ctx)
+        assert ctx.info["tau"] == 1.0
+        assert "default" in ctx.info["tau_rule"]
+        rng = np.random.default_rng(0)
+        y = np.repeat([0, 1], [400, 150])
+        x = rng.normal(size=(550, 3)) + y[:, None]
+        result = compare(x, y, strategies=["posthoc_adjust"], seeds=1, epochs=2, val_size=0.4)
+        details = result.runs["details"].iloc[0]
+        assert details["tau_rule"] == "tuned on validation"
+
+
+# --------------------------------------------------------------------------- the command
+@pytest.mark.slow
+@pytest.mark.backend
+def test_quick_default_data_every_strategy(tmp_path):
+    """--quick on the built-in long-tailed digits runs every recipe and writes the report."""
+    result = run(["--quick", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    payload = assert_report(tmp_path, FEATURE_STRATEGIES)
+    assert payload["config"]["seeds"] == 1
+    assert payload["config"]["epochs"] == 5
+    assert payload["backend"] == os.environ.get("KERAS_BACKEND", "tensorflow")
+    assert "balanced acc." in result.output
+    counts = payload["train_counts"]
+    assert counts["0"] > 20 * counts["9"]
+
+
+def test_split_folder_layout_rgb_and_shot_groups(tmp_path):
+    """train/ valid/ test/ folders are used as given; colour stays RGB."""
+    root = tmp_path / "data"
+    write_digit_images(root / "train", {0: 40, 1: 12, 7: 5}, rgb=True)
+    write_digit_images(root / "valid", {0: 6, 1: 6, 7: 6}, offset=60, rgb=True)
+    write_digit_images(root / "test", {0: 10, 1: 10, 7: 10}, offset=100, rgb=True)
+    cfg = CompareConfig(data=str(root), image_size=12).resolved()
+    data = load_data(cfg)
+    assert data.test_source == "given"
+    assert data.kind == "images"
+    assert data.x_train.shape == (57, 12, 12, 3)
+    assert data.x_train.dtype == np.uint8
+    assert data.test_counts.tolist() == [10, 10, 10]
+    assert data.val_counts.tolist() == [6, 6, 6]
+    out = tmp_path / "report"
+    result = run(["--data", str(root), "--quick", "--strategies", "none,oversample_augment",
+                  "--image-size", "12", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    payload = assert_report(out, ["none", "oversample_augment"])
+    assert set(payload["train_counts"]) == {"digit 0", "digit 1", "digit 7"}
+    assert "few_shot_recall" in payload["summary"][0]
+
+
+def test_class_folder_split_warns_about_tiny_test_classes(tmp_path):
+    """Without a test set the report says how many test samples the rarest class has."""
     data = tmp_path / "images"
     write_digit_images(data, {0: 60, 1: 20, 7: 8})
-    out = tmp_path / "report"
-    result = run(
-        [
-            "--data",
-            str(data),
-            "--quick",
-            "--strategies",
-            "none,oversample",
-            "--image-size",
-            "12",
-            "--out",
-            str(out),
-        ]
-    )
-    assert result.exit_code == 0, result.output
-    payload = assert_report(out, ["none", "oversample"])
-    assert set(payload["train_counts"]) == {"digit 0", "digit 1", "digit 7"}
+    with pytest.warns(UserWarning, match="only 2 test samples"):
+        split = load_data(CompareConfig(data=str(data), image_size=12).resolved())
+    assert split.x_train.shape[-1] == 1  # grayscale PNGs stay one channel
+    assert any("rarest class has 2 test samples" in note for note in split.notes)
 
 
-def test_csv_and_npz(tmp_path):
-    """A CSV with a label column and an .npz with x and y both work."""
+def test_csv_with_fixed_test_and_npz(tmp_path):
+    """A CSV with --test CSV, and an .npz, both work."""
     rng = np.random.default_rng(0)
-    y = np.array(["common"] * 80 + ["rare"] * 12)
-    x = rng.normal(size=(92, 3)) + (y == "rare")[:, None] * 2.0
-    frame = pd.DataFrame(x, columns=["a", "b", "c"]).assign(kind=y)
-    frame.to_csv(tmp_path / "table.csv", index=False)
-    result = run(
-        [
-            "--data",
-            str(tmp_path / "table.csv"),
-            "--label-col",
-            "kind",
-            "--quick",
-            "--strategies",
-            "none,class_weight",
-            "--out",
-            str(tmp_path / "r1"),
-        ]
-    )
+
+    def table(n_common, n_rare):
+        y = np.array(["common"] * n_common + ["rare"] * n_rare)
+        x = rng.normal(size=(len(y), 3)) + (y == "rare")[:, None] * 2.0
+        return pd.DataFrame(x, columns=["a", "b", "c"]).assign(kind=y)
+
+    table(80, 12).to_csv(tmp_path / "train.csv", index=False)
+    table(30, 30).to_csv(tmp_path / "test.csv", index=False)
+    out = tmp_path / "r1"
+    result = run(["--data", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"),
+                  "--label-col", "kind", "--quick", "--strategies", "none,class_weight",
+                  "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert_report(tmp_path / "r1", ["none", "class_weight"])
-    np.savez(tmp_path / "data.npz", x=x, y=(y == "rare").astype(int))
-    result = run(
-        [
-            "--data",
-            str(tmp_path / "data.npz"),
-            "--quick",
-            "--strategies",
-            "posthoc_adjust",
-            "--out",
-            str(tmp_path / "r2"),
-        ]
-    )
+    payload = assert_report(out, ["none", "class_weight"])
+    assert payload["test_counts"] == {"common": 30, "rare": 30}
+    frame = table(80, 12)
+    np.savez(tmp_path / "data.npz", x=frame[["a", "b", "c"]].to_numpy(), y=frame["kind"] == "rare")
+    result = run(["--data", str(tmp_path / "data.npz"), "--quick", "--strategies",
+                  "posthoc_adjust", "--out", str(tmp_path / "r2")])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert_report(tmp_path / "r2", ["posthoc_adjust"])
 
 
+USER_MODEL = """
+import keras
+
+def tiny(input_shape, n_classes):
+    return keras.Sequential([keras.Input(input_shape), keras.layers.Dense(n_classes)])
+
+def wrong_width(input_shape, n_classes):
+    return keras.Sequential([keras.Input(input_shape), keras.layers.Dense(n_classes + 1)])
+"""
+
+
+def test_user_model_from_file_and_python_api(tmp_path):
+    """--model file.py:function is used; compare() takes arrays, a model and a test set."""
+    (tmp_path / "my_models.py").write_text(USER_MODEL)
+    out = tmp_path / "r"
+    result = run(["--model", f"{tmp_path / 'my_models.py'}:tiny", "--quick", "--strategies",
+                  "none,logit_adjusted_loss", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    payload = assert_report(out, ["none", "logit_adjusted_loss"])
+    assert payload["config"]["model"].endswith("my_models.py:tiny")
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1, 2], [120, 30, 10])
+    x = rng.normal(size=(160, 5)) + y[:, None]
+    y_test = np.repeat([0, 1, 2], 20)
+    x_test = rng.normal(size=(60, 5)) + y_test[:, None]
+
+    def linear(input_shape, n_classes):
+        return keras.Sequential([keras.Input(input_shape), keras.layers.Dense(n_classes)])
+
+    res = compare(x, y, x_test=x_test, y_test=y_test, model=linear,
+                  strategies=["none", "class_weight"], seeds=2, epochs=3)  # fmt: skip
+    assert res.test_counts == {"0": 20, "1": 20, "2": 20}
+    assert res.predictions["none"].shape == (2, 60)
+    assert res.recommendation
+
+
+@pytest.mark.backend
+def test_torch_module_through_torch_module_wrapper():
+    """A PyTorch nn.Module works as the model through keras.layers.TorchModuleWrapper."""
+    if keras.backend.backend() != "torch":
+        pytest.skip("TorchModuleWrapper needs KERAS_BACKEND=torch (make test runs it)")
+    import torch
+
+    def torch_mlp(input_shape, n_classes):
+        module = torch.nn.Sequential(
+            torch.nn.Linear(input_shape[0], 32), torch.nn.ReLU(), torch.nn.Linear(32, n_classes)
+        )
+        return keras.Sequential([keras.Input(input_shape), keras.layers.TorchModuleWrapper(module)])
+
+    result = compare(model=torch_mlp, strategies=["none", "oversample"], seeds=1, epochs=3)
+    assert (result.runs["steps"] == result.runs["budget_steps"]).all()
+    assert result.summary["balanced_accuracy"].min() > 0.3  # it learned (chance is 0.1)
+
+
+# --------------------------------------------------------------------------- parallel
+def _scores(out: Path) -> list[tuple]:
+    payload = json.loads((out / "results.json").read_text())
+    return [(r["strategy"], r["seed"], r["balanced_accuracy"], r["steps"]) for r in payload["runs"]]
+
+
+@pytest.mark.slow
+def test_jobs_2_gives_the_same_scores_as_jobs_1(tmp_path):
+    """Runs depend only on (data, config, strategy, seed), not on the process they ran in."""
+    args = ["--strategies", "none,oversample", "--seeds", "2", "--epochs", "3"]
+    assert run([*args, "--jobs", "1", "--out", str(tmp_path / "a")]).exit_code == 0
+    assert run([*args, "--jobs", "2", "--out", str(tmp_path / "b")]).exit_code == 0
+    a, b = _scores(tmp_path / "a"), _scores(tmp_path / "b")
+    assert [r[:2] for r in a] == [r[:2] for r in b]
+    np.testing.assert_allclose([r[2] for r in a], [r[2] for r in b], atol=JOBS_TOLERANCE)
+
+
+# Measured: identical (0.0 difference) on the TensorFlow backend; see the README.
+JOBS_TOLERANCE = 0.0
+
+
+@pytest.mark.slow
+def test_dask_local_cluster(tmp_path):
+    """The same grid runs on a Dask cluster through joblib's dask backend."""
+    distributed = pytest.importorskip("distributed")
+    import joblib
+
+    cfg = CompareConfig(strategies=["none", "class_weight"], seeds=2, epochs=2, jobs=-1)
+    serial = run_compare(CompareConfig(strategies=["none", "class_weight"], seeds=2, epochs=2))
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                 dashboard_address=None) as cluster,
+        distributed.Client(cluster),
+        joblib.parallel_config(backend="dask"),
+    ):  # fmt: skip
+        result = run_compare(cfg)
+    assert len(result.runs) == 4
+    np.testing.assert_allclose(
+        result.runs["balanced_accuracy"], serial.runs["balanced_accuracy"], atol=JOBS_TOLERANCE
+    )
+
+
+# --------------------------------------------------------------------------- bad input
 class TestBadInput:
     def one_line_error(self, args: list[str], match: str) -> None:
         result = CliRunner().invoke(main, ["compare", *args])
@@ -169,6 +361,30 @@ class TestBadInput:
         """Unknown strategy names list the valid ones."""
         self.one_line_error(["--strategies", "none,smote"], "choose from")
 
+    @pytest.mark.parametrize("extra", [[], ["--quick"]])
+    def test_zero_seeds(self, extra):
+        """--seeds 0 is refused, also with --quick."""
+        self.one_line_error(["--seeds", "0", *extra], "seeds")
+
+    def test_test_folder_with_other_classes(self, tmp_path):
+        """A test folder whose classes differ from train's is refused, naming them."""
+        root = tmp_path / "data"
+        write_digit_images(root / "train", {0: 10, 1: 10})
+        write_digit_images(root / "valid", {0: 3, 1: 3}, offset=20)
+        write_digit_images(root / "test", {0: 3, 2: 3}, offset=30)
+        self.one_line_error(["--data", str(root)], "different classes")
+
+    def test_model_that_does_not_import(self, tmp_path):
+        """--model naming a missing module says so."""
+        self.one_line_error(["--model", "no_such_module_xyz:build", "--quick"], "could not import")
+
+    def test_model_with_wrong_output(self, tmp_path):
+        """--model whose output is not one logit per class is refused before training."""
+        (tmp_path / "m.py").write_text(USER_MODEL)
+        self.one_line_error(
+            ["--model", f"{tmp_path / 'm.py'}:wrong_width", "--quick"], "one logit per class"
+        )
+
 
 def test_config_quick_overrides():
     """--quick means one seed and at most 5 epochs; bad values are refused."""
@@ -176,3 +392,5 @@ def test_config_quick_overrides():
     assert (cfg.seeds, cfg.epochs) == (1, 5)
     with pytest.raises(CompareError, match="imbalance-ratio"):
         CompareConfig(imbalance_ratio=0.5).resolved()
+    with pytest.raises(CompareError, match="images only"):
+        CompareConfig(strategies=["oversample_augment"]).resolved("features")

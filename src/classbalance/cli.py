@@ -7,7 +7,7 @@ Every command only calls the public API. Errors print one line (``Error:
 Adding a command from another module (e.g. ``compare``): define a
 ``click.Command`` there and add one entry to :data:`LAZY_COMMANDS`::
 
-    LAZY_COMMANDS = {..., "compare": "classbalance.compare:compare"}
+    LAZY_COMMANDS = {..., "compare": "classbalance.compare.command:compare"}
 
 The module is imported only when the command runs (or ``--help`` lists it),
 so heavy imports (Keras, matplotlib) never slow down the other commands.
@@ -37,7 +37,7 @@ __all__ = ["LAZY_COMMANDS", "main"]
 
 # name -> "module:attribute" of a click.Command, imported on first use.
 LAZY_COMMANDS: dict[str, str] = {
-    "compare": "classbalance.compare:compare",
+    "compare": "classbalance.compare.command:compare",
 }
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

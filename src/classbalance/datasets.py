@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 
 from classbalance._validation import check_positive_int, resolve_seed
 
-__all__ = ["long_tail_counts", "long_tailed_digits"]
+__all__ = ["long_tail_counts", "long_tailed_digits", "write_long_tailed_digit_images"]
 
 
 def long_tail_counts(n_classes: int, head: int, imbalance_ratio: float) -> np.ndarray:
@@ -76,3 +79,74 @@ def long_tailed_digits(
     train = rng.permutation(np.concatenate(train_idx))
     test = np.concatenate(test_idx)
     return x[train], y[train], x[test], y[test]
+
+
+def write_long_tailed_digit_images(
+    root: str | os.PathLike[str],
+    *,
+    imbalance_ratio: float = 100.0,
+    head: int = 800,
+    test_per_class: int = 50,
+    valid_per_class: int = 10,
+    size: int = 28,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Write a long-tailed image folder (``train/ valid/ test/``) made from scikit-learn's digits.
+
+    The digits' 1,797 originals are split per class first, so no original
+    appears in two splits: ``test_per_class`` go to a balanced ``test/``,
+    ``valid_per_class`` to ``valid/``, the rest feed ``train/``, which holds an
+    exponential long tail from ``head`` images (digit 0) down to ``head /
+    imbalance_ratio`` (digit 9). Each image is the 8x8 original upscaled to
+    ``size`` x ``size`` RGB, with a random colour, shift and rotation (so
+    training images of frequent digits repeat originals only up to this
+    jitter). For demos and benchmarks of image pipelines; needs Pillow.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Images written per class for ``"train"``, ``"valid"`` and ``"test"``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from classbalance.datasets import write_long_tailed_digit_images
+    >>> counts = write_long_tailed_digit_images(tempfile.mkdtemp(), head=20, imbalance_ratio=10)
+    >>> counts["train"].tolist(), int(counts["test"].sum())
+    ([20, 15, 12, 9, 7, 6, 4, 3, 3, 2], 500)
+    """
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    out = Path(root)
+    rng = np.random.default_rng([check_positive_int(seed, "seed", allow_zero=True), 5001])
+    digits = load_digits()
+    keep = long_tail_counts(10, check_positive_int(head, "head"), imbalance_ratio)
+    written = {
+        "train": keep,
+        "valid": np.full(10, valid_per_class),
+        "test": np.full(10, test_per_class),
+    }
+    for c in range(10):
+        pool = rng.permutation(np.flatnonzero(digits.target == c))
+        test, valid = pool[:test_per_class], pool[test_per_class : test_per_class + valid_per_class]
+        train = pool[test_per_class + valid_per_class :]
+        if len(train) == 0:
+            raise ValueError("`test_per_class` + `valid_per_class` leave no training originals.")
+        cycles = -(-int(keep[c]) // len(train))
+        train = np.concatenate([rng.permutation(train) for _ in range(cycles)])[: keep[c]]
+        for split, idx in (("train", train), ("valid", valid), ("test", test)):
+            folder = out / split / str(c)
+            folder.mkdir(parents=True, exist_ok=True)
+            for i, j in enumerate(idx):  # one file per image: writing is per file by nature
+                gray = Image.fromarray((digits.images[j] * 16).clip(0, 255).astype(np.uint8))
+                gray = gray.resize((size, size), Image.Resampling.BILINEAR)
+                gray = gray.rotate(
+                    float(rng.uniform(-10, 10)),
+                    resample=Image.Resampling.BILINEAR,
+                    translate=tuple(int(t) for t in rng.integers(-2, 3, size=2)),
+                )
+                ink = rng.uniform(0.5, 1.0, size=3)
+                pixels = np.asarray(gray, dtype=np.float32)[..., None] * ink
+                Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(folder / f"{j}_{i}.png")
+    return written

@@ -1,0 +1,177 @@
+"""``classbalance compare``: the command line of the main job."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from classbalance.compare.data import CompareError
+from classbalance.compare.recipes import RECIPES
+
+__all__ = ["compare"]
+
+
+def _quiet_frameworks(backend: str | None) -> None:
+    """Choose the backend and silence TensorFlow's C++/absl log lines before any import."""
+    if backend:
+        if "keras" in sys.modules and os.environ.get("KERAS_BACKEND", "tensorflow") != backend:
+            raise CompareError("--backend must be chosen before Keras is imported.")
+        os.environ["KERAS_BACKEND"] = backend
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    from classbalance.compare.runner import import_keras_quietly
+
+    import_keras_quietly()
+
+
+def _print_table(result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from classbalance.compare.report import SUMMARY_HEADER, summary_rows
+
+    console = Console()
+    if not console.is_terminal:  # pipes and CI logs: don't squeeze the table to 80 columns
+        console = Console(width=max(console.width, 150))
+    table = Table(title="Test-set balanced accuracy, 95% bootstrap intervals (best first)")
+    for i, name in enumerate(SUMMARY_HEADER):
+        table.add_column(name, justify="left" if i == 0 else "right")
+    for row in summary_rows(result):
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"[bold]{result.recommendation}[/bold]")
+    console.print("≈: within noise of the best (the paired interval of the difference reaches 0).")
+    for note in result.notes:
+        console.print(note)
+
+
+@click.command(name="compare")
+@click.option("--data", type=str, default=None, help="Image folder (class folders, or train/ "
+              "valid/ [test/] sub-folders), CSV of numeric features, or .npz with x and y. "
+              "Default: built-in long-tailed digits.")  # fmt: skip
+@click.option("--test", "test", type=str, default=None,
+              help="A fixed test set of the same kind as --data.")  # fmt: skip
+@click.option("--model", type=str, default=None, help="module:function or file.py:function "
+              "returning an uncompiled Keras model (input_shape, n_classes) -> logits. "
+              "Default: MLP for features, small residual CNN for images.")  # fmt: skip
+@click.option("--strategies", type=str, default=None,
+              help=f"Comma-separated subset of: {', '.join(RECIPES)}.")  # fmt: skip
+@click.option("--seeds", type=int, default=3, show_default=True, help="Seeds 0..N-1.")
+@click.option(
+    "--epochs",
+    type=int,
+    default=30,
+    show_default=True,
+    help="Epochs of n_train samples: the same step budget for every strategy.",
+)
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--learning-rate", type=float, default=3e-3, show_default=True)
+@click.option(
+    "--jobs",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Worker processes for the (strategy, seed) runs; -1: one per core.",
+)
+@click.option(
+    "--imbalance-ratio",
+    type=float,
+    default=50.0,
+    show_default=True,
+    help="Built-in data only: largest / smallest class.",
+)
+@click.option(
+    "--label-col", type=str, default="label", show_default=True, help="CSV only: the label column."
+)
+@click.option(
+    "--image-size",
+    type=int,
+    default=28,
+    show_default=True,
+    help="Images are resized to this square size.",
+)
+@click.option(
+    "--channels",
+    type=click.Choice(["auto", "1", "3"]),
+    default="auto",
+    show_default=True,
+    help="auto: RGB unless every image is grayscale.",
+)
+@click.option("--quick", is_flag=True, help="1 seed and at most 5 epochs (smoke test).")
+@click.option(
+    "--backend",
+    type=click.Choice(["tensorflow", "torch", "jax"]),
+    default=None,
+    help="Keras backend (default: KERAS_BACKEND or tensorflow).",
+)
+@click.option(
+    "--out",
+    type=str,
+    default="compare-report",
+    show_default=True,
+    help="Folder for results.csv, results.json, report.md and PNGs.",
+)
+def compare(
+    data: str | None,
+    test: str | None,
+    model: str | None,
+    strategies: str | None,
+    seeds: int,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    jobs: int,
+    imbalance_ratio: float,
+    label_col: str,
+    image_size: int,
+    channels: str,
+    quick: bool,
+    backend: str | None,
+    out: str,
+) -> None:
+    """Train the same model under each remedy with equal budgets and compare (the main job)."""
+    _quiet_frameworks(backend)
+    from classbalance.compare.runner import CompareConfig, run_compare
+
+    cfg = CompareConfig(
+        data=data, test=test, model=model,
+        strategies=[s.strip() for s in strategies.split(",") if s.strip()] if strategies else None,
+        seeds=seeds, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+        jobs=jobs, imbalance_ratio=imbalance_ratio, label_col=label_col,
+        image_size=image_size, channels=channels, quick=quick, out=out,
+    ).resolved()  # fmt: skip
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description:<34}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("loading data", total=None)
+
+        def progress(label: str, done: int, total: int) -> None:
+            bar.update(task, description=label, completed=done, total=total)
+
+        result = run_compare(cfg, progress=progress)
+    _print_table(result)
+    from classbalance.compare.report import write_report
+
+    written = write_report(result, out)
+    click.echo(
+        f"{len(result.runs)} runs in {result.seconds:.0f} s (Keras backend {result.backend}, "
+        f"{cfg.jobs} job(s)); wrote {', '.join(p.name for p in written)} to {out}/"
+    )

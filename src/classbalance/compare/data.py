@@ -1,0 +1,408 @@
+"""Data for ``compare``: load once, split once, reuse for every seed and strategy.
+
+Sources, in the order they are recognized:
+
+- nothing: the built-in long-tailed digits (balanced test set of 50 per class);
+- a folder with ``train/``, ``valid/`` (or ``val/``) and optionally ``test/``
+  sub-folders, each a class-folder tree (fastai's and ImageNet's layout): used
+  as given;
+- a class-folder tree of images: split stratified into train / valid / test;
+- a ``.csv`` of numeric features with a label column, or an ``.npz`` with
+  arrays ``x`` and ``y``: split stratified.
+
+``test=`` names a fixed test set (a class-folder tree, ``.csv`` or ``.npz`` of
+the same kind as the data); then only train / valid are split. Images are
+decoded once into a ``uint8`` array (a ``np.memmap`` in a cache folder above
+:data:`MEMMAP_BYTES`); the model gets them as float pixels in [0, 1].
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import classbalance as cb
+from classbalance._optional import require
+
+__all__ = [
+    "FEW_SHOT_WARNING",
+    "MEMMAP_BYTES",
+    "CompareError",
+    "DataSplit",
+    "as_samples",
+    "assemble",
+    "load_data",
+]
+
+MEMMAP_BYTES = 512 * 2**20  # decoded images above this size go to a memmap on disk
+FEW_SHOT_WARNING = 10  # warn when the rarest class has fewer test samples than this
+_SPLIT_NAMES = {"train": ("train",), "valid": ("valid", "val"), "test": ("test",)}
+_GRAY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
+
+
+class CompareError(ValueError):
+    """Bad input for ``compare``: the message is one readable line."""
+
+
+@dataclass
+class DataSplit:
+    """Train / validation / test arrays with integer labels ``0..K-1``.
+
+    ``x_*`` are float32 features (standardized with training statistics) or
+    ``uint8`` images of shape (n, height, width, channels).
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: list[Any]
+    kind: str  # "features" or "images"
+    description: str
+    test_source: str = "split"  # "split", "given" (--test or a test/ folder), "builtin"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def n_train(self) -> int:
+        return len(self.y_train)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.x_train.shape[1:])
+
+    @property
+    def train_counts(self) -> np.ndarray:
+        return np.bincount(self.y_train, minlength=self.n_classes)
+
+    @property
+    def test_counts(self) -> np.ndarray:
+        return np.bincount(self.y_test, minlength=self.n_classes)
+
+    @property
+    def val_counts(self) -> np.ndarray:
+        return np.bincount(self.y_val, minlength=self.n_classes)
+
+
+# --------------------------------------------------------------------------- readers
+def _decode_images(root: Path, paths: list[str], size: int, channels: str) -> np.ndarray:
+    """Decode every image once into uint8 (n, size, size, c); memmap when large."""
+    image = require("PIL.Image", "compare on an image folder")
+    if channels == "auto":  # grayscale only if every image is stored as grayscale
+        gray = True
+        for rel in paths:
+            with image.open(root / rel) as img:
+                if img.mode not in _GRAY_MODES:
+                    gray = False
+                    break
+        n_channels = 1 if gray else 3
+    else:
+        n_channels = int(channels)
+    mode = "L" if n_channels == 1 else "RGB"
+    shape = (len(paths), size, size, n_channels)
+    nbytes = int(np.prod(shape))
+    if nbytes > MEMMAP_BYTES:
+        cache = Path(tempfile.mkdtemp(prefix="classbalance-compare-"))
+        out: np.ndarray = np.lib.format.open_memmap(
+            cache / "images.npy", mode="w+", dtype=np.uint8, shape=shape
+        )
+    else:
+        out = np.empty(shape, dtype=np.uint8)
+    for i, rel in enumerate(paths):  # decoding is per file by nature; done once
+        try:
+            with image.open(root / rel) as img:
+                pixels = img.convert(mode).resize((size, size), image.Resampling.BILINEAR)
+        except OSError as exc:
+            raise CompareError(f"Could not read image {root / rel}: {exc}") from exc
+        out[i] = np.asarray(pixels, dtype=np.uint8).reshape(size, size, n_channels)
+    return out
+
+
+def _load_folder(path: Path, size: int, channels: str) -> tuple[np.ndarray, np.ndarray]:
+    from classbalance.folders import scan
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            manifest = scan(path)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CompareError(f"{path}: {str(exc).splitlines()[0]}") from exc
+    if len(manifest) == 0:
+        raise CompareError(f"No images found under {path}.")
+    x = _decode_images(path, manifest["path"].tolist(), size, channels)
+    return x, manifest["label"].to_numpy()
+
+
+def _load_table(path: Path, label_col: str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise CompareError(f"Could not read {path} as CSV: {str(exc).splitlines()[0]}") from exc
+    if label_col not in frame.columns:
+        raise CompareError(
+            f"{path} has no label column {label_col!r} (columns: {list(frame.columns)[:10]}); "
+            "name it with --label-col."
+        )
+    features = frame.drop(columns=[label_col])
+    bad = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
+    if bad:
+        raise CompareError(f"Feature columns must be numeric; {bad[:5]} are not.")
+    if features.shape[1] == 0:
+        raise CompareError(f"{path} has no feature columns besides {label_col!r}.")
+    return features.to_numpy(np.float32), frame[label_col].to_numpy()
+
+
+def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [k for k in ("x", "y") if k not in data.files]
+            if missing:
+                raise CompareError(
+                    f"{path} must hold arrays named 'x' and 'y'; missing {missing} "
+                    f"(found {data.files})."
+                )
+            x, y = data["x"], data["y"]
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, CompareError):
+            raise
+        raise CompareError(f"Could not read {path} as .npz: {str(exc).splitlines()[0]}") from exc
+    return as_samples(x), y
+
+
+def as_samples(x: Any) -> np.ndarray:
+    """Features as float32 (n, d); images as uint8 (n, h, w, c) (floats in [0, 1] are scaled)."""
+    x = np.asarray(x) if not isinstance(x, np.memmap) else x
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim == 4 and x.dtype != np.uint8:
+        scale = 255.0 if float(np.nanmax(x, initial=0)) <= 1.0 else 1.0
+        return np.clip(np.round(x * scale), 0, 255).astype(np.uint8)
+    if x.ndim != 4:
+        return np.asarray(x, dtype=np.float32)
+    return x
+
+
+def _load_any(path: Path, cfg: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+    if not path.exists():
+        raise CompareError(f"{what} {path} does not exist.")
+    if path.is_dir():
+        return _load_folder(path, cfg.image_size, cfg.channels)
+    if path.suffix.lower() == ".csv":
+        return _load_table(path, cfg.label_col)
+    if path.suffix.lower() == ".npz":
+        return _load_npz(path)
+    raise CompareError(
+        f"{what} must be a class-folder directory, a .csv or a .npz file; got {path.name}."
+    )
+
+
+def _split_layout(path: Path) -> dict[str, Path] | None:
+    """``{"train": ..., "valid": ..., "test": ...}`` for a split-folder layout, else None."""
+    if not path.is_dir():
+        return None
+    found: dict[str, Path] = {}
+    for key, names in _SPLIT_NAMES.items():
+        for name in names:
+            if (path / name).is_dir():
+                found[key] = path / name
+                break
+    if "train" not in found:
+        return None
+    if "valid" not in found:
+        raise CompareError(
+            f"{path} has a train/ folder but no valid/ (or val/) folder; add one, or point "
+            "--data at a plain class-folder tree to split it."
+        )
+    return found
+
+
+# --------------------------------------------------------------------------- assembly
+def _encode(labels: np.ndarray, classes: list[Any] | None, where: str) -> tuple[np.ndarray, list]:
+    """Integer codes of ``labels`` against ``classes`` (or new sorted classes)."""
+    try:
+        enc = cb.encode_labels(labels, name="y", function="compare")
+    except (ValueError, TypeError) as exc:
+        raise CompareError(f"{where}: {exc}") from exc
+    found = enc.classes.tolist()
+    if classes is None:
+        return enc.codes.astype(np.int64), found
+    if sorted(map(str, found)) != sorted(map(str, classes)):
+        extra = sorted(set(map(str, found)) - set(map(str, classes)))
+        missing = sorted(set(map(str, classes)) - set(map(str, found)))
+        raise CompareError(
+            f"{where} has different classes than the training data: "
+            f"not in training {extra[:5]}, missing {missing[:5]}; every split needs the same "
+            "classes."
+        )
+    lookup = {str(c): i for i, c in enumerate(classes)}
+    remap = np.array([lookup[str(c)] for c in found], dtype=np.int64)
+    return remap[enc.codes], classes
+
+
+def _check_classes(codes: np.ndarray, classes: list[Any], where: str) -> None:
+    if len(classes) < 2:
+        raise CompareError(
+            f"{where} has a single class ({classes}); comparing remedies for imbalance needs "
+            "at least two classes."
+        )
+
+
+def _standardize(split: dict[str, np.ndarray]) -> None:
+    x = split["x_train"]
+    mean = x.mean(axis=0)
+    std = x.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    for key in ("x_train", "x_val", "x_test"):
+        split[key] = ((split[key] - mean) / std).astype(np.float32)
+
+
+def _builtin(cfg: Any) -> DataSplit:
+    from classbalance.datasets import long_tailed_digits
+
+    x, y, x_test, y_test = long_tailed_digits(cfg.imbalance_ratio, seed=cfg.data_seed)
+    train, val = cb.stratified_split(y, val_size=cfg.val_size, seed=cfg.data_seed)
+    return DataSplit(
+        x[train], y[train], x[val], y[val], x_test, y_test,
+        classes=list(range(10)),
+        kind="features",
+        description=(
+            f"scikit-learn digits, long-tailed (imbalance ratio {cfg.imbalance_ratio:g}, "
+            "exponential profile), balanced test set of 50 per class"
+        ),
+        test_source="builtin",
+    )  # fmt: skip
+
+
+def load_data(cfg: Any) -> DataSplit:
+    """Load ``cfg.data`` (or the built-in digits) and split it once.
+
+    Parameters
+    ----------
+    cfg : CompareConfig
+        Uses ``data``, ``test``, ``label_col``, ``image_size``, ``channels``,
+        ``val_size``, ``test_size``, ``imbalance_ratio`` and ``data_seed``.
+
+    Returns
+    -------
+    DataSplit
+
+    Raises
+    ------
+    CompareError
+        A missing path, an unreadable file, a single class, or a test set
+        whose classes differ from the training data's.
+
+    Examples
+    --------
+    >>> from classbalance.compare import CompareConfig, load_data
+    >>> data = load_data(CompareConfig())
+    >>> data.kind, data.n_classes, len(data.y_test)
+    ('features', 10, 500)
+    """
+    if cfg.data is None:
+        if cfg.test is not None:
+            raise CompareError("--test needs --data (the built-in digits have their own test set).")
+        return _builtin(cfg)
+    path = Path(cfg.data)
+    if not path.exists():
+        raise CompareError(f"--data {path} does not exist.")
+    layout = _split_layout(path)
+    parts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if layout is not None:
+        for key, folder in layout.items():
+            parts[key] = _load_folder(folder, cfg.image_size, cfg.channels)
+        if cfg.test is not None:
+            if "test" in parts:
+                raise CompareError(
+                    f"{path} has a test/ folder and --test was given too; use one of them."
+                )
+            parts["test"] = _load_any(Path(cfg.test), cfg, "--test")
+    else:
+        parts["all"] = _load_any(path, cfg, "--data")
+        if cfg.test is not None:
+            parts["test"] = _load_any(Path(cfg.test), cfg, "--test")
+    return assemble(parts, cfg, str(path))
+
+
+def assemble(parts: dict[str, tuple[Any, Any]], cfg: Any, source: str) -> DataSplit:
+    """Encode, check and split ``parts`` (``all`` or ``train``, optional ``valid``/``test``)."""
+    main_key = "train" if "train" in parts else "all"
+    x_main, labels_main = parts[main_key]
+    if len(x_main) != len(labels_main):
+        raise CompareError(f"x has {len(x_main)} samples but y has {len(labels_main)}.")
+    y_main, classes = _encode(labels_main, None, source)
+    _check_classes(y_main, classes, source)
+    kind = "images" if x_main.ndim == 4 else "features"
+    if kind == "features" and x_main.ndim != 2:
+        raise CompareError(f"x must be 2-D features or images; got shape {x_main.shape}.")
+    arrays: dict[str, Any] = {}
+    for key in ("valid", "test"):
+        if key in parts:
+            x_part, labels = parts[key]
+            if x_part.shape[1:] != x_main.shape[1:]:
+                raise CompareError(
+                    f"The {key} data has samples of shape {x_part.shape[1:]} but the training "
+                    f"data {x_main.shape[1:]}; they must match."
+                )
+            arrays[f"x_{'val' if key == 'valid' else key}"] = x_part
+            arrays[f"y_{'val' if key == 'valid' else key}"] = _encode(
+                labels, classes, f"the {key} data"
+            )[0]
+    seed = cfg.data_seed
+    if "x_val" in arrays and "x_test" in arrays:
+        arrays["x_train"], arrays["y_train"] = x_main, y_main
+        test_source = "given"
+    elif "x_test" in arrays:  # --test given: split train / valid only
+        train, val = cb.stratified_split(y_main, val_size=cfg.val_size, seed=seed)
+        arrays.update(x_train=x_main[train], y_train=y_main[train])
+        arrays.update(x_val=x_main[val], y_val=y_main[val])
+        test_source = "given"
+    elif "x_val" in arrays:  # train/ + valid/ without a test set: split test off train
+        train, test = cb.stratified_split(y_main, val_size=cfg.test_size, seed=seed)
+        arrays.update(x_train=x_main[train], y_train=y_main[train])
+        arrays.update(x_test=x_main[test], y_test=y_main[test])
+        test_source = "split"
+    else:
+        train, val, test = cb.stratified_split(
+            y_main, val_size=cfg.val_size, test_size=cfg.test_size, seed=seed
+        )
+        arrays.update(x_train=x_main[train], y_train=y_main[train])
+        arrays.update(x_val=x_main[val], y_val=y_main[val])
+        arrays.update(x_test=x_main[test], y_test=y_main[test])
+        test_source = "split"
+    if kind == "features":
+        arrays = {k: v.astype(np.float32) if k.startswith("x") else v for k, v in arrays.items()}
+        _standardize(arrays)
+    data = DataSplit(**arrays, classes=classes, kind=kind, description="", test_source=test_source)
+    shape = "x".join(map(str, data.input_shape))
+    data.description = (
+        f"{source} ({kind}, {shape}; {data.n_classes} classes; {data.n_train} train / "
+        f"{len(data.y_val)} valid / {len(data.y_test)} test, test set "
+        f"{'given' if test_source == 'given' else 'split stratified from the data'})"
+    )
+    rarest = int(data.test_counts.min())
+    if test_source == "split":
+        data.notes.append(
+            f"No test set was given: a stratified split holds the test samples; the rarest "
+            f"class has {rarest} test samples."
+        )
+    if rarest < FEW_SHOT_WARNING:
+        message = (
+            f"The rarest class has only {rarest} test samples: its recall (and worst-class "
+            "recall, G-mean) is mostly noise. Give a larger test set with --test or a test/ "
+            "folder."
+        )
+        data.notes.append("Warning: " + message)
+        warnings.warn(message, UserWarning, stacklevel=2)
+    return data
