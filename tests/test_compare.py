@@ -281,7 +281,7 @@ def test_torch_module_through_torch_module_wrapper():
         )
         return keras.Sequential([keras.Input(input_shape), keras.layers.TorchModuleWrapper(module)])
 
-    result = compare(model=torch_mlp, strategies=["none", "oversample"], seeds=1, epochs=3)
+    result = compare(model=torch_mlp, strategies=["none", "oversample"], seeds=1, epochs=8)
     assert (result.runs["steps"] == result.runs["budget_steps"]).all()
     assert result.summary["balanced_accuracy"].min() > 0.3  # it learned (chance is 0.1)
 
