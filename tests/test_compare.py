@@ -41,7 +41,8 @@ FEATURE_STRATEGIES = [n for n, r in STRATEGIES.items() if not r.images_only]
 
 
 def run(args: list[str]):
-    return CliRunner().invoke(main, ["compare", *args], catch_exceptions=False)
+    jobs = [] if "--jobs" in args else ["--jobs", "1"]  # worker start-up costs seconds per test
+    return CliRunner().invoke(main, ["compare", *args, *jobs], catch_exceptions=False)
 
 
 def assert_report(out: Path, strategies: list[str], seeds: int = 1) -> dict:
@@ -394,3 +395,20 @@ def test_config_quick_overrides():
         CompareConfig(imbalance_ratio=0.5).resolved()
     with pytest.raises(CompareError, match="images only"):
         CompareConfig(strategies=["oversample_augment"]).resolved("features")
+
+
+def test_large_image_sets_are_memory_mapped(tmp_path, monkeypatch):
+    """Above MEMMAP_BYTES the decoded images and their splits live in memmaps, with equal pixels."""
+    from classbalance.compare import data as data_module
+
+    root = tmp_path / "images"
+    write_digit_images(root, {0: 30, 1: 12})
+    cfg = CompareConfig(data=str(root), image_size=10).resolved()
+    with pytest.warns(UserWarning, match="test samples"):
+        in_memory = load_data(cfg)
+    monkeypatch.setattr(data_module, "MEMMAP_BYTES", 0)
+    with pytest.warns(UserWarning, match="test samples"):
+        mapped = load_data(cfg)
+    for name in ("x_train", "x_val", "x_test"):
+        assert isinstance(getattr(mapped, name), np.memmap)
+        np.testing.assert_array_equal(getattr(mapped, name), getattr(in_memory, name))

@@ -18,6 +18,9 @@ decoded once into a ``uint8`` array (a ``np.memmap`` in a cache folder above
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -96,6 +99,30 @@ class DataSplit:
 
 
 # --------------------------------------------------------------------------- readers
+_CACHE: list[Path] = []
+
+
+def _new_array(shape: tuple[int, ...], dtype: np.dtype, nbytes: int) -> np.ndarray:
+    """An empty array; above MEMMAP_BYTES a memmap in a temporary folder removed at exit."""
+    if nbytes <= MEMMAP_BYTES:
+        return np.empty(shape, dtype=dtype)
+    if not _CACHE:
+        _CACHE.append(Path(tempfile.mkdtemp(prefix="classbalance-compare-")))
+        atexit.register(shutil.rmtree, _CACHE[0], ignore_errors=True)
+    fd, name = tempfile.mkstemp(suffix=".npy", dir=_CACHE[0])
+    os.close(fd)
+    return np.lib.format.open_memmap(name, mode="w+", dtype=dtype, shape=shape)
+
+
+def _take(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``x[rows]``, into a memmap when ``x`` is one and the result is large."""
+    if not isinstance(x, np.memmap):
+        return x[rows]
+    out = _new_array((len(rows), *x.shape[1:]), x.dtype, len(rows) * x[:1].nbytes)
+    for lo in range(0, len(rows), 4096):  # bounded memory: a chunk of rows at a time
+        out[lo : lo + 4096] = x[rows[lo : lo + 4096]]
+    return out
+
 def _decode_images(root: Path, paths: list[str], size: int, channels: str) -> np.ndarray:
     """Decode every image once into uint8 (n, size, size, c); memmap when large."""
     image = require("PIL.Image", "compare on an image folder")
@@ -112,13 +139,7 @@ def _decode_images(root: Path, paths: list[str], size: int, channels: str) -> np
     mode = "L" if n_channels == 1 else "RGB"
     shape = (len(paths), size, size, n_channels)
     nbytes = int(np.prod(shape))
-    if nbytes > MEMMAP_BYTES:
-        cache = Path(tempfile.mkdtemp(prefix="classbalance-compare-"))
-        out: np.ndarray = np.lib.format.open_memmap(
-            cache / "images.npy", mode="w+", dtype=np.uint8, shape=shape
-        )
-    else:
-        out = np.empty(shape, dtype=np.uint8)
+    out = _new_array(shape, np.dtype(np.uint8), nbytes)
     for i, rel in enumerate(paths):  # decoding is per file by nature; done once
         try:
             with image.open(root / rel) as img:
@@ -365,21 +386,21 @@ def assemble(parts: dict[str, tuple[Any, Any]], cfg: Any, source: str) -> DataSp
         test_source = "given"
     elif "x_test" in arrays:  # --test given: split train / valid only
         train, val = cb.stratified_split(y_main, val_size=cfg.val_size, seed=seed)
-        arrays.update(x_train=x_main[train], y_train=y_main[train])
-        arrays.update(x_val=x_main[val], y_val=y_main[val])
+        arrays.update(x_train=_take(x_main, train), y_train=y_main[train])
+        arrays.update(x_val=_take(x_main, val), y_val=y_main[val])
         test_source = "given"
     elif "x_val" in arrays:  # train/ + valid/ without a test set: split test off train
         train, test = cb.stratified_split(y_main, val_size=cfg.test_size, seed=seed)
-        arrays.update(x_train=x_main[train], y_train=y_main[train])
-        arrays.update(x_test=x_main[test], y_test=y_main[test])
+        arrays.update(x_train=_take(x_main, train), y_train=y_main[train])
+        arrays.update(x_test=_take(x_main, test), y_test=y_main[test])
         test_source = "split"
     else:
         train, val, test = cb.stratified_split(
             y_main, val_size=cfg.val_size, test_size=cfg.test_size, seed=seed
         )
-        arrays.update(x_train=x_main[train], y_train=y_main[train])
-        arrays.update(x_val=x_main[val], y_val=y_main[val])
-        arrays.update(x_test=x_main[test], y_test=y_main[test])
+        arrays.update(x_train=_take(x_main, train), y_train=y_main[train])
+        arrays.update(x_val=_take(x_main, val), y_val=y_main[val])
+        arrays.update(x_test=_take(x_main, test), y_test=y_main[test])
         test_source = "split"
     if kind == "features":
         arrays = {k: v.astype(np.float32) if k.startswith("x") else v for k, v in arrays.items()}

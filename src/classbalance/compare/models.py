@@ -24,10 +24,14 @@ ModelFn = Callable[[tuple[int, ...], int], Any]
 
 
 def _mlp(keras: Any, input_shape: tuple[int, ...], n_classes: int) -> Any:
+    # 256 units with dropout 0.5 rather than 64 plain units: over three draws of the
+    # long-tailed digits (data_seed 0, 1, 2) the best remedy scored 0.905 / 0.841 / 0.896
+    # against 0.885 / 0.836 / 0.883, and no remedy got worse.
     return keras.Sequential(
         [
             keras.Input(input_shape),
-            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(256, activation="relu"),
+            keras.layers.Dropout(0.5),
             keras.layers.Dense(n_classes),
         ],
         name="mlp",
@@ -62,7 +66,7 @@ def _residual_cnn(keras: Any, input_shape: tuple[int, ...], n_classes: int) -> A
 
 
 def default_model(input_shape: tuple[int, ...], n_classes: int) -> Any:
-    """The default model: a 64-unit MLP for features, a small residual CNN for images.
+    """The default model: an MLP (256 units, dropout) for features, a small residual CNN for images.
 
     Examples
     --------

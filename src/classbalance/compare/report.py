@@ -77,7 +77,7 @@ def _shot_sentence(result: CompareResult) -> str:
 def _markdown(result: CompareResult) -> str:
     cfg = result.config
     model = cfg.model or ("default: small residual CNN" if "images" in result.data_description
-                          else "default: 64-unit MLP")  # fmt: skip
+                          else "default: MLP, 256 units, dropout 0.5")  # fmt: skip
     budget = int(result.runs["budget_steps"].iloc[0])
     lines = [
         "# classbalance compare",

@@ -161,6 +161,12 @@ def import_keras_quietly() -> Any:
     saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 2)
     try:
+        import importlib.util
+
+        # Keras' data adapters import TensorFlow lazily on every backend when it is
+        # installed; import it now, silenced, rather than let it print mid-run.
+        if importlib.util.find_spec("tensorflow") is not None:
+            import tensorflow  # noqa: F401
         from classbalance._optional import require
 
         return require("keras", "classbalance compare")
