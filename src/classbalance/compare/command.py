@@ -72,9 +72,10 @@ def _print_table(result: Any) -> None:
 @click.option(
     "--jobs",
     type=int,
-    default=1,
+    default=-1,
     show_default=True,
-    help="Worker processes for the (strategy, seed) runs; -1: one per core.",
+    help="Worker processes for the (strategy, seed) runs; -1: one per core. "
+    "The scores do not depend on it.",
 )
 @click.option(
     "--imbalance-ratio",
