@@ -12,6 +12,7 @@ $(PY):
 
 $(STAMP): requirements-test.txt pyproject.toml | $(PY)
 	$(PY) -m pip install -q -r requirements-test.txt
+	$(PY) -m pip install -q --no-deps fastai==2.8.12
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 

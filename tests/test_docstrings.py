@@ -30,6 +30,7 @@ OPTIONAL = {
     "classbalance.torch.losses": "torch",
     "classbalance.torch._samplers": "torch",
     "classbalance.torch._labels": "torch",
+    "classbalance.fastai": "fastai",
 }
 
 
