@@ -31,6 +31,7 @@ OPTIONAL = {
     "classbalance.torch._samplers": "torch",
     "classbalance.torch._labels": "torch",
     "classbalance.fastai": "fastai",
+    "classbalance.leakage": "imagehash",
 }
 
 

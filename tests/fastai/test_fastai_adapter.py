@@ -195,7 +195,12 @@ class TestBalancedDataloaders:
             splitter=IndexSplitter(list(range(0, len(Y), 7))),
         )
         dls = balanced_dataloaders(
-            block, list(range(len(Y))), bs=8, strategy="undersample", seed=0, device="cpu",
+            block,
+            list(range(len(Y))),
+            bs=8,
+            strategy="undersample",
+            seed=0,
+            device="cpu",
             num_workers=0,
         )
         assert dls.vocab == ["cat", "dog", "emu"]
