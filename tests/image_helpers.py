@@ -21,6 +21,7 @@ def save_png(path: Path, pixels: np.ndarray, *, compress_level: int = 6) -> Path
     from PIL import Image
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = np.clip(np.asarray(pixels), 0, 255).astype(np.uint8)
     Image.fromarray(pixels).save(path, format="PNG", compress_level=compress_level)
     return path
 

@@ -227,7 +227,7 @@ class TestSearch:
             save_png(tmp_path / "b.png", _image(1)),
             save_png(tmp_path / "a_copy.png", _image(0)),
             save_png(tmp_path / "a_recoded.png", _image(0), compress_level=0),
-            save_png(tmp_path / "a_bright.png", np.clip(_image(0) + 4, 0, 255)),
+            save_png(tmp_path / "a_bright.png", _image(0).astype(int) + 4),
         ]
         exact = duplicate_groups(paths)
         assert exact[0] == exact[2]

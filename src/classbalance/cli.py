@@ -175,6 +175,11 @@ _label_col = click.option(
     "--label-col", default=None, help="Label column of a CSV PATH (default: label)."
 )
 _key = click.option("--key", default=None, help="Array name in a .npz PATH (default: y/labels).")
+_near_duplicates = click.option(
+    "--near-duplicates",
+    is_flag=True,
+    help="Also keep re-encoded and perceptually near-identical images in one split.",
+)
 
 
 # ----------------------------------------------------------------------- inspect
@@ -318,6 +323,7 @@ def _seed_or_new(seed: int | None) -> int:
 )
 @_label_col
 @_key
+@_near_duplicates
 def split(
     path: str,
     val_size: float | int,
@@ -327,8 +333,13 @@ def split(
     out_path: str,
     label_col: str | None,
     key: str | None,
+    near_duplicates: bool,
 ) -> None:
-    """Stratified train/val[/test] split of PATH, written to --out as CSV."""
+    """Stratified train/val[/test] split of PATH, written to --out as CSV.
+
+    For a class-folder PATH, byte-identical images stay in one split
+    (--near-duplicates: also re-encoded and near-identical images).
+    """
     import classbalance as cb
     from classbalance._atomic import atomic_write_text
 
@@ -341,6 +352,19 @@ def split(
                 f"{list(data.frame.columns)[:20]}."
             )
         groups = data.frame[groups_col].to_numpy()
+    n_dup_groups = 0
+    if data.kind == "folder":
+        from classbalance.leakage import duplicate_groups
+
+        root = data.frame.attrs["root"]
+        dup = duplicate_groups(
+            [os.path.join(root, p) for p in data.frame["path"].tolist()], near=near_duplicates
+        )
+        n_dup_groups = int((np.bincount(dup) > 1).sum())
+        if n_dup_groups:
+            groups = dup
+    elif near_duplicates:
+        raise click.UsageError("--near-duplicates needs a class-folder PATH (image files).")
     seed = _seed_or_new(seed)
     parts = cb.stratified_split(
         data.labels, val_size=val_size, test_size=test_size, groups=groups, seed=seed
@@ -366,6 +390,8 @@ def split(
             table.add_row(str(cls), *[f"{int(v):,}" for v in row.to_numpy()])
         table.add_row("[bold]total[/bold]", *[f"{len(p):,}" for p in parts])
         console.print(table)
+        if n_dup_groups:
+            console.print(f"{n_dup_groups:,} groups of duplicate images kept in one split")
     else:
         console.print(
             f"{out_path} (seed {seed}): " + ", ".join(f"{n} {len(p)}" for n, p in zip(names, parts))
@@ -426,6 +452,7 @@ def _parse_factors(items: tuple[str, ...]) -> dict[str, float] | None:
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty OUT_DIR.")
 @click.option("--recursive", is_flag=True, help="Include images in sub-folders of class folders.")
 @click.option("--verify", is_flag=True, help="Open every image and skip unreadable ones.")
+@_near_duplicates
 def oversample(
     data_dir: str,
     out_dir: str,
@@ -438,11 +465,15 @@ def oversample(
     overwrite: bool,
     recursive: bool,
     verify: bool,
+    near_duplicates: bool,
 ) -> None:
     """Split DATA_DIR, oversample training rows, export OUT_DIR with labels.csv.
 
     OUT_DIR/labels.csv (name,label,is_valid) loads in fastai with
     ImageDataLoaders.from_csv(OUT_DIR, csv_fname="labels.csv", valid_col="is_valid").
+    Byte-identical files stay in one split (--near-duplicates: also re-encoded and
+    near-identical images). OUT_DIR/manifest.json records the arguments, the seed and
+    each file's source, SHA-256, split and repeats.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -459,8 +490,23 @@ def oversample(
         valid_pct=valid_pct,
         factors=_parse_factors(factors),
         balance=balance_arg,
+        duplicates="near" if near_duplicates else "bytes",
         seed=seed,
     )
+    provenance = {
+        "command": "classbalance oversample",
+        "data_dir": str(data_dir),
+        "out_dir": str(out_dir),
+        "valid_pct": valid_pct,
+        "factors": _parse_factors(factors),
+        "balance": balance,
+        "alpha": alpha,
+        "mode": mode,
+        "seed": seed,
+        "recursive": recursive,
+        "verify": verify,
+        "near_duplicates": near_duplicates,
+    }
     n_files = int(plan["path"].nunique()) if mode != "none" else 0
     console = _console()
     with Progress(
@@ -478,6 +524,7 @@ def oversample(
             mode=mode,
             overwrite=overwrite,
             progress=lambda k: bar.advance(task, k),
+            provenance=provenance,
         )
     counts = plan.groupby(["label", "is_valid"]).size().unstack(fill_value=0)
     from rich.table import Table
@@ -494,6 +541,10 @@ def oversample(
         f"{result.n_rows:,} rows, {result.n_files:,} files placed by {result.mode}{note}; "
         f"validation samples: {result.n_valid:,}"
     )
+    if plan.attrs.get("n_duplicate_groups"):
+        console.print(
+            f"{plan.attrs['n_duplicate_groups']:,} groups of duplicate images kept in one split"
+        )
 
 
 def _console_err() -> Any:
