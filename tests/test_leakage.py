@@ -206,7 +206,7 @@ class TestSearch:
         near = base[:80].copy()
         for k in range(4):
             near ^= np.uint64(1) << flips[:, k]
-        h = np.concatenate([base, near, base[:10]])
+        h = np.unique(np.concatenate([base, near]))  # distinct values: every pair listed
         i, j, d = near_pairs(h, threshold=threshold)
         ii, jj = np.triu_indices(len(h), 1)
         dd = np.bitwise_count(h[ii] ^ h[jj]).astype(np.int64)
@@ -214,6 +214,27 @@ class TestSearch:
         np.testing.assert_array_equal(i, ii[keep])
         np.testing.assert_array_equal(j, jj[keep])
         np.testing.assert_array_equal(d, dd[keep])
+
+    @pytest.mark.parametrize("threshold", [0, 3])
+    def test_repeated_values_are_linked_not_listed(self, threshold):
+        """With repeated hashes the links connect exactly the groups all-pairs would."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        rng = np.random.default_rng(7)
+        base = rng.integers(0, 2**63, size=60, dtype=np.uint64)
+        h = np.concatenate([base, base[:20] ^ np.uint64(3), base[:30], base[:5]])
+        i, j, _ = near_pairs(h, threshold=threshold)
+        ii, jj = np.triu_indices(len(h), 1)
+        keep = np.bitwise_count(h[ii] ^ h[jj]) <= threshold
+        assert len(i) < keep.sum()
+
+        def parts(a, b):
+            graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(h), len(h)))
+            labels = connected_components(graph, directed=False)[1]
+            return {frozenset(np.flatnonzero(labels == c).tolist()) for c in np.unique(labels)}
+
+        assert parts(i, j) == parts(ii[keep], jj[keep])
 
     def test_threshold_checked(self):
         """A threshold above 32 bits is refused."""

@@ -28,8 +28,8 @@ Examples
 >>> from classbalance.leakage import near_pairs
 >>> hashes = np.array([0b1011, 0b1010, 1 << 40, 0b1011], dtype=np.uint64)
 >>> i, j, d = near_pairs(hashes, threshold=2)
->>> list(zip(i.tolist(), j.tolist(), d.tolist()))
-[(0, 1, 1), (0, 3, 0), (1, 3, 1)]
+>>> list(zip(i.tolist(), j.tolist(), d.tolist()))  # item 3 repeats item 0: linked to it only
+[(0, 1, 1), (0, 3, 0)]
 """
 
 from __future__ import annotations
@@ -207,6 +207,28 @@ def _equal_key_pairs(keys: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]
         lo = hi
 
 
+def _star_pairs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Link every member of a group of equal codes to the group's first member.
+
+    ``m - 1`` pairs per group of ``m`` (not ``m * (m - 1) / 2``): they connect
+    the group, which is all a split or a leakage verdict needs.
+    """
+    n = codes.shape[0]
+    if n < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy()
+    order = np.argsort(codes, kind="stable")
+    k = codes[order]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(k[1:], k[:-1], out=new[1:])
+    group = np.cumsum(new) - 1
+    first = order[np.flatnonzero(new)][group]
+    member = ~new
+    a, b = first[member], order[member]
+    return np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+
+
 def _blocks(threshold: int) -> list[tuple[int, np.uint64]]:
     """``threshold + 1`` contiguous bit blocks covering 64 bits: (shift, mask)."""
     m = threshold + 1
@@ -217,7 +239,12 @@ def _blocks(threshold: int) -> list[tuple[int, np.uint64]]:
 def near_pairs(
     hashes: Any, *, threshold: int = DEFAULT_THRESHOLD
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All pairs of 64-bit hashes within Hamming distance ``threshold``, without all-pairs.
+    """Pairs of 64-bit hashes within Hamming distance ``threshold``, without all-pairs.
+
+    Items with equal hashes are linked to the first of them, and a pair of
+    distinct hash values within the threshold is reported between the first
+    items holding them: the pairs connect every group of near duplicates
+    with ``O(n)`` links rather than listing every pair of a large group.
 
     Parameters
     ----------
@@ -232,6 +259,14 @@ def near_pairs(
     -------
     i, j, distance : ndarray
         Pairs with ``i < j``, sorted, each once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classbalance.leakage import near_pairs
+    >>> i, j, d = near_pairs(np.array([7, 7, 7, 6, 1 << 50], dtype=np.uint64), threshold=1)
+    >>> list(zip(i.tolist(), j.tolist(), d.tolist()))
+    [(0, 1, 0), (0, 2, 0), (0, 3, 1)]
     """
     h = np.ascontiguousarray(np.asarray(hashes, dtype=np.uint64))
     threshold = check_positive_int(threshold, "threshold", allow_zero=True)
@@ -244,11 +279,11 @@ def near_pairs(
     found_i: list[np.ndarray] = []
     found_j: list[np.ndarray] = []
     found_d: list[np.ndarray] = []
-    # Equal hashes: every pair of items sharing a value (distance 0).
-    for a, b in _equal_key_pairs(inverse):
-        found_i.append(a)
-        found_j.append(b)
-        found_d.append(np.zeros(a.shape[0], dtype=np.int64))
+    # Equal hashes (distance 0): each item linked to the first item of its value.
+    a, b = _star_pairs(inverse)
+    found_i.append(a)
+    found_j.append(b)
+    found_d.append(np.zeros(a.shape[0], dtype=np.int64))
     # Distinct values within the threshold: only values sharing a block are compared.
     blocks = _blocks(threshold)
     pi: list[np.ndarray] = []
@@ -269,22 +304,13 @@ def near_pairs(
     if pi:
         ua, uc, ud = np.concatenate(pi), np.concatenate(pj), np.concatenate(pd_)
         if ua.size:
-            # Expand value pairs to item pairs (an item list per unique value).
-            order = np.argsort(inverse, kind="stable")
-            starts = np.searchsorted(inverse[order], np.arange(uniq.shape[0]))
-            sizes = np.bincount(inverse, minlength=uniq.shape[0])
-            na, nc = sizes[ua], sizes[uc]
-            per = na * nc
-            pair_id = np.repeat(np.arange(ua.size), per)
-            within = np.arange(int(per.sum())) - np.repeat(np.cumsum(per) - per, per)
-            ia = order[starts[ua[pair_id]] + within // nc[pair_id]]
-            ic = order[starts[uc[pair_id]] + within % nc[pair_id]]
+            # A value pair is reported between the first items holding the two values.
+            first = np.full(uniq.shape[0], h.shape[0], dtype=np.int64)
+            np.minimum.at(first, inverse, np.arange(h.shape[0]))
+            ia, ic = first[ua], first[uc]
             found_i.append(np.minimum(ia, ic))
             found_j.append(np.maximum(ia, ic))
-            found_d.append(ud[pair_id])
-    if not found_i:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty.copy(), empty.copy()
+            found_d.append(ud)
     i, j, d = np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_d)
     order = np.lexsort((j, i))
     return i[order].astype(np.int64), j[order].astype(np.int64), d[order]
@@ -333,24 +359,15 @@ def duplicate_groups(
     """
     hashes = hash_files(paths, pixels=near, near=near)
     n = len(hashes)
-    codes = _key_codes(hashes["bytes_hash"])
-    edges_i, edges_j = [], []
-    for a, b in _equal_key_pairs(codes):
-        edges_i.append(a)
-        edges_j.append(b)
-    if near:
-        for a, b in _equal_key_pairs(_key_codes(hashes["pixel_hash"])):
-            edges_i.append(a)
-            edges_j.append(b)
-        ok = np.flatnonzero(hashes["readable"].to_numpy())
-        a, b, _ = near_pairs(hashes["phash"].to_numpy()[ok], threshold=threshold)
-        edges_i.append(ok[a])
-        edges_j.append(ok[b])
-    if not edges_i:
+    codes = pd.factorize(_key_codes(hashes["bytes_hash"]))[0].astype(np.int64)
+    if not near:
         return codes
-    i, j = np.concatenate(edges_i), np.concatenate(edges_j)
-    if i.size == 0:
-        return pd.factorize(codes)[0].astype(np.int64)
+    ai, aj = _star_pairs(codes)
+    bi, bj = _star_pairs(_key_codes(hashes["pixel_hash"]))
+    ok = np.flatnonzero(hashes["readable"].to_numpy())
+    ci, cj, _ = near_pairs(hashes["phash"].to_numpy()[ok], threshold=threshold)
+    i = np.concatenate([ai, bi, ok[ci]])
+    j = np.concatenate([aj, bj, ok[cj]])
     return pd.factorize(_components(n, i, j))[0].astype(np.int64)
 
 
@@ -364,7 +381,10 @@ class LeakageReport:
     files : DataFrame
         Every image checked: ``path``, ``split``, ``label`` and its hashes.
     pairs : DataFrame
-        One row per duplicate pair: ``path_a``, ``split_a``, ``label_a``,
+        Links between duplicates: each copy is linked to the first file of
+        its group (not every pair of a large group), so a group that spans
+        two splits or two labels shows at least one such link. Columns
+        ``path_a``, ``split_a``, ``label_a``,
         ``path_b``, ``split_b``, ``label_b``, ``kind`` (``"bytes"``,
         ``"pixels"`` or ``"near"``), ``distance`` (Hamming, 0 for exact),
         ``cross_split`` and ``label_conflict`` (bools).
@@ -587,23 +607,19 @@ def check_leakage(
         )
     pieces = []
     byte_codes = _key_codes(files["bytes_hash"])
-    for a, b in _equal_key_pairs(byte_codes):
-        pieces.append(pd.DataFrame({"a": a, "b": b, "kind": "bytes", "distance": 0}))
+    a, b = _star_pairs(byte_codes)
+    pieces.append(pd.DataFrame({"a": a, "b": b, "kind": "bytes", "distance": 0}))
     pixel_codes = _key_codes(files["pixel_hash"])
-    for a, b in _equal_key_pairs(pixel_codes):
-        other = byte_codes[a] != byte_codes[b]
-        pieces.append(pd.DataFrame({"a": a[other], "b": b[other], "kind": "pixels", "distance": 0}))
+    a, b = _star_pairs(pixel_codes)
+    other = byte_codes[a] != byte_codes[b]
+    pieces.append(pd.DataFrame({"a": a[other], "b": b[other], "kind": "pixels", "distance": 0}))
     if near and len(files) > 1:
         a, b, d = near_pairs(files["phash"].to_numpy(), threshold=threshold)
         other = pixel_codes[a] != pixel_codes[b]
         pieces.append(
             pd.DataFrame({"a": a[other], "b": b[other], "kind": "near", "distance": d[other]})
         )
-    raw = (
-        pd.concat(pieces, ignore_index=True)
-        if pieces
-        else pd.DataFrame({"a": [], "b": [], "kind": [], "distance": []})
-    )
+    raw = pd.concat(pieces, ignore_index=True)
     a = raw["a"].to_numpy(dtype=np.int64)
     b = raw["b"].to_numpy(dtype=np.int64)
     split = files["split"].to_numpy()
