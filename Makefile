@@ -34,6 +34,8 @@ bench: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=3 $(PY) benchmarks/bench_tf.py 2>/dev/null
 	$(PY) benchmarks/bench_folders.py --n-files 100000
 	$(PY) benchmarks/bench_compare.py
+	$(PY) benchmarks/bench_fastai.py
+	$(PY) benchmarks/bench_leakage.py --n-files 100000
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks

@@ -152,6 +152,11 @@ def hash_files(
     pixel_hashes: list[str | None] = [None] * n
     phash = np.zeros(n, dtype=np.uint64)
     if pixels or near:
+        from classbalance._optional import require
+
+        require("PIL.Image", "Pixel and perceptual hashing")
+        if near:
+            _imagehash()
         bits = np.zeros((n, 64), dtype=bool)
         for k in np.flatnonzero(readable).tolist():
             pixel, b = _image_digests(names[k], pixels, near)
