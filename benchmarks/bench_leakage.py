@@ -104,8 +104,13 @@ def main() -> None:
             report = check_leakage(base)
         check_s = time.perf_counter() - t0
         found = report.summary()["leaks"]
-        rows.append(["check_leakage end to end", f"{n:,}", f"{check_s:.2f}",
-                     f"leaks found {found}, planted {planted}"])  # fmt: skip
+        leaked = set(report.leaks["path_a"]) | set(report.leaks["path_b"])
+        caught = {
+            kind: sum(1 for p in leaked if p.rsplit("/", 1)[-1].startswith(prefix))
+            for kind, prefix in (("bytes", "copy_"), ("pixels", "recoded_"), ("near", "bright_"))
+        }
+        verdict = f"leak links {found}; planted copies caught {caught} of {planted}"
+        rows.append(["check_leakage end to end", f"{n:,}", f"{check_s:.2f}", verdict])
 
         try:
             from imagededup.methods import PHash
