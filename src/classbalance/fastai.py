@@ -12,9 +12,9 @@ and every ``DistributedDL`` rank computes the same one.
 ``DataBlock``, balancing the training loader only; labels are read from the
 dataset (no weights array to align with the training split).
 
-fastai is installed without torchvision here (``pip install --no-deps
-fastai``); this module only imports ``fastai.data`` and ``fastai.metrics``,
-never ``fastai.vision.all``.
+This module imports only ``fastai.data`` and ``fastai.metrics`` (never
+``fastai.vision.all``), so it works where fastai is installed without
+torchvision (``pip install --no-deps fastai``, see the README).
 
 Examples
 --------
@@ -50,6 +50,7 @@ __all__ = [
     "BalancedDL",
     "balanced_accuracy",
     "balanced_dataloaders",
+    "dataset_labels",
     "g_mean",
     "imbalance_metrics",
     "macro_f1",
