@@ -116,6 +116,9 @@ class BalancedDL(TfmdDL):
         The training items.
     bs : int, default=64
         Batch size.
+    shuffle : bool, default=True
+        Serve the balanced plan. ``False`` serves the dataset in order,
+        unbalanced (fastai passes it for validation loaders).
     labels : array-like of shape (len(dataset),), default=None
         Class of each item. Default: read from a fastai ``Datasets`` by
         running its target pipeline (inputs are not loaded).
@@ -132,7 +135,7 @@ class BalancedDL(TfmdDL):
     seed : int, numpy Generator or None, default=None
         Seed of every plan; ``None`` draws one, kept in :attr:`seed`.
     **kwargs
-        Passed to ``TfmdDL`` (``shuffle``, ``drop_last``, ``num_workers``,
+        Passed to ``TfmdDL`` (``drop_last``, ``num_workers``,
         ``after_item``, ``after_batch``, ``device``...). ``n`` is refused:
         the plan sets the epoch size.
 
@@ -140,7 +143,7 @@ class BalancedDL(TfmdDL):
     --------
     >>> from classbalance.fastai import BalancedDL
     >>> y = [0] * 8 + [1] * 2
-    >>> dl = BalancedDL(list(range(10)), bs=4, labels=y, shuffle=True, seed=0, num_workers=0)
+    >>> dl = BalancedDL(list(range(10)), bs=4, labels=y, seed=0, num_workers=0)
     >>> len(dl), dl.n
     (4, 16)
     >>> idx = dl.get_idxs()
@@ -152,6 +155,7 @@ class BalancedDL(TfmdDL):
         self,
         dataset: Any = None,
         bs: int = 64,
+        shuffle: bool = True,
         *,
         labels: Any = None,
         strategy: StrategyLike = None,
@@ -176,7 +180,7 @@ class BalancedDL(TfmdDL):
         )
         self.seed = resolve_seed(seed)
         self._sampler: BalancedSampler | None = None
-        super().__init__(dataset, bs=bs, **kwargs)
+        super().__init__(dataset, bs=bs, shuffle=shuffle, **kwargs)
         if self.labels is not None and self.n is not None and len(self.labels) != self.n:
             raise ValueError(
                 f"`labels` has {len(self.labels)} entries but the dataset has {self.n} items; "

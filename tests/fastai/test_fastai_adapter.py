@@ -66,6 +66,13 @@ class TestBalancedDL:
         assert not np.array_equal(first, second)
         assert dl.epoch == 3
 
+    def test_balances_by_default(self):
+        """Built directly (not through dataloaders), BalancedDL balances unless shuffle=False."""
+        dl = BalancedDL(list(range(len(Y))), labels=Y, seed=0, num_workers=0)
+        assert np.bincount(Y[dl.get_idxs()]).tolist() == [40, 40, 40]
+        plain = BalancedDL(list(range(len(Y))), labels=Y, shuffle=False, num_workers=0)
+        assert plain.get_idxs() == list(range(len(Y)))
+
     def test_same_seed_same_plans(self):
         """Two loaders built with one seed serve identical plans epoch after epoch."""
         a, b = _dl(), _dl()
