@@ -12,6 +12,7 @@ $(PY):
 
 $(STAMP): requirements-test.txt pyproject.toml | $(PY)
 	$(PY) -m pip install -q -r requirements-test.txt
+	$(PY) -m pip install -q --no-deps fastai==2.8.12
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
@@ -34,6 +35,8 @@ bench: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=3 $(PY) benchmarks/bench_tf.py 2>/dev/null
 	$(PY) benchmarks/bench_folders.py --n-files 100000
 	$(PY) benchmarks/bench_compare.py
+	$(PY) benchmarks/bench_fastai.py
+	$(PY) benchmarks/bench_leakage.py --n-files 100000
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks

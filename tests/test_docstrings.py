@@ -34,6 +34,8 @@ OPTIONAL = {
     "classbalance.torch.losses": "torch",
     "classbalance.torch._samplers": "torch",
     "classbalance.torch._labels": "torch",
+    "classbalance.fastai": "fastai",
+    "classbalance.leakage": "imagehash",
 }
 
 

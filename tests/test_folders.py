@@ -293,7 +293,7 @@ class TestExport:
         for name in pd.unique(table["name"]):
             assert os.stat(tmp_path / "out" / name).st_ino == os.stat(data / name).st_ino
         files = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
-        assert len(files) == result.n_files + 1  # + labels.csv
+        assert len(files) == result.n_files + 2  # + labels.csv, manifest.json
 
     def test_copy_and_symlink_modes(self, data, tmp_path):
         """copy makes independent files with equal bytes; symlink points at the inputs."""
@@ -314,7 +314,7 @@ class TestExport:
         plan = plan_for(data)
         result = export(plan, tmp_path / "csv_only", mode="none")
         assert result.n_files == 0
-        assert os.listdir(tmp_path / "csv_only") == ["labels.csv"]
+        assert sorted(os.listdir(tmp_path / "csv_only")) == ["labels.csv", "manifest.json"]
         table = assert_fastai_contract(tmp_path / "csv_only", plan)
         for name, path in zip(table["name"], plan["path"]):
             assert os.path.samefile(f"{tmp_path / 'csv_only'}{os.sep}{name}", data / path)

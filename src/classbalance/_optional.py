@@ -13,6 +13,8 @@ _EXTRA_OF = {
     "PIL": "image",
     "imblearn": "imblearn",
     "iterstrat": "multilabel",
+    "fastai": "fastai",
+    "imagehash": "leakage",
 }
 
 

@@ -1,4 +1,4 @@
-"""The ``classbalance`` command line: inspect, split, oversample, weights.
+"""The ``classbalance`` command line: inspect, split, oversample, weights, leakage.
 
 Every command only calls the public API. Errors print one line (``Error:
 ...``) and exit with status 1; ``classbalance --debug ...`` (or
@@ -175,6 +175,11 @@ _label_col = click.option(
     "--label-col", default=None, help="Label column of a CSV PATH (default: label)."
 )
 _key = click.option("--key", default=None, help="Array name in a .npz PATH (default: y/labels).")
+_near_duplicates = click.option(
+    "--near-duplicates",
+    is_flag=True,
+    help="Also keep re-encoded and perceptually near-identical images in one split.",
+)
 
 
 # ----------------------------------------------------------------------- inspect
@@ -318,6 +323,7 @@ def _seed_or_new(seed: int | None) -> int:
 )
 @_label_col
 @_key
+@_near_duplicates
 def split(
     path: str,
     val_size: float | int,
@@ -327,8 +333,13 @@ def split(
     out_path: str,
     label_col: str | None,
     key: str | None,
+    near_duplicates: bool,
 ) -> None:
-    """Stratified train/val[/test] split of PATH, written to --out as CSV."""
+    """Stratified train/val[/test] split of PATH, written to --out as CSV.
+
+    For a class-folder PATH, byte-identical images stay in one split
+    (--near-duplicates: also re-encoded and near-identical images).
+    """
     import classbalance as cb
     from classbalance._atomic import atomic_write_text
 
@@ -341,6 +352,19 @@ def split(
                 f"{list(data.frame.columns)[:20]}."
             )
         groups = data.frame[groups_col].to_numpy()
+    n_dup_groups = 0
+    if data.kind == "folder":
+        from classbalance.leakage import duplicate_groups
+
+        root = data.frame.attrs["root"]
+        dup = duplicate_groups(
+            [os.path.join(root, p) for p in data.frame["path"].tolist()], near=near_duplicates
+        )
+        n_dup_groups = int((np.bincount(dup) > 1).sum())
+        if n_dup_groups:
+            groups = dup
+    elif near_duplicates:
+        raise click.UsageError("--near-duplicates needs a class-folder PATH (image files).")
     seed = _seed_or_new(seed)
     parts = cb.stratified_split(
         data.labels, val_size=val_size, test_size=test_size, groups=groups, seed=seed
@@ -366,6 +390,8 @@ def split(
             table.add_row(str(cls), *[f"{int(v):,}" for v in row.to_numpy()])
         table.add_row("[bold]total[/bold]", *[f"{len(p):,}" for p in parts])
         console.print(table)
+        if n_dup_groups:
+            console.print(f"{n_dup_groups:,} groups of duplicate images kept in one split")
     else:
         console.print(
             f"{out_path} (seed {seed}): " + ", ".join(f"{n} {len(p)}" for n, p in zip(names, parts))
@@ -426,6 +452,7 @@ def _parse_factors(items: tuple[str, ...]) -> dict[str, float] | None:
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty OUT_DIR.")
 @click.option("--recursive", is_flag=True, help="Include images in sub-folders of class folders.")
 @click.option("--verify", is_flag=True, help="Open every image and skip unreadable ones.")
+@_near_duplicates
 def oversample(
     data_dir: str,
     out_dir: str,
@@ -438,11 +465,15 @@ def oversample(
     overwrite: bool,
     recursive: bool,
     verify: bool,
+    near_duplicates: bool,
 ) -> None:
     """Split DATA_DIR, oversample training rows, export OUT_DIR with labels.csv.
 
     OUT_DIR/labels.csv (name,label,is_valid) loads in fastai with
     ImageDataLoaders.from_csv(OUT_DIR, csv_fname="labels.csv", valid_col="is_valid").
+    Byte-identical files stay in one split (--near-duplicates: also re-encoded and
+    near-identical images). OUT_DIR/manifest.json records the arguments, the seed and
+    each file's source, SHA-256, split and repeats.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -459,8 +490,23 @@ def oversample(
         valid_pct=valid_pct,
         factors=_parse_factors(factors),
         balance=balance_arg,
+        duplicates="near" if near_duplicates else "bytes",
         seed=seed,
     )
+    provenance = {
+        "command": "classbalance oversample",
+        "data_dir": str(data_dir),
+        "out_dir": str(out_dir),
+        "valid_pct": valid_pct,
+        "factors": _parse_factors(factors),
+        "balance": balance,
+        "alpha": alpha,
+        "mode": mode,
+        "seed": seed,
+        "recursive": recursive,
+        "verify": verify,
+        "near_duplicates": near_duplicates,
+    }
     n_files = int(plan["path"].nunique()) if mode != "none" else 0
     console = _console()
     with Progress(
@@ -478,6 +524,7 @@ def oversample(
             mode=mode,
             overwrite=overwrite,
             progress=lambda k: bar.advance(task, k),
+            provenance=provenance,
         )
     counts = plan.groupby(["label", "is_valid"]).size().unstack(fill_value=0)
     from rich.table import Table
@@ -494,6 +541,10 @@ def oversample(
         f"{result.n_rows:,} rows, {result.n_files:,} files placed by {result.mode}{note}; "
         f"validation samples: {result.n_valid:,}"
     )
+    if plan.attrs.get("n_duplicate_groups"):
+        console.print(
+            f"{plan.attrs['n_duplicate_groups']:,} groups of duplicate images kept in one split"
+        )
 
 
 def _console_err() -> Any:
@@ -557,6 +608,75 @@ def weights(
             str(row["class"]), str(row["key"]), f"{row['count']:,}", f"{row['weight']:.6g}"
         )
     _console().print(table)
+
+
+# ----------------------------------------------------------------------- leakage
+@main.command(context_settings=_CONTEXT)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--threshold",
+    type=click.IntRange(0, 32),
+    default=4,
+    show_default=True,
+    help="Largest Hamming distance of 64-bit perceptual hashes counted as a near duplicate.",
+)
+@click.option("--no-near", is_flag=True, help="Exact duplicates only (bytes and pixels).")
+@click.option(
+    "--show",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Pairs listed in the table.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (summary and every pair).")
+def leakage(
+    paths: tuple[str, ...], threshold: int, no_near: bool, show: int, as_json: bool
+) -> None:
+    """Find the same image in two splits; exit status 1 if there is any.
+
+    PATHS is one folder with split sub-folders (train/ valid|val/ test/), an
+    exported folder with labels.csv (is_valid), or two or three split folders
+    (train valid [test]). Exact duplicates (file bytes, decoded pixels) and
+    near duplicates (perceptual hash) are reported with their classes;
+    duplicates under two labels are listed apart as label conflicts.
+    """
+    from classbalance.leakage import check_leakage
+
+    if len(paths) > 3:
+        raise click.UsageError("Give one folder, or two or three split folders.")
+    source: Any = paths[0] if len(paths) == 1 else list(paths)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the counts are in the report
+        report = check_leakage(source, threshold=threshold, near=not no_near)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        console = _console()
+        from rich.table import Table
+
+        for title, frame in (
+            ("Duplicates across splits (leakage)", report.leaks),
+            ("Label conflicts (duplicates under two labels)", report.conflicts),
+            ("Duplicates within a split", report.within_split),
+        ):
+            if frame.empty:
+                continue
+            table = Table(title=f"{title}: {len(frame):,}")
+            for name in ("kind", "dist.", "split/label A", "file A", "split/label B", "file B"):
+                table.add_column(name)
+            for row in frame.head(show).itertuples(index=False):
+                table.add_row(
+                    row.kind,
+                    str(row.distance),
+                    f"{row.split_a}/{row.label_a}",
+                    row.path_a,
+                    f"{row.split_b}/{row.label_b}",
+                    row.path_b,
+                )
+            console.print(table)
+        console.print(str(report))
+    if report.has_leakage:
+        raise click.exceptions.Exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

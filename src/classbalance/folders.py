@@ -22,7 +22,10 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import datetime
 import errno
+import hashlib
+import json
 import numbers
 import os
 import shutil
@@ -55,6 +58,7 @@ IMAGE_EXTENSIONS: tuple[str, ...] = (
 )  # fmt: skip
 EXPORT_MODES = ("hardlink", "copy", "symlink", "none")
 LABELS_CSV = "labels.csv"
+MANIFEST_JSON = "manifest.json"
 _TMP_TAG = ".classbalance-tmp-"
 _OLD_TAG = ".classbalance-old-"
 _MARKER = ".classbalance-partial"
@@ -415,6 +419,7 @@ def oversample(
     valid_pct: float = 0.2,
     factors: Mapping[Any, float] | None = None,
     balance: str | float | None = None,
+    duplicates: str | None = "bytes",
     seed: int | np.random.Generator | None = None,
 ) -> pd.DataFrame:
     """Split off a stratified validation set, then repeat training rows.
@@ -433,6 +438,15 @@ def oversample(
         ``"max"``: every class up to the largest training class. A float
         ``alpha``: class sizes ``n_max * (n_c / n_max) ** alpha`` (0 is
         ``"max"``, 1 changes nothing); classes are never reduced.
+    duplicates : {"bytes", "near"} or None, default="bytes"
+        Keep duplicates in one split, so that no image is both trained on and
+        validated on: ``"bytes"`` groups byte-identical files, ``"near"``
+        also re-encoded copies (same pixels) and perceptual near duplicates
+        (see :func:`classbalance.leakage.duplicate_groups`; needs
+        ``imagehash``). The files are read, so their location must be known
+        (``attrs["root"]`` from :func:`scan`, or absolute paths); a manifest
+        of relative names without a root is split without grouping. When
+        duplicates exist, the split is a grouped stratified split.
     seed : int, numpy Generator or None, default=None
         Seed of the split and of which rows are repeated.
 
@@ -441,8 +455,9 @@ def oversample(
     DataFrame
         The manifest's columns plus ``is_valid`` (bool). Validation rows come
         first; they are never repeated. Training rows follow, each repeat next
-        to its original. ``attrs`` keep ``root`` and add ``seed`` and
-        ``n_valid``.
+        to its original. ``attrs`` keep ``root`` and add ``seed``,
+        ``n_valid`` and ``n_duplicate_groups`` (groups of 2 or more files
+        kept together).
 
     Examples
     --------
@@ -470,8 +485,12 @@ def oversample(
         raise ValueError("`manifest['label']` contains missing labels (NaN/None).")
     classes = np.asarray(classes)
     n = len(manifest)
+    groups = _duplicate_groups(manifest, duplicates) if valid_pct > 0 else None
+    n_groups = 0 if groups is None else int((np.bincount(groups) > 1).sum())
     if valid_pct > 0:
-        train, val = stratified_split(labels, val_size=float(valid_pct), seed=seed)
+        train, val = stratified_split(
+            labels, val_size=float(valid_pct), groups=groups if n_groups else None, seed=seed
+        )
     else:
         train, val = np.arange(n), np.zeros(0, dtype=np.int64)
     train_codes = codes[train]
@@ -482,8 +501,35 @@ def oversample(
     rows = np.concatenate([val, train_rows])
     out = manifest.iloc[rows].reset_index(drop=True)
     out["is_valid"] = np.arange(rows.shape[0]) < val.shape[0]
-    out.attrs = {**manifest.attrs, "seed": seed, "n_valid": int(val.shape[0])}
+    out.attrs = {
+        **manifest.attrs,
+        "seed": seed,
+        "n_valid": int(val.shape[0]),
+        "n_duplicate_groups": n_groups,
+    }
     return out
+
+
+def _source_paths(manifest: pd.DataFrame) -> list[str] | None:
+    """Absolute path of every row, or None if relative paths have no known root."""
+    raw = manifest["path"].astype(str).tolist()
+    root = manifest.attrs.get("root")
+    if root is None:
+        return raw if all(os.path.isabs(p) for p in raw) else None
+    return [p if os.path.isabs(p) else os.path.join(str(root), p) for p in raw]
+
+
+def _duplicate_groups(manifest: pd.DataFrame, duplicates: str | None) -> np.ndarray | None:
+    """Group id per row (duplicates share one), or None when not asked or not possible."""
+    if duplicates is None:
+        return None
+    check_choice(duplicates, "duplicates", ("bytes", "near"))
+    paths = _source_paths(manifest)
+    if paths is None:
+        return None
+    from classbalance.leakage import duplicate_groups
+
+    return duplicate_groups(paths, near=duplicates == "near")
 
 
 # -------------------------------------------------------------------------- export
@@ -585,6 +631,65 @@ def _is_valid_column(manifest: pd.DataFrame) -> np.ndarray:
     )
 
 
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _provenance_json(
+    manifest: pd.DataFrame,
+    sources: list[str],
+    names: np.ndarray,
+    inverse: np.ndarray,
+    is_valid: np.ndarray,
+    mode: str,
+    provenance: Mapping[str, Any] | None,
+) -> str:
+    """``manifest.json``: who wrote the export, and each file's source, hash, split, repeats."""
+    from classbalance import __version__
+
+    key = inverse.astype(np.int64) * 2 + is_valid.astype(np.int64)
+    uniq, first, repeats = np.unique(key, return_index=True, return_counts=True)
+    file_of = uniq // 2
+    used = np.unique(file_of)
+    hashes = np.empty(len(sources), dtype=object)
+    hashes[used] = [_sha256(sources[i]) for i in used.tolist()]  # one read per file
+    rows = pd.DataFrame(
+        {
+            "name": names[file_of],
+            "source": np.asarray(sources, dtype=object)[file_of],
+            "sha256": hashes[file_of],
+            "label": manifest["label"].astype(str).to_numpy()[first],
+            "split": np.where(uniq % 2 == 1, "valid", "train"),
+            "repeats": repeats,
+        }
+    )
+    seed = manifest.attrs.get("seed")
+    payload = {
+        "classbalance_version": __version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "arguments": dict(provenance) if provenance is not None else None,
+        "seed": None if seed is None else int(seed),
+        "mode": mode,
+        "source_root": manifest.attrs.get("root"),
+        "n_rows": int(key.shape[0]),
+        "n_valid_rows": int(is_valid.sum()),
+        "files": rows.to_dict(orient="records"),
+    }
+    return json.dumps(payload, indent=1, ensure_ascii=False, default=_json_default) + "\n"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise TypeError(f"`provenance` holds a value JSON cannot store: {_short(value)}")
+
+
 def _place(src: str, dst: str, mode: str, state: dict[str, Any]) -> None:
     if mode == "symlink":
         os.symlink(os.path.abspath(src), dst)
@@ -634,6 +739,7 @@ def export(
     overwrite: bool = False,
     root: str | os.PathLike[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    provenance: Mapping[str, Any] | None = None,
 ) -> ExportResult:
     """Write the images and a fastai-ready ``labels.csv`` into ``out_dir``.
 
@@ -661,6 +767,9 @@ def export(
         ``manifest.attrs["root"]`` (set by :func:`scan`).
     progress : callable, default=None
         Called with the number of files placed since the last call.
+    provenance : dict, default=None
+        What produced the export (the command and its arguments), recorded
+        as ``arguments`` in ``manifest.json``; must be JSON-serializable.
 
     Returns
     -------
@@ -679,6 +788,11 @@ def export(
     ``labels.csv`` has columns ``name,label,is_valid`` (``name`` relative to
     ``out_dir``), the contract of fastai v2's
     ``ImageDataLoaders.from_csv(out_dir, csv_fname="labels.csv", valid_col="is_valid")``.
+    ``manifest.json`` beside it records the provenance: classbalance version,
+    ``arguments`` (from ``provenance``), the seed (``manifest.attrs["seed"]``),
+    and per file and split its ``name``, ``source`` path, ``sha256`` of its
+    bytes, ``label``, ``split`` and ``repeats`` (rows in ``labels.csv``), so
+    an exported data set can be audited and reproduced.
     Everything is written into a temporary sibling ``.<out_dir>.classbalance-tmp-*``
     that is renamed to ``out_dir`` at the end; a crash leaves the previous
     output (or none) plus a temporary folder that the next export removes.
@@ -763,6 +877,10 @@ def export(
             {"name": names[inverse], "label": manifest["label"].to_numpy(), "is_valid": is_valid}
         )
         atomic_write_text(tmp / LABELS_CSV, table.to_csv(index=False))
+        atomic_write_text(
+            tmp / MANIFEST_JSON,
+            _provenance_json(manifest, sources, names, inverse, is_valid, mode, provenance),
+        )
         # A crash at any point below is repaired by the next export's _cleanup_stale.
         if out.is_dir() and any(out.iterdir()):
             old = out.parent / f".{out.name}{_OLD_TAG}{token}"
@@ -872,6 +990,13 @@ class Oversampler:
             self.df_val_train_by_pct()
         frame = self.oversampled_df if oversample else self._split_df
         assert frame is not None
-        result = export(frame, self.out, mode="copy", overwrite=overwrite)
+        provenance = {
+            "api": "classbalance.folders.Oversampler",
+            "path": str(self.path),
+            "out": str(self.out),
+            "seed": self.seed,
+            "oversample": oversample,
+        }
+        result = export(frame, self.out, mode="copy", overwrite=overwrite, provenance=provenance)
         print(f"Number of validation samples: {result.n_valid}")
         return result.n_valid
