@@ -20,6 +20,7 @@ CORE = [
     "classbalance.posthoc",
     "classbalance.ensemble",
     "classbalance.folders",
+    "classbalance.multilabel",
 ]
 OPTIONAL = {
     "classbalance.plots": "matplotlib",

@@ -115,7 +115,7 @@ def _from_matrix(arr: np.ndarray, name: str) -> np.ndarray:
     if bad.any():
         row, col = (int(v) for v in np.argwhere(bad)[0])
         raise ValueError(
-            f"`{name}` must hold only 0 and 1 (a multi-hot matrix); found {arr[row, col]!r} "
+            f"`{name}` must hold only 0 and 1 (a multi-hot matrix); found {arr[row, col].item()!r} "
             f"at row {row}, column {col} ({int(bad.sum())} such entries). Binarize scores or "
             "probabilities first, e.g. `(y >= 0.5).astype(int)`; give label sets of integer ids "
             "as Python sets, e.g. [{0, 3}, {2}]."
