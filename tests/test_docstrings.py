@@ -21,6 +21,7 @@ CORE = [
     "classbalance.ensemble",
     "classbalance.folders",
     "classbalance.multilabel",
+    "classbalance.multilabel_metrics",
 ]
 OPTIONAL = {
     "classbalance.plots": "matplotlib",
