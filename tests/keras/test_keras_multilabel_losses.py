@@ -194,6 +194,7 @@ class TestMultiLabelLossCommon:
         [
             ({"gamma_neg": -1.0}, ValueError, "`gamma_neg`"),
             ({"gamma_pos": float("inf")}, ValueError, "`gamma_pos`"),
+            ({"gamma_neg": None}, TypeError, "`gamma_neg`"),
             ({"clip": 1.5}, ValueError, "`clip`"),
             ({"clip": "0.05"}, TypeError, "`clip`"),
             ({"from_logits": "yes"}, TypeError, "`from_logits`"),

@@ -84,7 +84,7 @@ class TestAsymmetricLoss:
         ("kwargs", "error", "match"),
         [
             ({"gamma_neg": -1}, ValueError, "`gamma_neg`"),
-            ({"gamma_pos": "2"}, ValueError, "`gamma_pos`"),
+            ({"gamma_pos": "2"}, TypeError, "`gamma_pos`"),
             ({"clip": 1.0}, ValueError, "`clip`"),
             ({"clip": None}, TypeError, "`clip`"),
             ({"reduction": "avg"}, ValueError, "`reduction`"),

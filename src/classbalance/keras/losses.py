@@ -523,6 +523,14 @@ class _MultiLabelLoss(keras.losses.Loss):
         return config
 
 
+def _check_focusing(value: Any, name: str) -> float:
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a number >= 0. Received: {name}={_short(value)}")
+    return check_gamma(value, name)
+
+
 def _check_clip(clip: Any) -> float:
     import numbers
 
@@ -602,8 +610,8 @@ class AsymmetricLoss(_MultiLabelLoss):
         dtype: Any = None,
     ) -> None:
         super().__init__(from_logits=from_logits, name=name, reduction=reduction, dtype=dtype)
-        self.gamma_neg = check_gamma(gamma_neg, "gamma_neg")
-        self.gamma_pos = check_gamma(gamma_pos, "gamma_pos")
+        self.gamma_neg = _check_focusing(gamma_neg, "gamma_neg")
+        self.gamma_pos = _check_focusing(gamma_pos, "gamma_pos")
         self.clip = _check_clip(clip)
 
     def call(self, y_true: Any, y_pred: Any) -> Any:

@@ -416,10 +416,13 @@ class AsymmetricLoss(torch.nn.Module):
         reduction: str = "mean",
     ) -> None:
         super().__init__()
-        self.gamma_neg = check_gamma(gamma_neg, "gamma_neg")
-        self.gamma_pos = check_gamma(gamma_pos, "gamma_pos")
         import numbers
 
+        for value, arg in ((gamma_neg, "gamma_neg"), (gamma_pos, "gamma_pos")):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"`{arg}` must be a number >= 0. Received: {arg}={_short(value)}")
+        self.gamma_neg = check_gamma(gamma_neg, "gamma_neg")
+        self.gamma_pos = check_gamma(gamma_pos, "gamma_pos")
         if isinstance(clip, bool) or not isinstance(clip, numbers.Real):
             raise TypeError(f"`clip` must be a number in [0, 1). Received: clip={_short(clip)}")
         if not 0 <= clip < 1:
