@@ -22,6 +22,7 @@ CORE = [
     "classbalance.folders",
     "classbalance.multilabel",
     "classbalance.multilabel_metrics",
+    "classbalance.multilabel_data",
 ]
 OPTIONAL = {
     "classbalance.plots": "matplotlib",
