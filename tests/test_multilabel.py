@@ -8,6 +8,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from classbalance.multilabel import (
     LabelDistribution,
@@ -188,6 +191,34 @@ class TestLabelDistribution:
             dist.plot(log="yes")
 
 
+multihot = hnp.arrays(
+    np.uint8,
+    st.tuples(st.integers(1, 40), st.integers(1, 8)),
+    elements=st.integers(0, 1),
+)
+
+
+class TestInvariants:
+    @given(Y=multihot, seed=st.integers(0, 2**32 - 1))
+    def test_measures_invariant_to_row_order(self, Y, seed):
+        """Counts, MeanIR and SCUMBLE do not depend on sample order; SCUMBLE is in [0, 1]."""
+        a = label_distribution(Y)
+        b = label_distribution(Y[np.random.default_rng(seed).permutation(len(Y))])
+        np.testing.assert_array_equal(a.counts, b.counts)
+        assert a.scumble == pytest.approx(b.scumble, abs=1e-12)
+        assert 0.0 <= a.scumble <= 1.0
+        assert np.all(a.irlbl >= 1.0)
+        if np.isfinite(a.mean_ir):
+            assert 1.0 <= a.mean_ir <= a.max_ir
+
+    @given(Y=multihot)
+    def test_round_trip_through_label_sets(self, Y):
+        """Matrix -> label sets -> matrix is the identity (all-zero columns declared)."""
+        sets = [set(np.flatnonzero(row).tolist()) for row in Y]
+        again = encode_multilabel(sets, labels=list(range(Y.shape[1])))
+        np.testing.assert_array_equal(again.Y, Y)
+
+
 class TestPosWeight:
     def test_negatives_over_positives(self):
         """pos_weight = negatives / positives per label, with smoothing and power."""
@@ -197,6 +228,11 @@ class TestPosWeight:
         np.testing.assert_allclose(pos_weight(Y), neg / pos)
         np.testing.assert_allclose(pos_weight(Y, smoothing=2.0), (neg + 2) / (pos + 2))
         np.testing.assert_allclose(pos_weight(Y, power=0.5), np.sqrt(neg / pos))
+
+    def test_from_label_distribution(self):
+        """A LabelDistribution gives the same weights as the labels themselves."""
+        Y = _random_multihot()
+        np.testing.assert_array_equal(pos_weight(label_distribution(Y)), pos_weight(Y))
 
     def test_empty_label_warns_and_is_finite(self):
         """A label without positives gets weight 1 and a warning (smoothing 0), else finite."""

@@ -566,8 +566,9 @@ def pos_weight(
 
     Parameters
     ----------
-    y : multi-hot matrix, sequence of label sets, or strings joined by ``sep``
-        Training labels (see :func:`encode_multilabel`).
+    y : multi-hot matrix, label sets, strings joined by ``sep``, or LabelDistribution
+        Training labels (see :func:`encode_multilabel`), or their
+        :func:`label_distribution`.
     smoothing : float, default=0.0
         Additive smoothing ``s`` (>= 0) of both counts; it tames the weight of
         very rare labels (``s=1`` is Laplace smoothing).
@@ -606,13 +607,17 @@ def pos_weight(
         )
     if not 0 <= power <= 1:
         raise ValueError(f"`power` must be in [0, 1]. Received: power={power}")
-    enc = encode_multilabel(y, labels=labels, sep=sep)
-    positives = enc.Y.sum(axis=0, dtype=np.int64).astype(np.float64)
-    negatives = enc.n_samples - positives
+    if isinstance(y, LabelDistribution):
+        names, n_samples, positives = y.labels, y.n_samples, y.counts.astype(np.float64)
+    else:
+        enc = encode_multilabel(y, labels=labels, sep=sep)
+        names, n_samples = enc.labels, enc.n_samples
+        positives = enc.Y.sum(axis=0, dtype=np.int64).astype(np.float64)
+    negatives = n_samples - positives
     empty = positives + smoothing == 0
     if empty.any():
         warnings.warn(
-            f"Labels {_short(enc.labels[empty].tolist())} have no positive sample; their "
+            f"Labels {_short(names[empty].tolist())} have no positive sample; their "
             "pos_weight is set to 1. Pass smoothing > 0 to give them a finite weight instead.",
             UserWarning,
             stacklevel=2,
