@@ -62,8 +62,8 @@ class TestEncode:
 
     def test_missing_strings_are_unlabeled_rows(self):
         """None and NaN in a string column are rows without labels."""
-        enc = encode_multilabel(pd.Series(["x;y", None, np.nan, "y"]), sep=";")
-        assert enc.Y.tolist() == [[1, 1], [0, 0], [0, 0], [0, 1]]
+        enc = encode_multilabel(pd.Series(["x;y", None, np.nan, "y", pd.NA]), sep=";")
+        assert enc.Y.tolist() == [[1, 1], [0, 0], [0, 0], [0, 1], [0, 0]]
 
     def test_declared_labels_order_and_unseen(self):
         """`labels` fixes column order; a declared but unseen label is a zero column."""
@@ -140,6 +140,15 @@ class TestLabelDistribution:
         assert label_distribution(np.ones((5, 3), dtype=int)).scumble == pytest.approx(0.0)
         rare_with_frequent = np.r_[[[1, 1]], np.tile([[1, 0]], (99, 1))]
         assert label_distribution(rare_with_frequent).scumble > 0.0
+
+    def test_chunked_rows_agree(self, monkeypatch):
+        """Row blocks (bounded memory for millions of rows) give the same SCUMBLE."""
+        import classbalance.multilabel as ml
+
+        Y = _random_multihot(n=1000)
+        whole = label_distribution(Y).scumble_per_sample
+        monkeypatch.setattr(ml, "_CHUNK_ROWS", 7)
+        np.testing.assert_allclose(label_distribution(Y).scumble_per_sample, whole, rtol=1e-12)
 
     def test_scumble_no_overflow_many_labels(self):
         """Hundreds of co-occurring rare labels: finite SCUMBLE (computed in log space)."""

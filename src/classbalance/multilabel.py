@@ -82,7 +82,19 @@ class MultiHotLabels:
 
 
 def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+_CHUNK_ROWS = 1 << 16
+
+
+def _row_sums(Y: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """``Y @ vectors`` in float64, one block of rows at a time (bounded temporary memory)."""
+    out = np.empty((Y.shape[0], vectors.shape[1]), dtype=np.float64)
+    for start in range(0, Y.shape[0], _CHUNK_ROWS):
+        block = Y[start : start + _CHUNK_ROWS]
+        out[start : start + _CHUNK_ROWS] = block.astype(np.float64) @ vectors
+    return out
 
 
 def _check_labels_arg(labels: Any, n_columns: int | None) -> np.ndarray | None:
@@ -382,9 +394,11 @@ class LabelDistribution:
         self.cardinality = float(per_row.mean())
         self.n_unlabeled = int((per_row == 0).sum())
         # Matrix-vector products: sums of log IRLbl and of IRLbl over each row's labels.
-        ir = np.where(finite, self.irlbl, 0.0)
-        sum_log = Y @ np.log(np.where(finite, self.irlbl, 1.0))
-        sum_ir = Y @ ir
+        vectors = np.stack(
+            [np.log(np.where(finite, self.irlbl, 1.0)), np.where(finite, self.irlbl, 0.0)], axis=1
+        )
+        sums = _row_sums(Y, vectors)
+        sum_log, sum_ir = sums[:, 0], sums[:, 1]
         active = np.maximum(per_row, 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.exp(sum_log / active) / (sum_ir / active)
