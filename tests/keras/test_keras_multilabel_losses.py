@@ -189,6 +189,13 @@ class TestMultiLabelLossCommon:
         with pytest.raises(ValueError, match=r"y_true.shape=\(2, 4\)"):
             AsymmetricLoss()(np.zeros((2, 4)), np.zeros((2, 3)))
 
+    def test_rank_mismatch_in_fit(self):
+        """Class-id targets of shape (n,) are refused in fit too (unknown batch size)."""
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4)])
+        model.compile("sgd", AsymmetricLoss())
+        with pytest.raises(ValueError, match="Multi-label targets must have the model output"):
+            model.fit(np.zeros((8, 3)), np.zeros(8), verbose=0)
+
     @pytest.mark.parametrize(
         ("kwargs", "error", "match"),
         [

@@ -506,7 +506,8 @@ class _MultiLabelLoss(keras.losses.Loss):
         """``(y, log p, log(1 - p))``, stable for large logits."""
         y_pred = ops.convert_to_tensor(y_pred)
         y = ops.cast(ops.convert_to_tensor(y_true), y_pred.dtype)
-        if y.shape != y_pred.shape and None not in (*y.shape, *y_pred.shape):
+        known = None not in (*y.shape, *y_pred.shape)
+        if len(y.shape) != len(y_pred.shape) or (known and y.shape != y_pred.shape):
             raise ValueError(
                 "Multi-label targets must have the model output's shape (n_samples, n_labels), "
                 f"0/1 per label. Received: y_true.shape={tuple(y.shape)}, "
