@@ -20,6 +20,9 @@ CORE = [
     "classbalance.posthoc",
     "classbalance.ensemble",
     "classbalance.folders",
+    "classbalance.multilabel",
+    "classbalance.multilabel_metrics",
+    "classbalance.multilabel_data",
 ]
 OPTIONAL = {
     "classbalance.plots": "matplotlib",

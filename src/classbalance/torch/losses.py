@@ -355,3 +355,108 @@ class DeferredReweighting:
         """Switch the weights on (``epoch >= start_epoch``) or off."""
         epoch = check_positive_int(epoch, "epoch", allow_zero=True)
         self.loss.set_class_weight(self.weights if epoch >= self.start_epoch else None)
+
+
+# --- Multi-label losses (multi-hot targets, one sigmoid per label) --------------------------
+
+
+class AsymmetricLoss(torch.nn.Module):
+    r"""Asymmetric loss (ASL) for multi-label classification, mean-reduced by default.
+
+    With ``p = sigmoid(z)`` per label and ``p_m = max(p - m, 0)``:
+
+    .. math::
+
+        L = -y \, (1 - p)^{\gamma_+} \log p
+            \; - \; (1 - y) \, p_m^{\gamma_-} \log(1 - p_m)
+
+    Ridnik et al., "Asymmetric Loss For Multi-Label Classification", ICCV
+    2021: strong focusing (``gamma_neg``) and a probability margin (``clip``)
+    on the negatives, which dominate multi-label data; the same formula as
+    :class:`classbalance.keras.losses.AsymmetricLoss`.
+
+    **Reduction.** ``"mean"`` (default) averages over all ``N * L`` entries,
+    like ``torch.nn.BCEWithLogitsLoss``. The authors' code
+    (Alibaba-MIIL/ASL) returns the *sum* over batch and labels: pass
+    ``reduction="sum"`` for that (its loss values are ``N * L`` times
+    larger, so learning rates tuned for one do not carry over). ``"none"``
+    returns the ``(N, L)`` entries. Gradients flow through the focusing
+    weights too (the exact derivative of ``L``), and ``log p`` comes from
+    ``logsigmoid`` rather than a clamped ``log``, so very large logits stay
+    finite.
+
+    Parameters
+    ----------
+    gamma_neg : float, default=4.0
+        Focusing of negatives (>= 0).
+    gamma_pos : float, default=1.0
+        Focusing of positives (>= 0).
+    clip : float in [0, 1), default=0.05
+        Probability margin ``m`` of negatives (0 = none).
+    reduction : {"mean", "sum", "none"}, default="mean"
+
+    Examples
+    --------
+    >>> import torch
+    >>> from classbalance.torch.losses import AsymmetricLoss
+    >>> y = torch.tensor([[1.0, 0.0, 0.0]])
+    >>> z = torch.tensor([[0.0, 0.0, -3.0]])
+    >>> round(AsymmetricLoss()(z, y).item(), 4)
+    0.1237
+    >>> round(AsymmetricLoss(reduction="sum")(z, y).item(), 4)  # the original's scale
+    0.3711
+    """
+
+    def __init__(
+        self,
+        gamma_neg: float = 4.0,
+        gamma_pos: float = 1.0,
+        clip: float = 0.05,
+        *,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__()
+        import numbers
+
+        for value, arg in ((gamma_neg, "gamma_neg"), (gamma_pos, "gamma_pos")):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"`{arg}` must be a number >= 0. Received: {arg}={_short(value)}")
+        self.gamma_neg = check_gamma(gamma_neg, "gamma_neg")
+        self.gamma_pos = check_gamma(gamma_pos, "gamma_pos")
+        if isinstance(clip, bool) or not isinstance(clip, numbers.Real):
+            raise TypeError(f"`clip` must be a number in [0, 1). Received: clip={_short(clip)}")
+        if not 0 <= clip < 1:
+            raise ValueError(f"`clip` must be in [0, 1). Received: clip={clip}")
+        self.clip = float(clip)
+        self.reduction = check_choice(reduction, "reduction", _REDUCTIONS)
+
+    def forward(self, logits: Any, target: Any) -> Any:
+        if logits.shape != target.shape or logits.ndim < 1:
+            raise ValueError(
+                "Expected logits and 0/1 targets of the same shape (N, L). "
+                f"Received: logits.shape={tuple(logits.shape)}, target.shape={tuple(target.shape)}"
+            )
+        y = target.to(logits.dtype)
+        log_p, log_q = F.logsigmoid(logits), F.logsigmoid(-logits)
+        positive = -log_p
+        if self.gamma_pos:
+            positive = positive * torch.exp(self.gamma_pos * log_q)
+        if self.clip > 0:
+            p_m = (torch.exp(log_p) - self.clip).clamp_min(0.0)
+            negative = -torch.log((torch.exp(log_q) + self.clip).clamp_max(1.0))
+            if self.gamma_neg:
+                base = p_m.clamp_min(1e-12) if self.gamma_neg < 1 else p_m
+                negative = negative * base.pow(self.gamma_neg)
+        else:
+            negative = -log_q
+            if self.gamma_neg:
+                negative = negative * torch.exp(self.gamma_neg * log_p)
+        loss = y * positive + (1.0 - y) * negative
+        if self.reduction == "mean":
+            return loss.mean()
+        if self.reduction == "sum":
+            return loss.sum()
+        return loss
+
+
+__all__ += ["AsymmetricLoss"]
