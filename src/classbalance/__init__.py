@@ -39,6 +39,12 @@ _LAZY: dict[str, str] = {
     "tune_threshold": "classbalance.posthoc",
     "synthetic_oversample": "classbalance.synthetic",
     "stratified_split": "classbalance.split",
+    "LabelDistribution": "classbalance.multilabel",
+    "encode_multilabel": "classbalance.multilabel",
+    "label_distribution": "classbalance.multilabel",
+    "pos_weight": "classbalance.multilabel",
+    "multilabel_report": "classbalance.multilabel_metrics",
+    "tune_thresholds": "classbalance.multilabel_metrics",
 }
 
 __all__ = [
