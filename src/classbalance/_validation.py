@@ -13,9 +13,14 @@ from typing import Any
 import numpy as np
 
 
-def _short(value: Any, limit: int = 80) -> str:
+def short_repr(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for error messages."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# Old private name, kept while branches written against it land (use short_repr).
+_short = short_repr
 
 
 def check_positive_int(value: Any, name: str, *, allow_zero: bool = False) -> int:
@@ -24,7 +29,7 @@ def check_positive_int(value: Any, name: str, *, allow_zero: bool = False) -> in
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lowest:
         kind = "non-negative" if allow_zero else "positive"
         raise ValueError(
-            f"`{name}` must be a {kind} integer (not a bool). Received: {name}={_short(value)}"
+            f"`{name}` must be a {kind} integer (not a bool). Received: {name}={short_repr(value)}"
         )
     return int(value)
 
@@ -42,7 +47,7 @@ def resolve_seed(seed: Any, name: str = "seed") -> int:
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(
             f"`{name}` must be an int >= 0, a numpy.random.Generator or None. "
-            f"Received: {name}={_short(seed)} of type {type(seed).__name__}"
+            f"Received: {name}={short_repr(seed)} of type {type(seed).__name__}"
         )
     if seed < 0:
         raise ValueError(f"`{name}` must be >= 0. Received: {name}={seed}")
@@ -64,7 +69,7 @@ def check_fraction(value: Any, name: str, *, inclusive_one: bool = True) -> floa
     bound = "]" if inclusive_one else ")"
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
         raise ValueError(
-            f"`{name}` must be a number in [0, 1{bound}. Received: {name}={_short(value)}"
+            f"`{name}` must be a number in [0, 1{bound}. Received: {name}={short_repr(value)}"
         )
     upper_ok = value <= 1 if inclusive_one else value < 1
     if value < 0 or not upper_ok:
@@ -76,5 +81,5 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     """Check ``value`` is one of ``choices``; the message lists them."""
     if not isinstance(value, str) or value not in choices:
         allowed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"`{name}` must be one of {allowed}. Received: {name}={_short(value)}")
+        raise ValueError(f"`{name}` must be one of {allowed}. Received: {name}={short_repr(value)}")
     return value

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from classbalance._atomic import atomic_write_text
-from classbalance._validation import _short, check_choice, resolve_seed, rng_for
+from classbalance._validation import check_choice, resolve_seed, rng_for, short_repr
 from classbalance.split import stratified_split
 
 __all__ = [
@@ -131,7 +131,7 @@ def _check_extensions(extensions: Any) -> tuple[str, ...]:
     if isinstance(extensions, str) or not isinstance(extensions, Iterable):
         raise TypeError(
             "`extensions` must be a sequence of file extensions such as ('.png', '.jpg'). "
-            f"Received: extensions={_short(extensions)}"
+            f"Received: extensions={short_repr(extensions)}"
         )
     out = tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
     if not out:
@@ -361,14 +361,14 @@ def _n_extra(
     if factors is not None and balance is not None:
         raise ValueError(
             "Pass either `factors` or `balance`, not both. "
-            f"Received: factors={_short(factors)}, balance={balance!r}"
+            f"Received: factors={short_repr(factors)}, balance={balance!r}"
         )
     n_extra = np.zeros(classes.shape[0], dtype=np.int64)
     if factors is not None:
         if not isinstance(factors, Mapping):
             raise TypeError(
                 "`factors` must be a dict {label: fraction to add}, e.g. {'cat': 0.5}. "
-                f"Received: factors={_short(factors)}"
+                f"Received: factors={short_repr(factors)}"
             )
         position = {str(c): i for i, c in enumerate(classes.tolist())}
         for label, pct in factors.items():
@@ -462,7 +462,7 @@ def oversample(
         or not 0 <= valid_pct < 1
     ):
         raise ValueError(
-            f"`valid_pct` must be a fraction in [0, 1). Received: valid_pct={_short(valid_pct)}"
+            f"`valid_pct` must be a fraction in [0, 1). Received: valid_pct={short_repr(valid_pct)}"
         )
     labels = manifest["label"].to_numpy()
     codes, classes = pd.factorize(labels, sort=True)

@@ -16,7 +16,7 @@ import numpy as np
 
 from classbalance._atomic import atomic_write_with
 from classbalance._optional import require
-from classbalance._validation import _short, check_choice
+from classbalance._validation import check_choice, short_repr
 from classbalance.distribution import ClassDistribution, class_distribution
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def plot_class_histogram(
     ['wasp', 'bee', 'other']
     """
     if not isinstance(log, bool):
-        raise TypeError(f"`log` must be a bool. Received: log={_short(log)}")
+        raise TypeError(f"`log` must be a bool. Received: log={short_repr(log)}")
     dist = dist_or_y if isinstance(dist_or_y, ClassDistribution) else class_distribution(dist_or_y)
     order = np.argsort(-dist.counts, kind="stable")
     counts = dist.counts[order]

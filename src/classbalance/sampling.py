@@ -22,17 +22,19 @@ and blocks of permutations, never over samples):
 from __future__ import annotations
 
 import numbers
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from classbalance._streams import PHASE, SHUFFLE, STREAM, TIES
 from classbalance._validation import (
-    _short,
     check_fraction,
     check_positive_int,
     resolve_seed,
     rng_for,
+    short_repr,
 )
 from classbalance.labels import EncodedLabels, encode_labels
 
@@ -40,14 +42,18 @@ __all__ = ["SAMPLING_STRATEGIES", "BalancedSampler", "progressive_alpha"]
 
 SAMPLING_STRATEGIES = ("oversample", "undersample", "balanced")
 
-# Random-stream domains: every rng_for() call uses (domain, a, b).
-_SHUFFLE, _STREAM, _TIES, _PHASE = 0, 1, 2, 3
+# Random-stream domains (registry: classbalance._streams); every rng_for() call uses (domain, a, b).
+_SHUFFLE, _STREAM, _TIES, _PHASE = SHUFFLE, STREAM, TIES, PHASE
 # Permutations of a small class are generated this many samples at a time
 # (large enough to amortize the Python loop, small enough not to waste work
 # on the short epochs of small data sets).
 _BLOCK_SAMPLES = 1 << 12
 # Positions interleaved per step of _interleave (bounds its temporaries).
 _CHUNK = 1 << 22
+# Indices turned into Python ints at a time by __iter__ (bounds its memory).
+_ITER_CHUNK = 1 << 16
+# One lock for every sampler's epoch counter: module-level, so samplers still pickle.
+_EPOCH_LOCK = threading.Lock()
 
 AlphaLike = float | Callable[[int], float]
 StrategyLike = str | Mapping[Any, float] | Callable[[np.ndarray], Any] | None
@@ -168,9 +174,13 @@ class BalancedSampler:
 
     Parameters
     ----------
-    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+    y : array-like of shape (n_samples,) or (n_samples, n_classes), or EncodedLabels
         Labels: class vector (ints, strings, bools), one-hot matrix, 0/1
         column or pandas Series. Only labels are read; data is never touched.
+        Labels already encoded by :func:`~classbalance.encode_labels` (or
+        :meth:`~classbalance.labels.EncodedLabels.from_counts`) are used as
+        they are, without a second validation pass: this is the door the
+        adapters (batches, tf, torch, ensemble, folders) use.
     strategy : str, dict or callable, default=None
         How many samples of each class an epoch holds (``target_counts``):
 
@@ -229,12 +239,20 @@ class BalancedSampler:
         seed: int | np.random.Generator | None = None,
         classes: Sequence[Any] | None = None,
     ) -> None:
-        labels = encode_labels(
-            y,
-            classes=classes,
-            function="BalancedSampler",
-            multilabel_alternative=None,
-        )
+        if isinstance(y, EncodedLabels):
+            if classes is not None:
+                raise ValueError(
+                    "`classes` is already fixed by the EncodedLabels passed as `y`; "
+                    f"do not pass both. Received: classes={short_repr(classes)}"
+                )
+            labels = y
+        else:
+            labels = encode_labels(
+                y,
+                classes=classes,
+                function="BalancedSampler",
+                multilabel_alternative=None,
+            )
         self._init_from_labels(labels, strategy, alpha, epoch_size, seed)
 
     def _init_from_labels(
@@ -281,7 +299,7 @@ class BalancedSampler:
             if strategy is not None:
                 raise ValueError(
                     "Pass either `strategy` or `alpha`, not both. "
-                    f"Received: strategy={_short(strategy)}, alpha={_short(alpha)}"
+                    f"Received: strategy={short_repr(strategy)}, alpha={short_repr(alpha)}"
                 )
             if not callable(alpha):
                 alpha = check_fraction(alpha, "alpha")
@@ -312,7 +330,7 @@ class BalancedSampler:
             return _Targets(self, "fixed", fixed=fixed)
         raise TypeError(
             "`strategy` must be a str, a dict or a callable. "
-            f"Received: strategy={_short(strategy)} of type {type(strategy).__name__}"
+            f"Received: strategy={short_repr(strategy)} of type {type(strategy).__name__}"
         )
 
     def _targets_from_mapping(self, mapping: Mapping[Any, Any]) -> np.ndarray:
@@ -347,7 +365,7 @@ class BalancedSampler:
         if targets.shape != self.counts.shape or targets.dtype.kind not in "iuf":
             raise ValueError(
                 f"Target counts must be {len(self.counts)} numbers, one per class. "
-                f"Received: {_short(targets.tolist())}"
+                f"Received: {short_repr(targets.tolist())}"
             )
         if np.any(targets < 0) or np.any(np.mod(targets, 1) != 0):
             raise ValueError(f"Target counts must be integers >= 0. Received: {targets.tolist()}")
@@ -461,19 +479,36 @@ class BalancedSampler:
             shuffler.shuffle(tail)
         return plan
 
-    def __iter__(self) -> Iterator[int]:
-        """Serve the current epoch's plan and move the sampler to the next epoch.
+    def start_pass(self) -> int:
+        """Begin a pass: return the epoch it serves and move the sampler to the next.
 
-        Like the PyTorch adapters: each pass is a new epoch unless
-        :meth:`set_epoch` chooses one before the pass.
+        The one epoch rule of the package: every iterable that produces plans
+        (this sampler, :class:`~classbalance.BalancedBatches`, the PyTorch
+        samplers, ``balanced_dataset``, ``resample``) calls this when a pass
+        yields its first item, not when ``iter()`` is called (a ``DataLoader``
+        with workers calls ``iter()`` twice and drops one iterator unused).
+        Moving on at the start, not the end, keeps a pass that is stopped
+        early from being served again. Thread-safe.
         """
-        plan = self.plan()
-        self.epoch += 1
-        return iter(plan.tolist())
+        with _EPOCH_LOCK:
+            epoch = self.epoch
+            self.epoch = epoch + 1
+        return epoch
+
+    def __iter__(self) -> Iterator[int]:
+        """Serve the current epoch's plan as Python ints; the pass moves to the next epoch.
+
+        The epoch moves on when the first index is taken (:meth:`start_pass`);
+        :meth:`set_epoch` chooses the epoch of the next pass. Indices are
+        converted a chunk at a time, so memory stays bounded for any plan size.
+        """
+        plan = self.plan(self.start_pass())
+        for start in range(0, len(plan), _ITER_CHUNK):
+            yield from plan[start : start + _ITER_CHUNK].tolist()
 
     def __repr__(self) -> str:
         return (
-            f"BalancedSampler(strategy={_short(self.strategy)}, n_samples={self.n_samples}, "
+            f"BalancedSampler(strategy={short_repr(self.strategy)}, n_samples={self.n_samples}, "
             f"n_classes={len(self.counts)}, epoch={self.epoch}, seed={self.seed})"
         )
 
@@ -487,6 +522,6 @@ class BalancedSampler:
         epoch_size: int | None = None,
         seed: Any = None,
     ) -> BalancedSampler:
-        obj = cls.__new__(cls)
-        obj._init_from_labels(labels, strategy, alpha, epoch_size, seed)
-        return obj
+        # Old private door, kept while branches written against it land: use
+        # BalancedSampler(encoded_labels, ...) instead.
+        return cls(labels, strategy, alpha=alpha, epoch_size=epoch_size, seed=seed)

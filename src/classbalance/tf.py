@@ -8,50 +8,23 @@ from ``(seed, epoch)``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from classbalance._optional import require
-from classbalance._validation import _short, check_positive_int, resolve_seed, rng_for
+from classbalance._streams import TF_SHUFFLE
+from classbalance._validation import check_positive_int, resolve_seed, rng_for, short_repr
 from classbalance.batches import BalancedBatches
 from classbalance.labels import EncodedLabels
-from classbalance.sampling import AlphaLike, StrategyLike
-from classbalance.sampling import BalancedSampler as _CoreSampler
+from classbalance.sampling import AlphaLike, BalancedSampler, StrategyLike
 
 tf = require("tensorflow", "classbalance.tf")
 
 __all__ = ["balanced_dataset", "resample"]
 
-# rng_for domain of this module (the core uses 0..3).
-_TF_SHUFFLE = 40
-
-
-class _EpochCounter:
-    """Hands out epochs 0, 1, 2, ... to successive iterations, thread-safely."""
-
-    def __init__(self, first: int) -> None:
-        self.next = first
-        self._lock = threading.Lock()
-
-    def take(self) -> int:
-        with self._lock:
-            epoch = self.next
-            self.next += 1
-            return epoch
-
-
-def _in_memory(node: tuple) -> Any:
-    """The nested dict/tuple of NumPy arrays behind a Gatherer node, or None if not in memory."""
-    if node[0] == "dict":
-        out = {k: _in_memory(child) for k, child in node[1].items()}
-        return None if any(v is None for v in out.values()) else out
-    if node[0] == "seq":
-        parts = tuple(_in_memory(child) for child in node[2])
-        return None if any(p is None for p in parts) else parts
-    return node[2] if node[1] == "array" and isinstance(node[2], np.ndarray) else None
+_TF_SHUFFLE = TF_SHUFFLE  # rng_for domain of this module (registry: classbalance._streams)
 
 
 def _spec_like(value: Any) -> Any:
@@ -158,23 +131,22 @@ def balanced_dataset(
         seed=seed,
         classes=classes,
     )
-    counter = _EpochCounter(check_positive_int(initial_epoch, "initial_epoch", allow_zero=True))
+    batches.set_epoch(check_positive_int(initial_epoch, "initial_epoch", allow_zero=True))
     n_batches = len(batches)
-    x_arrays = _in_memory(batches._x.structure)
-    y_arrays = _in_memory(batches._y.structure) if y_format == "given" else ()
+    x_arrays, y_arrays = batches.arrays()
+    if y_format != "given":
+        y_arrays = ()
     if x_arrays is None or y_arrays is None:
-        ds = _generated_batches(batches, counter)
+        ds = _generated_batches(batches)
     else:
-        ds = _gathered_batches(batches, counter, x_arrays, y_arrays, y_format)
+        ds = _gathered_batches(batches, x_arrays, y_arrays, y_format)
     ds = ds.apply(tf.data.experimental.assert_cardinality(n_batches))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _plan_batches(
-    batches: BalancedBatches, counter: _EpochCounter
-) -> Callable[[], Iterator[np.ndarray]]:
+def _plan_batches(batches: BalancedBatches) -> Callable[[], Iterator[np.ndarray]]:
     def generate() -> Iterator[np.ndarray]:
-        plan = batches.plan(counter.take()).astype(np.int64, copy=False)
+        plan = batches.plan(batches.sampler.start_pass()).astype(np.int64, copy=False)
         size = batches.batch_size
         for b in range(len(batches)):
             yield plan[b * size : (b + 1) * size]
@@ -182,7 +154,7 @@ def _plan_batches(
     return generate
 
 
-def _index_batches(batches: BalancedBatches, counter: _EpochCounter) -> tf.data.Dataset:
+def _index_batches(batches: BalancedBatches) -> tf.data.Dataset:
     """Batches of indices of the next epoch's plan, sliced inside TensorFlow.
 
     Python runs once per epoch (to plan it), not once per batch.
@@ -191,7 +163,7 @@ def _index_batches(batches: BalancedBatches, counter: _EpochCounter) -> tf.data.
     n_batches = len(batches)
 
     def plans() -> Iterator[np.ndarray]:
-        yield batches.plan(counter.take()).astype(np.int64, copy=False)
+        yield batches.plan(batches.sampler.start_pass()).astype(np.int64, copy=False)
 
     def cut(plan: tf.Tensor) -> tf.data.Dataset:
         n = tf.shape(plan, out_type=tf.int64)[0]
@@ -207,7 +179,6 @@ def _index_batches(batches: BalancedBatches, counter: _EpochCounter) -> tf.data.
 
 def _gathered_batches(
     batches: BalancedBatches,
-    counter: _EpochCounter,
     x_arrays: Any,
     y_arrays: Any,
     y_format: str,
@@ -218,7 +189,8 @@ def _gathered_batches(
             y_t = tf.nest.map_structure(tf.convert_to_tensor, y_arrays)
         else:
             y_t = tf.convert_to_tensor(batches.encoded.codes)
-        w_t = None if batches._weights is None else tf.convert_to_tensor(batches._weights)
+        weights = batches.sample_weight
+        w_t = None if weights is None else tf.convert_to_tensor(weights)
     n_classes = batches.encoded.n_classes
 
     def gather(idx: tf.Tensor) -> tuple[Any, ...]:
@@ -232,17 +204,17 @@ def _gathered_batches(
             return xb, yb
         return xb, yb, tf.gather(w_t, idx)
 
-    indices = _index_batches(batches, counter)
+    indices = _index_batches(batches)
     return indices.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
-def _generated_batches(batches: BalancedBatches, counter: _EpochCounter) -> tf.data.Dataset:
-    first = batches._batch(batches.plan(0)[:1])
-    indices = _plan_batches(batches, counter)
+def _generated_batches(batches: BalancedBatches) -> tf.data.Dataset:
+    first = batches.batch(batches.plan(0)[:1])
+    indices = _plan_batches(batches)
 
     def generate() -> Iterator[tuple[Any, ...]]:
         for idx in indices():
-            yield batches._batch(idx)
+            yield batches.batch(idx)
 
     return tf.data.Dataset.from_generator(generate, output_signature=_spec_like(first))
 
@@ -366,24 +338,19 @@ def resample(
             f"{type(dataset).__name__}"
         )
     if not callable(label_fn):
-        raise TypeError(f"`label_fn` must be callable. Received: label_fn={_short(label_fn)}")
+        raise TypeError(f"`label_fn` must be callable. Received: label_fn={short_repr(label_fn)}")
     num_classes = check_positive_int(num_classes, "num_classes")
     if shuffle_buffer is not None:
         shuffle_buffer = check_positive_int(shuffle_buffer, "shuffle_buffer")
     seed = resolve_seed(seed)
     counts = _label_pass(dataset, label_fn, num_classes)
-    code_dtype = np.uint8 if num_classes <= 256 else np.int32
-    sorted_codes = np.repeat(np.arange(num_classes, dtype=code_dtype), counts)
-    core = _CoreSampler._from_labels(
-        EncodedLabels(sorted_codes, np.arange(num_classes), "vector"), target, seed=seed
-    )
+    core = BalancedSampler(EncodedLabels.from_counts(counts), target, seed=seed)
     n = int(counts.sum())
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    counter = _EpochCounter(0)
     spec = dataset.element_spec
 
     def tables() -> Iterator[tuple[np.ndarray, np.int64]]:
-        epoch = counter.take()
+        epoch = core.start_pass()
         # Sample i of the sorted codes is member i - starts[c] of class c.
         times = np.bincount(np.concatenate(core.class_plans(epoch)), minlength=n)
         shuffle_seed = rng_for(seed, _TF_SHUFFLE, epoch, 0).integers(0, 2**62)

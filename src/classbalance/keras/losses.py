@@ -30,7 +30,7 @@ from classbalance._loss_params import (
     log_prior,
 )
 from classbalance._optional import require
-from classbalance._validation import _short, check_choice, check_positive_int
+from classbalance._validation import check_choice, check_positive_int, short_repr
 
 keras = require("keras", "classbalance.keras.losses")
 ops = keras.ops
@@ -64,7 +64,8 @@ class _SparseLoss(keras.losses.Loss):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         if not isinstance(from_logits, bool):
             raise ValueError(
-                f"`from_logits` must be True or False. Received: from_logits={_short(from_logits)}"
+                "`from_logits` must be True or False. "
+                f"Received: from_logits={short_repr(from_logits)}"
             )
         self.from_logits = from_logits
 
@@ -344,7 +345,7 @@ def _check_class_weight(class_weight: Any, n_classes: int) -> np.ndarray | None:
     if weights is None or weights.shape != (n_classes,):
         raise ValueError(
             f"`class_weight` must give one weight >= 0 per class ({n_classes}). "
-            f"Received: class_weight={_short(class_weight)}"
+            f"Received: class_weight={short_repr(class_weight)}"
         )
     return weights
 
@@ -417,7 +418,7 @@ def _resolve_prior(class_counts: Any, prior: Any) -> np.ndarray:
     if (class_counts is None) == (prior is None):
         raise ValueError(
             "Give exactly one of `class_counts` and `prior`. "
-            f"Received: class_counts={_short(class_counts)}, prior={_short(prior)}"
+            f"Received: class_counts={short_repr(class_counts)}, prior={short_repr(prior)}"
         )
     if prior is not None:
         return check_prior(prior)
@@ -463,7 +464,7 @@ class DeferredReweighting(keras.callbacks.Callback):
         if not hasattr(loss, "class_counts") or not hasattr(loss, "class_weight"):
             raise ValueError(
                 "`loss` must be a classbalance LDAMLoss (it needs `class_counts` and "
-                f"`class_weight`). Received: loss={_short(loss)}"
+                f"`class_weight`). Received: loss={short_repr(loss)}"
             )
         self.loss = loss
         self.start_epoch = check_positive_int(start_epoch, "start_epoch", allow_zero=True)

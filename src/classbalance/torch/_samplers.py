@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from classbalance._optional import require
-from classbalance._validation import _short, check_positive_int, resolve_seed
+from classbalance._validation import check_positive_int, resolve_seed, short_repr
 from classbalance.labels import EncodedLabels, encode_labels
 from classbalance.sampling import AlphaLike, StrategyLike
 from classbalance.sampling import BalancedSampler as _CoreSampler
@@ -56,14 +56,12 @@ def _core_sampler(
                 f"for {num_samples} samples per epoch. Received: num_samples={num_samples}"
             )
     encoded = _encode(labels, classes, function)
-    return _CoreSampler._from_labels(
-        encoded, strategy, alpha=alpha, epoch_size=num_samples, seed=seed
-    )
+    return _CoreSampler(encoded, strategy, alpha=alpha, epoch_size=num_samples, seed=seed)
 
 
 def _check_bool(value: Any, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be a bool. Received: {name}={_short(value)}")
+        raise TypeError(f"`{name}` must be a bool. Received: {name}={short_repr(value)}")
     return bool(value)
 
 
@@ -96,13 +94,9 @@ class _EpochPlans:
         return self.core.target_counts(epoch)
 
     def _start_epoch(self) -> int:
-        # Called when an iterator yields its first item, not by iter() itself:
-        # DataLoader with workers calls iter(sampler) twice and drops the first
-        # iterator unused, which must not use up an epoch. Moving on at the
-        # start (not the end) keeps an epoch that is stopped early from repeating.
-        epoch = self.core.epoch
-        self.core.set_epoch(epoch + 1)
-        return epoch
+        # The package's one epoch rule, BalancedSampler.start_pass: called when
+        # an iterator yields its first item, not by iter() itself.
+        return self.core.start_pass()
 
 
 class BalancedSampler(_EpochPlans, data.Sampler[int]):
@@ -172,11 +166,11 @@ class BalancedSampler(_EpochPlans, data.Sampler[int]):
         return len(self.core)
 
     def __iter__(self) -> Iterator[int]:
-        yield from self.core.plan(self._start_epoch()).tolist()
+        yield from self.core
 
     def __repr__(self) -> str:
         return (
-            f"BalancedSampler(num_samples={len(self)}, strategy={_short(self.core.strategy)}, "
+            f"BalancedSampler(num_samples={len(self)}, strategy={short_repr(self.core.strategy)}, "
             f"epoch={self.epoch}, seed={self.seed})"
         )
 
@@ -253,7 +247,7 @@ class BalancedBatchSampler(_EpochPlans, data.Sampler[list[int]]):
     def __repr__(self) -> str:
         return (
             f"BalancedBatchSampler(batch_size={self.batch_size}, batches={len(self)}, "
-            f"strategy={_short(self.core.strategy)}, exact={self.exact}, "
+            f"strategy={short_repr(self.core.strategy)}, exact={self.exact}, "
             f"drop_last={self.drop_last}, epoch={self.epoch}, seed={self.seed})"
         )
 
@@ -343,7 +337,7 @@ class DistributedBalancedBatchSampler(_EpochPlans, data.Sampler[list[int]]):
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise TypeError(
                 "`seed` must be an int, the same on every rank, so that all ranks build the same "
-                f"plan. Received: seed={_short(seed)}"
+                f"plan. Received: seed={short_repr(seed)}"
             )
         self.num_replicas, self.rank = _world(num_replicas, rank)
         self.core = _core_sampler(
@@ -385,7 +379,7 @@ class DistributedBalancedBatchSampler(_EpochPlans, data.Sampler[list[int]]):
         return (
             f"DistributedBalancedBatchSampler(batch_size={self.batch_size}, "
             f"batches={len(self)}, rank={self.rank}, num_replicas={self.num_replicas}, "
-            f"strategy={_short(self.core.strategy)}, exact={self.exact}, "
+            f"strategy={short_repr(self.core.strategy)}, exact={self.exact}, "
             f"drop_last={self.drop_last}, epoch={self.epoch}, seed={self.seed})"
         )
 

@@ -28,7 +28,7 @@ from classbalance._loss_params import (
     log_prior,
 )
 from classbalance._optional import require
-from classbalance._validation import _short, check_choice, check_positive_int
+from classbalance._validation import check_choice, check_positive_int, short_repr
 
 torch = require("torch", "classbalance.torch.losses")
 F = torch.nn.functional
@@ -246,7 +246,7 @@ class LDAMLoss(_SparseLoss):
         if weights is None or weights.shape != (self.n_classes,):
             raise ValueError(
                 f"`class_weight` must give one weight >= 0 per class ({self.n_classes}). "
-                f"Received: class_weight={_short(class_weight)}"
+                f"Received: class_weight={short_repr(class_weight)}"
             )
         self.class_weight = _tensor(weights).to(self.margins.device)
 
@@ -301,7 +301,7 @@ class LogitAdjustedLoss(_SparseLoss):
         if (class_counts is None) == (prior is None):
             raise ValueError(
                 "Give exactly one of `class_counts` and `prior`. "
-                f"Received: class_counts={_short(class_counts)}, prior={_short(prior)}"
+                f"Received: class_counts={short_repr(class_counts)}, prior={short_repr(prior)}"
             )
         pi = check_prior(prior) if prior is not None else check_prior(class_counts, "class_counts")
         super().__init__(reduction, len(pi))
@@ -343,7 +343,7 @@ class DeferredReweighting:
     def __init__(self, loss: Any, start_epoch: int, beta: float = 0.9999) -> None:
         if not isinstance(loss, LDAMLoss):
             raise ValueError(
-                f"`loss` must be a classbalance LDAMLoss. Received: loss={_short(loss)}"
+                f"`loss` must be a classbalance LDAMLoss. Received: loss={short_repr(loss)}"
             )
         self.loss = loss
         self.start_epoch = check_positive_int(start_epoch, "start_epoch", allow_zero=True)
