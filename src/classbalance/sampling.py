@@ -38,7 +38,7 @@ from classbalance._validation import (
 )
 from classbalance.labels import EncodedLabels, encode_labels
 
-__all__ = ["SAMPLING_STRATEGIES", "BalancedSampler", "progressive_alpha"]
+__all__ = ["SAMPLING_STRATEGIES", "BalancedSampler", "alpha_shares", "progressive_alpha"]
 
 SAMPLING_STRATEGIES = ("oversample", "undersample", "balanced")
 
@@ -94,6 +94,27 @@ def progressive_alpha(
         check_fraction(start, "start"),
         check_fraction(end, "end"),
     )
+
+
+def alpha_shares(counts: Any, alpha: float) -> np.ndarray:
+    """Class shares of an ``alpha`` plan: ``n_c ** alpha``, normalized; 0 for empty classes.
+
+    The one meaning of ``alpha`` in the package (sampler, adapters, folders):
+    0 is balanced, 0.5 square-root, 1 natural proportions.
+
+    Examples
+    --------
+    >>> from classbalance.sampling import alpha_shares
+    >>> alpha_shares([90, 10, 0], 0.5).round(3).tolist()
+    [0.75, 0.25, 0.0]
+    """
+    shares = _alpha_weights(np.asarray(counts), check_fraction(alpha, "alpha"))
+    return shares / shares.sum()
+
+
+def _alpha_weights(counts: np.ndarray, alpha: float) -> np.ndarray:
+    # Unnormalized n_c ** alpha (the engine's largest remainder normalizes once).
+    return np.where(counts > 0, np.power(counts.astype(np.float64), alpha), 0.0)
 
 
 def _largest_remainder(shares: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
@@ -165,8 +186,7 @@ class _Targets:
             return _largest_remainder(present.astype(np.float64), self.size, ties)
         a = self.alpha(epoch) if callable(self.alpha) else self.alpha
         a = check_fraction(a, f"alpha({epoch})")
-        shares = np.where(present, np.power(self.counts.astype(np.float64), a), 0.0)
-        return _largest_remainder(shares, self.size, ties)
+        return _largest_remainder(_alpha_weights(self.counts, a), self.size, ties)
 
 
 class BalancedSampler:
