@@ -24,7 +24,6 @@ import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import click
@@ -96,69 +95,10 @@ def main(debug: bool) -> None:
 
 
 # ------------------------------------------------------------------ label loading
-class _Labels:
-    """Labels read from PATH, with what is needed to write a split back."""
+def _read_labels(path: str, label_col: str | None, key: str | None) -> Any:
+    from classbalance.files import read_labels
 
-    def __init__(
-        self,
-        labels: np.ndarray,
-        frame: pd.DataFrame,
-        classes: list[Any] | None,
-        notes: list[str],
-        kind: str,
-    ) -> None:
-        self.labels = labels
-        self.frame = frame
-        self.classes = classes
-        self.notes = notes
-        self.kind = kind
-
-
-def _read_labels(path: str, label_col: str | None, key: str | None) -> _Labels:
-    target = Path(path)
-    if target.is_dir():
-        from classbalance.folders import scan
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the report is shown as notes instead
-            frame = scan(target)
-        report = frame.attrs["scan_report"]
-        return _Labels(
-            frame["label"].to_numpy(), frame, list(report.classes), report.problems, "folder"
-        )
-    if not target.exists():
-        raise FileNotFoundError(f"PATH does not exist: {path!r}")
-    suffix = target.suffix.lower()
-    if suffix in (".csv", ".tsv", ".txt"):
-        frame = pd.read_csv(target, sep="\t" if suffix == ".tsv" else ",")
-        col = label_col or "label"
-        if col not in frame.columns:
-            raise ValueError(
-                f"`--label-col` {col!r} is not a column of {target.name}; columns are "
-                f"{list(frame.columns)[:20]}. Pass --label-col NAME."
-            )
-        return _Labels(frame[col].to_numpy(), frame, None, [], "csv")
-    if suffix in (".npy", ".npz"):
-        loaded = np.load(target, allow_pickle=False)
-        if suffix == ".npz":
-            names = list(loaded.files)
-            chosen = key or next((n for n in ("y", "labels", "label") if n in names), None)
-            if chosen is None and len(names) == 1:
-                chosen = names[0]
-            if chosen not in names:
-                raise ValueError(
-                    f"{target.name} holds arrays {names}; choose the labels with --key NAME."
-                )
-            loaded = loaded[chosen]
-        y = np.asarray(loaded)
-        frame = pd.DataFrame({"index": np.arange(y.shape[0])})
-        if y.ndim == 1:
-            frame["label"] = y
-        return _Labels(y, frame, None, [], "array")
-    raise ValueError(
-        "PATH must be a class-folder tree, a .csv/.tsv file or .npy/.npz labels. "
-        f"Received: {path!r}"
-    )
+    return read_labels(path, label_col=label_col, key=key)
 
 
 def _console() -> Any:
