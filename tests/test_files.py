@@ -1,4 +1,5 @@
-"""Reading label files (classbalance.files), the CLI's one-line errors, and file modes."""
+"""Reading label files (classbalance.files), the CLI's one-line errors, quiet TensorFlow, and
+file modes."""
 
 from __future__ import annotations
 
@@ -77,8 +78,7 @@ class TestFileModes:
         y = tmp_path / "y.npy"
         np.save(y, np.repeat([0, 1], 20))
         code = (
-            "import os, sys; os.umask(0o022); from classbalance.cli import main; "
-            "main(sys.argv[1:])"
+            "import os, sys; os.umask(0o022); from classbalance.cli import main; main(sys.argv[1:])"
         )
         out = tmp_path / "split.csv"
         subprocess.run(
@@ -87,3 +87,21 @@ class TestFileModes:
             capture_output=True,
         )
         assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+class TestQuietTensorFlow:
+    def test_no_tensorflow_start_up_lines(self):
+        """`classbalance compare --help` imports TensorFlow without its absl/oneDNN lines."""
+        pytest.importorskip("tensorflow")
+        env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL",)}
+        env.pop("KERAS_BACKEND", None)
+        code = "import sys; from classbalance.cli import main; main(sys.argv[1:]); "
+        done = subprocess.run(
+            [sys.executable, "-c", code + "", "compare", "--help"],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert "Usage" in done.stdout
+        for noise in ("absl", "oneDNN", "I0000", "cuda"):
+            assert noise not in done.stderr, done.stderr

@@ -7,6 +7,7 @@ frameworks share one definition of every margin, weight and prior.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -90,9 +91,19 @@ def check_positive(value: Any, name: str) -> float:
 
 
 def check_alpha(alpha: Any, name: str = "alpha") -> np.ndarray | None:
-    """``None``, one non-negative number, or one non-negative weight per class."""
+    """``None``, one number >= 0, or one weight >= 0 per class (sequence or ``{index: w}``)."""
     if alpha is None:
         return None
+    if isinstance(alpha, Mapping):
+        # A dict as class_weights() returns it: {class index: weight}, keys 0..K-1.
+        keys = sorted(alpha)
+        if keys != list(range(len(keys))):
+            raise ValueError(
+                f"`{name}` as a dict must have the class indices 0..K-1 as keys (as "
+                "cb.class_weights(y) gives for labels 0..K-1). "
+                f"Received: {name}={short_repr(alpha)}"
+            )
+        alpha = [alpha[k] for k in keys]
     if isinstance(alpha, bool):
         arr = np.zeros(0)
     else:

@@ -15,6 +15,7 @@ The per-class constants (weights, margins, priors) come from
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -68,11 +69,54 @@ class _SparseLoss(keras.losses.Loss):
                 f"Received: from_logits={short_repr(from_logits)}"
             )
         self.from_logits = from_logits
+        self._probabilities_checked = False
 
     def _logits(self, y_pred: Any) -> Any:
         if self.from_logits:
             return y_pred
+        self._check_probabilities(y_pred)
         return ops.log(ops.clip(y_pred, keras.config.epsilon(), 1.0))
+
+    def _check_probabilities(self, y_pred: Any) -> None:
+        """Refuse logits passed as probabilities (``from_logits=False``), where it can tell.
+
+        A model that outputs logits trains silently and badly with
+        ``from_logits=False``. Concrete values (eager calls; every call of the
+        PyTorch backend) are checked on the first call: rows must be
+        probabilities. Traced calls (``fit`` on TensorFlow) have no values;
+        there a tensor that was not produced by a softmax gets a warning.
+        """
+        if self._probabilities_checked:
+            return
+        try:
+            values = np.asarray(ops.convert_to_numpy(y_pred), dtype=np.float64)
+        except (AttributeError, NotImplementedError, RuntimeError, TypeError, ValueError):
+            values = None  # symbolic: a graph or a trace, values unknown here
+        if values is None:
+            if keras.backend.backend() == "tensorflow":
+                op = getattr(y_pred, "op", None)
+                softmax = hasattr(y_pred, "_keras_logits") or getattr(op, "type", "") == "Softmax"
+                if not softmax:
+                    warnings.warn(
+                        f"{type(self).__name__}(from_logits=False) received `y_pred` that was not "
+                        "produced by a softmax. If the model outputs logits, pass "
+                        "from_logits=True; otherwise the loss is wrong and training suffers.",
+                        UserWarning,
+                        stacklevel=3,
+                    )
+            return
+        self._probabilities_checked = True
+        if values.size == 0:
+            return
+        row_sums = values.sum(axis=-1)
+        tol = 1e-3
+        if values.min() < -tol or values.max() > 1 + tol or np.abs(row_sums - 1).max() > tol:
+            raise ValueError(
+                f"{type(self).__name__} has from_logits=False, but `y_pred` is not probabilities "
+                f"(values in [{values.min():.3g}, {values.max():.3g}], row sums in "
+                f"[{row_sums.min():.3g}, {row_sums.max():.3g}]). For a model that outputs logits "
+                "pass from_logits=True (or end the model with a softmax)."
+            )
 
     @staticmethod
     def _onehot(y_true: Any, logits: Any) -> Any:
@@ -127,8 +171,8 @@ class SparseFocalLoss(_SparseLoss):
     ----------
     alpha : float or sequence of float, default=None
         ``None``: no class weighting. A number scales every class alike; a
-        sequence gives one weight per class (e.g. from
-        :func:`classbalance.class_weights`).
+        sequence or a dict ``{class index: weight}`` gives one weight per
+        class (e.g. ``cb.class_weights(y)`` for labels ``0..K-1``).
     gamma : float, default=2.0
         Focusing parameter (>= 0); larger values down-weight easy examples.
     from_logits : bool, default=False

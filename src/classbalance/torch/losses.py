@@ -94,8 +94,9 @@ class SparseFocalLoss(_SparseLoss):
     Parameters
     ----------
     alpha : float or sequence of float, default=None
-        ``None``: no weighting; a number scales all classes; a sequence gives
-        one weight per class.
+        ``None``: no weighting; a number scales all classes; a sequence or a
+        dict ``{class index: weight}`` gives one weight per class (e.g.
+        ``cb.class_weights(y)`` for labels ``0..K-1``).
     gamma : float, default=2.0
         Focusing parameter (>= 0).
     reduction : {"mean", "sum", "none"}, default="mean"
