@@ -29,6 +29,8 @@ OPTIONAL = {
     "classbalance.keras.losses": "keras",
     "classbalance.torch.losses": "torch",
     "classbalance.torch._samplers": "torch",
+    "classbalance.torch.distributed": "torch",
+    "classbalance.torch._datasets": "torch",
     "classbalance.torch._labels": "torch",
 }
 
