@@ -31,6 +31,8 @@ OPTIONAL = {
     "classbalance.torch._samplers": "torch",
     "classbalance.torch.distributed": "torch",
     "classbalance.torch._datasets": "torch",
+    "classbalance.tf._dataset": "tensorflow",
+    "classbalance.tf._resample": "tensorflow",
     "classbalance.torch._labels": "torch",
 }
 

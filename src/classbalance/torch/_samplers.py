@@ -187,4 +187,3 @@ class BalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
             f"strategy={short_repr(self.core.strategy)}, exact={self.exact}, "
             f"drop_last={self.drop_last}, epoch={self.epoch}, seed={self.seed})"
         )
-

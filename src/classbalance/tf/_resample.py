@@ -1,14 +1,8 @@
-"""tf.data adapters: balanced batches from arrays, and resampling of label-unknown datasets.
-
-Importing this module imports TensorFlow; ``import classbalance`` does not.
-Both functions follow the core's per-epoch plans (:class:`~classbalance.BalancedSampler`):
-each new iteration over the returned dataset is the next epoch, re-planned
-from ``(seed, epoch)``.
-"""
+"""``resample``: re-balance a ``tf.data.Dataset`` whose labels are not known up front."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -16,207 +10,12 @@ import numpy as np
 from classbalance._optional import require
 from classbalance._streams import TF_SHUFFLE
 from classbalance._validation import check_positive_int, resolve_seed, rng_for, short_repr
-from classbalance.batches import BalancedBatches
 from classbalance.labels import EncodedLabels
-from classbalance.sampling import AlphaLike, BalancedSampler, StrategyLike
+from classbalance.sampling import BalancedSampler, StrategyLike
 
 tf = require("tensorflow", "classbalance.tf")
 
-__all__ = ["balanced_dataset", "resample"]
-
-_TF_SHUFFLE = TF_SHUFFLE  # rng_for domain of this module (registry: classbalance._streams)
-
-
-def _spec_like(value: Any) -> Any:
-    return tf.nest.map_structure(
-        lambda a: tf.TensorSpec((None, *np.shape(a)[1:]), tf.as_dtype(np.asarray(a).dtype)),
-        value,
-    )
-
-
-def balanced_dataset(
-    x: Any,
-    y: Any,
-    batch_size: int,
-    *,
-    strategy: StrategyLike = None,
-    alpha: AlphaLike | None = None,
-    epoch_size: int | None = None,
-    exact: bool = False,
-    sample_weight: Any = None,
-    class_weight: Mapping[Any, float] | str | None = None,
-    labels: Any = None,
-    drop_last: bool = False,
-    y_format: str = "given",
-    seed: int | np.random.Generator | None = None,
-    classes: Sequence[Any] | None = None,
-    initial_epoch: int = 0,
-) -> tf.data.Dataset:
-    """A ``tf.data.Dataset`` of class-balanced batches, re-planned every epoch.
-
-    Each iteration over the dataset (each ``for`` loop, each ``model.fit``
-    epoch without ``steps_per_epoch``) serves the next epoch's plan of
-    :class:`~classbalance.BalancedSampler`, which depends only on
-    ``(seed, epoch)``. The length is known (``dataset.cardinality()``); for
-    ``model.fit(..., steps_per_epoch=n)`` use ``dataset.repeat()``, and every
-    repetition is again a fresh epoch.
-
-    In-memory arrays (NumPy, tensors, dicts/tuples of them) are copied once
-    into TensorFlow and each batch is one ``tf.gather`` per array inside the
-    pipeline, in parallel and prefetched; only the batch's indices come from
-    Python. Other ``x`` (memmap, h5py, paths with ``loader=``) are read by
-    :class:`~classbalance.BalancedBatches` in a generator.
-
-    Parameters
-    ----------
-    x : array, tensor, or dict/list/tuple of them (multi-input)
-        Inputs; anything :class:`~classbalance.BalancedBatches` accepts.
-    y : array or dict/list/tuple of arrays
-        Targets, yielded as given (see ``y_format``).
-    batch_size : int
-        Samples per batch.
-    strategy, alpha, epoch_size :
-        The sampling plan, as in :class:`~classbalance.BalancedSampler`
-        (default ``"oversample"``).
-    exact : bool, default=False
-        Every full batch holds each class at its exact share; otherwise
-        batches are balanced on average.
-    sample_weight, class_weight :
-        Per-sample and per-class weights; if either is given the batches are
-        ``(x, y, sample_weight)``.
-    labels : key, index or array, default=None
-        What to balance on for a multi-output ``y``.
-    drop_last : bool, default=False
-        Drop the last, partial batch.
-    y_format : {"given", "sparse", "categorical"}, default="given"
-        Yield ``y`` as given, as class codes (int64) or one-hot (float32).
-    seed : int, numpy Generator or None, default=None
-        Seed of every plan (``None`` draws one).
-    classes : sequence, default=None
-        Declared class order.
-    initial_epoch : int, default=0
-        Epoch served by the first iteration (to resume a run).
-
-    Returns
-    -------
-    tf.data.Dataset
-        Batches ``(x, y)`` or ``(x, y, sample_weight)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from classbalance.tf import balanced_dataset
-    >>> x = np.arange(200, dtype="float32").reshape(100, 2)
-    >>> y = np.r_[np.zeros(90), np.ones(10)].astype("int64")
-    >>> ds = balanced_dataset(x, y, batch_size=20, exact=True, seed=0)
-    >>> int(ds.cardinality())
-    9
-    >>> xb, yb = next(iter(ds))
-    >>> np.bincount(yb.numpy()).tolist()
-    [10, 10]
-    """
-    batches = BalancedBatches(
-        x,
-        y,
-        batch_size,
-        strategy=strategy,
-        alpha=alpha,
-        epoch_size=epoch_size,
-        exact=exact,
-        sample_weight=sample_weight,
-        class_weight=class_weight,
-        labels=labels,
-        drop_last=drop_last,
-        y_format=y_format,
-        seed=seed,
-        classes=classes,
-    )
-    batches.set_epoch(check_positive_int(initial_epoch, "initial_epoch", allow_zero=True))
-    n_batches = len(batches)
-    x_arrays, y_arrays = batches.arrays()
-    if y_format != "given":
-        y_arrays = ()
-    if x_arrays is None or y_arrays is None:
-        ds = _generated_batches(batches)
-    else:
-        ds = _gathered_batches(batches, x_arrays, y_arrays, y_format)
-    ds = ds.apply(tf.data.experimental.assert_cardinality(n_batches))
-    return ds.prefetch(tf.data.AUTOTUNE)
-
-
-def _plan_batches(batches: BalancedBatches) -> Callable[[], Iterator[np.ndarray]]:
-    def generate() -> Iterator[np.ndarray]:
-        plan = batches.plan(batches.sampler.start_pass()).astype(np.int64, copy=False)
-        size = batches.batch_size
-        for b in range(len(batches)):
-            yield plan[b * size : (b + 1) * size]
-
-    return generate
-
-
-def _index_batches(batches: BalancedBatches) -> tf.data.Dataset:
-    """Batches of indices of the next epoch's plan, sliced inside TensorFlow.
-
-    Python runs once per epoch (to plan it), not once per batch.
-    """
-    size = batches.batch_size
-    n_batches = len(batches)
-
-    def plans() -> Iterator[np.ndarray]:
-        yield batches.plan(batches.sampler.start_pass()).astype(np.int64, copy=False)
-
-    def cut(plan: tf.Tensor) -> tf.data.Dataset:
-        n = tf.shape(plan, out_type=tf.int64)[0]
-        return tf.data.Dataset.range(n_batches).map(
-            lambda b: plan[b * size : tf.minimum((b + 1) * size, n)]
-        )
-
-    one_plan = tf.data.Dataset.from_generator(
-        plans, output_signature=tf.TensorSpec((None,), tf.int64)
-    )
-    return one_plan.flat_map(cut)
-
-
-def _gathered_batches(
-    batches: BalancedBatches,
-    x_arrays: Any,
-    y_arrays: Any,
-    y_format: str,
-) -> tf.data.Dataset:
-    with tf.device("/cpu:0"):
-        x_t = tf.nest.map_structure(tf.convert_to_tensor, x_arrays)
-        if y_format == "given":
-            y_t = tf.nest.map_structure(tf.convert_to_tensor, y_arrays)
-        else:
-            y_t = tf.convert_to_tensor(batches.encoded.codes)
-        weights = batches.sample_weight
-        w_t = None if weights is None else tf.convert_to_tensor(weights)
-    n_classes = batches.encoded.n_classes
-
-    def gather(idx: tf.Tensor) -> tuple[Any, ...]:
-        xb = tf.nest.map_structure(lambda t: tf.gather(t, idx), x_t)
-        if y_format == "given":
-            yb = tf.nest.map_structure(lambda t: tf.gather(t, idx), y_t)
-        else:
-            codes = tf.cast(tf.gather(y_t, idx), tf.int64)
-            yb = codes if y_format == "sparse" else tf.one_hot(codes, n_classes, dtype=tf.float32)
-        if w_t is None:
-            return xb, yb
-        return xb, yb, tf.gather(w_t, idx)
-
-    indices = _index_batches(batches)
-    return indices.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-
-
-def _generated_batches(batches: BalancedBatches) -> tf.data.Dataset:
-    first = batches.batch(batches.plan(0)[:1])
-    indices = _plan_batches(batches)
-
-    def generate() -> Iterator[tuple[Any, ...]]:
-        for idx in indices():
-            yield batches.batch(idx)
-
-    return tf.data.Dataset.from_generator(generate, output_signature=_spec_like(first))
+__all__ = ["resample"]
 
 
 def _call_on_element(fn: Callable[..., Any], element: Any, spec: Any) -> Any:
@@ -233,11 +32,8 @@ def _label_pass(
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     out_spec = ds.element_spec
-    if (
-        not isinstance(out_spec, tf.TensorSpec)
-        or out_spec.shape.rank != 0
-        or not out_spec.dtype.is_integer
-    ):
+    scalar = isinstance(out_spec, tf.TensorSpec) and out_spec.shape.rank == 0
+    if not scalar or not out_spec.dtype.is_integer:
         raise ValueError(
             "`label_fn` must return one integer class id (a scalar int tensor) per element. "
             f"Received: label_fn returning {out_spec}"
@@ -353,7 +149,7 @@ def resample(
         epoch = core.start_pass()
         # Sample i of the sorted codes is member i - starts[c] of class c.
         times = np.bincount(np.concatenate(core.class_plans(epoch)), minlength=n)
-        shuffle_seed = rng_for(seed, _TF_SHUFFLE, epoch, 0).integers(0, 2**62)
+        shuffle_seed = rng_for(seed, TF_SHUFFLE, epoch, 0).integers(0, 2**62)
         yield times.astype(np.int32), np.int64(shuffle_seed)
 
     starts_t = tf.constant(starts)
@@ -401,9 +197,6 @@ def resample(
 
     plans = tf.data.Dataset.from_generator(
         tables,
-        output_signature=(
-            tf.TensorSpec((n,), tf.int32),
-            tf.TensorSpec((), tf.int64),
-        ),
+        output_signature=(tf.TensorSpec((n,), tf.int32), tf.TensorSpec((), tf.int64)),
     )
     return plans.flat_map(one_epoch)
