@@ -78,7 +78,15 @@ class ArrayDataset(torch.utils.data.Dataset):
             idx = indices
         else:
             idx = torch.as_tensor(np.asarray(indices, dtype=np.int64))
-        return tuple(torch.index_select(t, 0, idx) for t in self.tensors)
+        if torch.utils.data.get_worker_info() is None:
+            return tuple(torch.index_select(t, 0, idx) for t in self.tensors)
+        # In a DataLoader worker, gather straight into shared memory (as PyTorch's
+        # default_collate does), so sending the batch to the main process copies nothing.
+        out = []
+        for t in self.tensors:
+            shared = t.new_empty((len(idx), *t.shape[1:])).share_memory_()
+            out.append(torch.index_select(t, 0, idx, out=shared))
+        return tuple(out)
 
     def __repr__(self) -> str:
         shapes = ", ".join(str(tuple(t.shape)) for t in self.tensors)
