@@ -200,7 +200,7 @@ def _tf_resample(y, strategy, seed):
     from classbalance.tf import resample
 
     ds = tf.data.Dataset.from_tensor_slices((np.arange(len(y)), y.astype(np.int64)))
-    return resample(ds, lambda i, c: c, num_classes=len(COUNTS), target=strategy, seed=seed)
+    return resample(ds, lambda i, c: c, n_classes=len(COUNTS), strategy=strategy, seed=seed)
 
 
 def _tf_resample_passes(ds, k):

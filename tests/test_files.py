@@ -105,3 +105,20 @@ class TestQuietTensorFlow:
         assert "Usage" in done.stdout
         for noise in ("absl", "oneDNN", "I0000", "cuda"):
             assert noise not in done.stderr, done.stderr
+
+
+class TestVocabulary:
+    def test_oversample_val_and_valid_pct(self, tmp_path):
+        """`oversample --val` (the CLI's name, as in `split`) and the seed's --valid-pct agree."""
+        from folder_helpers import make_tree
+
+        data = make_tree(tmp_path / "data", {"a": 8, "b": 2})
+        a = run("oversample", data, tmp_path / "a", "--val", "0.25", "--balance", "--seed", "0")
+        b = run(
+            "oversample", data, tmp_path / "b", "--valid-pct", "0.25", "--balance", "--seed", "0"
+        )
+        assert a.exit_code == 0, a.output
+        assert b.exit_code == 0, b.output
+        assert (tmp_path / "a" / "labels.csv").read_text() == (
+            tmp_path / "b" / "labels.csv"
+        ).read_text()

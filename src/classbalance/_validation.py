@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numbers
 import secrets
+import warnings
 from typing import Any
 
 import numpy as np
@@ -104,3 +105,21 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(message)
     return value
+
+
+def renamed_argument(new_name: str, new_value: Any, old_name: str, old_value: Any) -> Any:
+    """The value of an argument renamed ``old_name`` -> ``new_name`` (None means not given).
+
+    The old name still works, with a ``DeprecationWarning``; giving both is a
+    ``TypeError``, as for any argument given twice.
+    """
+    if old_value is None:
+        return new_value
+    if new_value is not None:
+        raise TypeError(f"Pass `{new_name}` only; `{old_name}` is its old name.")
+    warnings.warn(
+        f"`{old_name}` is now called `{new_name}`; the old name will be removed.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return old_value

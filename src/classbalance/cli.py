@@ -380,11 +380,14 @@ def _parse_factors(items: tuple[str, ...]) -> dict[str, float] | None:
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option(
+    "--val",
     "--valid-pct",
+    "valid_pct",
     type=click.FloatRange(0, 1, max_open=True),
     default=0.2,
     show_default=True,
-    help="Stratified validation fraction (never oversampled).",
+    help="Stratified validation fraction, never oversampled (as `split --val`; "
+    "--valid-pct is the seed's name).",
 )
 @click.option(
     "--factor",

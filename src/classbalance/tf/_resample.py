@@ -9,7 +9,13 @@ import numpy as np
 
 from classbalance._optional import require
 from classbalance._streams import TF_SHUFFLE
-from classbalance._validation import check_positive_int, resolve_seed, rng_for, short_repr
+from classbalance._validation import (
+    check_positive_int,
+    renamed_argument,
+    resolve_seed,
+    rng_for,
+    short_repr,
+)
 from classbalance.labels import EncodedLabels
 from classbalance.sampling import BalancedSampler, StrategyLike
 
@@ -46,7 +52,7 @@ def _label_pass(
     if bad.any():
         raise ValueError(
             f"`label_fn` returned {labels[bad][0]} for element {int(np.flatnonzero(bad)[0])}; "
-            f"labels must be class ids in [0, num_classes - 1] = [0, {num_classes - 1}]."
+            f"labels must be class ids in [0, n_classes - 1] = [0, {num_classes - 1}]."
         )
     return np.bincount(labels, minlength=num_classes).astype(np.int64)
 
@@ -55,10 +61,12 @@ def resample(
     dataset: tf.data.Dataset,
     label_fn: Callable[..., Any],
     *,
-    num_classes: int,
-    target: StrategyLike = "oversample",
+    n_classes: int | None = None,
+    strategy: StrategyLike = None,
     shuffle_buffer: int | None = 10_000,
     seed: int | np.random.Generator | None = None,
+    num_classes: int | None = None,
+    target: StrategyLike = None,
 ) -> tf.data.Dataset:
     """Re-balance a ``tf.data.Dataset`` whose labels are not known up front.
 
@@ -67,7 +75,7 @@ def resample(
     balances by *dropping* elements of frequent classes (so most of the data
     is read and thrown away, and rare elements repeat i.i.d.), this repeats
     rare elements: every epoch holds exactly the per-class counts of the
-    core plan for ``target`` (e.g. every class at the size of the largest),
+    core plan for ``strategy`` (e.g. every class at the size of the largest),
     and within a class the copies cycle through the elements like
     :class:`~classbalance.BalancedSampler` does (no element repeats before
     all elements of its class were used).
@@ -99,10 +107,10 @@ def resample(
         Finite dataset of single elements (not batches).
     label_fn : callable
         ``label_fn(*element)`` (tuple elements unpacked, as in
-        ``Dataset.map``) -> scalar integer class id in ``[0, num_classes)``.
-    num_classes : int
-        Number of classes.
-    target : str or dict, default="oversample"
+        ``Dataset.map``) -> scalar integer class id in ``[0, n_classes)``.
+    n_classes : int
+        Number of classes (required).
+    strategy : str or dict, default="oversample"
         Per-class counts per epoch, as ``strategy`` of
         :class:`~classbalance.BalancedSampler`: ``"oversample"``,
         ``"undersample"``, ``"balanced"`` or ``{class_id: count or fraction}``.
@@ -111,6 +119,8 @@ def resample(
         order (copies adjacent).
     seed : int, numpy Generator or None, default=None
         Seed of every epoch's plan and shuffle (``None`` draws one).
+    num_classes, target :
+        Old names of ``n_classes`` and ``strategy`` (deprecated).
 
     Returns
     -------
@@ -123,7 +133,7 @@ def resample(
     >>> from classbalance.tf import resample
     >>> y = np.r_[np.zeros(90), np.ones(10)].astype("int64")
     >>> ds = tf.data.Dataset.from_tensor_slices((np.arange(100.0), y))
-    >>> balanced = resample(ds, lambda x, y: y, num_classes=2, seed=0)
+    >>> balanced = resample(ds, lambda x, y: y, n_classes=2, seed=0)
     >>> labels = np.array([int(label) for _, label in balanced])
     >>> np.bincount(labels).tolist()
     [90, 90]
@@ -135,12 +145,16 @@ def resample(
         )
     if not callable(label_fn):
         raise TypeError(f"`label_fn` must be callable. Received: label_fn={short_repr(label_fn)}")
-    num_classes = check_positive_int(num_classes, "num_classes")
+    n_classes = renamed_argument("n_classes", n_classes, "num_classes", num_classes)
+    strategy = renamed_argument("strategy", strategy, "target", target) or "oversample"
+    if n_classes is None:
+        raise TypeError("resample() needs `n_classes`, the number of classes.")
+    num_classes = check_positive_int(n_classes, "n_classes")
     if shuffle_buffer is not None:
         shuffle_buffer = check_positive_int(shuffle_buffer, "shuffle_buffer")
     seed = resolve_seed(seed)
     counts = _label_pass(dataset, label_fn, num_classes)
-    core = BalancedSampler(EncodedLabels.from_counts(counts), target, seed=seed)
+    core = BalancedSampler(EncodedLabels.from_counts(counts), strategy, seed=seed)
     n = int(counts.sum())
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     spec = dataset.element_spec
