@@ -95,3 +95,33 @@ def test_reproducible_across_processes():
     fresh = json.loads(out.stdout.strip().splitlines()[-1])
     assert fresh == digests(5)
     assert len(fresh) == sum(len(s.strategies) for s in SOURCES if s.available())
+
+
+class TestEpochRule:
+    def test_iter_alone_does_not_use_an_epoch(self):
+        """iter() without taking an item leaves the epoch; the first item moves it on."""
+        sampler = cb.BalancedSampler(labels(), seed=0)
+        unused = iter(sampler)
+        assert sampler.epoch == 0
+        first = next(iter(sampler))
+        assert sampler.epoch == 1
+        assert first == int(sampler.plan(0)[0])
+        del unused
+
+    def test_stopped_pass_is_not_served_again(self):
+        """A pass stopped early still used up its epoch; the next pass serves the next one."""
+        sampler = cb.BalancedSampler(labels(), seed=0)
+        for _ in zip(range(3), sampler, strict=False):
+            pass
+        assert list(sampler) == sampler.plan(1).tolist()
+        sampler.set_epoch(0)
+        assert list(sampler) == sampler.plan(0).tolist()
+
+    def test_iteration_in_chunks_equals_the_plan(self):
+        """A plan longer than one chunk of Python ints is served whole, as ints."""
+        y = np.repeat([0, 1], [60_000, 20_000])
+        sampler = cb.BalancedSampler(y, seed=1)
+        served = list(sampler)
+        assert len(served) == len(sampler.plan(0)) == 120_000
+        assert type(served[0]) is int
+        np.testing.assert_array_equal(served, sampler.plan(0))
