@@ -3,8 +3,9 @@
 Loading: 784-float32 rows (MNIST-sized, 200,000 rows), batch 256, 10 classes
 with imbalance ratio 100, over-sampled to 10 x the largest class per epoch
 (``drop_last``). Every method is timed over whole epochs of that many rows
-(median of 5 epochs after a warm-up epoch), each epoch's planning or drawing
-included:
+(median of 5 epochs after a warm-up epoch, the methods' epochs interleaved so
+that all of them see the same load on a shared machine), each epoch's
+planning or drawing included:
 
 - the gather bound: ``torch.index_select(x, 0, idx, out=buf)`` per batch with
   random indices (a tensor per batch, prepared beforehand): the cost of
@@ -36,9 +37,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from functools import partial
+from typing import Any
 
 import numpy as np
 import torch
@@ -53,6 +56,23 @@ from classbalance.torch import ArrayDataset, BalancedBatchSampler
 BATCH = 256
 N_CLASSES = 10
 RATIO = 100.0
+
+
+def interleaved_median_times(methods: dict[str, Any], repeats: int) -> dict[str, float]:
+    """Median time of each method, the methods' runs interleaved (one warm-up run each).
+
+    On a shared machine the load changes from minute to minute; running
+    bound, ours and theirs in turn lets every method see the same load.
+    """
+    for fn in methods.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in methods}
+    for _ in range(repeats):
+        for name, fn in methods.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def _epoch(loader: DataLoader) -> None:
@@ -100,12 +120,17 @@ def loading(n: int, repeats: int, workers: tuple[int, ...]) -> list[list[str]]:
             persistent_workers=num_workers > 0,
         )
 
-    bound = n_rows / median_time(gather_bound, repeats)
     print(f"loading: {n} rows, {n_batches} batches of {BATCH} per over-sampled epoch")
+    methods = {"bound": gather_bound}
+    for w in workers:
+        methods[f"ours{w}"] = partial(_epoch, ours_loader(w))
+        methods[f"wrs{w}"] = partial(_epoch, wrs_loader(w))
+    times = interleaved_median_times(methods, repeats)
+    bound = n_rows / times["bound"]
     rows = [["gather bound (torch.index_select, out=)", "-", f"{bound:,.0f}", "1.00", ""]]
     for w in workers:
-        ours_rate = n_rows / median_time(partial(_epoch, ours_loader(w)), repeats)
-        wrs_rate = n_rows / median_time(partial(_epoch, wrs_loader(w)), repeats)
+        ours_rate = n_rows / times[f"ours{w}"]
+        wrs_rate = n_rows / times[f"wrs{w}"]
         rows += [
             [
                 "DataLoader + BalancedBatchSampler + ArrayDataset",
