@@ -88,3 +88,18 @@ class TestArrayDataset:
             ArrayDataset()
         with pytest.raises(TypeError, match="NumPy arrays or torch tensors"):
             ArrayDataset(X, list(Y))
+
+
+class TestEpochSizeName:
+    def test_epoch_size_is_num_samples(self):
+        """epoch_size (the package's name) and num_samples (PyTorch's) give the same plan."""
+        from classbalance.torch import BalancedSampler
+
+        a = list(BalancedSampler(Y, epoch_size=50, seed=0))
+        b = list(BalancedSampler(Y, num_samples=50, seed=0))
+        assert a == b
+        assert len(a) == 50
+        c = BalancedBatchSampler(Y, 10, epoch_size=50, seed=0)
+        assert len(c) == 5
+        with pytest.raises(TypeError, match="not both"):
+            BalancedSampler(Y, epoch_size=50, num_samples=50)

@@ -48,8 +48,20 @@ def core_sampler(
     seed: Any,
     classes: Sequence[Any] | None,
     function: str,
+    epoch_size: int | None = None,
 ) -> BalancedSampler:
-    """The engine's sampler for a torch sampler's arguments (``num_samples`` = epoch size)."""
+    """The engine's sampler for a torch sampler's arguments.
+
+    ``epoch_size`` is the package's name; ``num_samples`` is PyTorch's name for
+    the same thing (``WeightedRandomSampler(num_samples=...)``), kept for it.
+    """
+    if epoch_size is not None:
+        if num_samples is not None:
+            raise TypeError(
+                "Pass `epoch_size` or `num_samples` (PyTorch's name for it), not both. "
+                f"Received: epoch_size={short_repr(epoch_size)}, num_samples={num_samples!r}"
+            )
+        num_samples = epoch_size
     if num_samples is not None:
         num_samples = check_positive_int(num_samples, "num_samples")
         if strategy is None and alpha is None:

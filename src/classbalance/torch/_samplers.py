@@ -52,9 +52,10 @@ class BalancedSampler(EpochPlans, data.Sampler[int]):
     alpha : float in [0, 1] or callable(epoch) -> float, default=None
         Class ``c`` drawn in proportion to ``n_c ** alpha`` (exclusive with
         ``strategy``).
-    num_samples : int, default=None
-        Samples per epoch for ``"balanced"``, ``alpha`` and fractions. Given
-        alone, it means ``strategy="balanced"`` at that size.
+    epoch_size, num_samples : int, default=None
+        Samples per epoch for ``"balanced"``, ``alpha`` and fractions (the
+        package's name, and PyTorch's name as in ``WeightedRandomSampler``;
+        give one). Given alone, it means ``strategy="balanced"`` at that size.
     seed : int, numpy Generator or None, default=None
         ``None`` draws a seed once, kept in :attr:`seed`.
     classes : sequence, default=None
@@ -78,12 +79,13 @@ class BalancedSampler(EpochPlans, data.Sampler[int]):
         *,
         alpha: AlphaLike | None = None,
         num_samples: int | None = None,
+        epoch_size: int | None = None,
         seed: int | np.random.Generator | None = None,
         classes: Sequence[Any] | None = None,
     ) -> None:
         super().__init__()
         self.core = core_sampler(
-            labels, strategy, alpha, num_samples, seed, classes, "BalancedSampler"
+            labels, strategy, alpha, num_samples, seed, classes, "BalancedSampler", epoch_size
         )
 
     @property
@@ -121,7 +123,7 @@ class BalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
         One label per sample, or a dataset readable by :func:`labels_of`.
     batch_size : int
         Indices per batch.
-    strategy, alpha, num_samples, seed, classes :
+    strategy, alpha, epoch_size, num_samples, seed, classes :
         The epoch plan, as in :class:`BalancedSampler`.
     exact : bool, default=False
         If True every full batch holds each class at its exact share
@@ -158,6 +160,7 @@ class BalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
         strategy: StrategyLike = None,
         alpha: AlphaLike | None = None,
         num_samples: int | None = None,
+        epoch_size: int | None = None,
         exact: bool = False,
         drop_last: bool = False,
         seed: int | np.random.Generator | None = None,
@@ -170,7 +173,14 @@ class BalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
         self.drop_last = check_bool(drop_last, "drop_last")
         self.indices = check_index_type(indices)
         self.core = core_sampler(
-            labels, strategy, alpha, num_samples, seed, classes, "BalancedBatchSampler"
+            labels,
+            strategy,
+            alpha,
+            num_samples,
+            seed,
+            classes,
+            "BalancedBatchSampler",
+            epoch_size,
         )
 
     def __len__(self) -> int:

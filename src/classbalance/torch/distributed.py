@@ -62,7 +62,7 @@ class DistributedBalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
         Trim (True) or pad (False) whole batches, as described above.
     seed : int, default=0
         Seed of every plan; must be equal on all ranks.
-    strategy, alpha, num_samples, exact, classes, indices :
+    strategy, alpha, epoch_size, num_samples, exact, classes, indices :
         As in :class:`BalancedBatchSampler`.
 
     Examples
@@ -93,6 +93,7 @@ class DistributedBalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
         strategy: StrategyLike = None,
         alpha: AlphaLike | None = None,
         num_samples: int | None = None,
+        epoch_size: int | None = None,
         exact: bool = False,
         drop_last: bool = True,
         seed: int = 0,
@@ -118,6 +119,7 @@ class DistributedBalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
             resolve_seed(seed),
             classes,
             "DistributedBalancedBatchSampler",
+            epoch_size,
         )
         total = len(self.core)
         self.global_batches = (
