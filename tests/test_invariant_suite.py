@@ -125,3 +125,20 @@ class TestEpochRule:
         assert len(served) == len(sampler.plan(0)) == 120_000
         assert type(served[0]) is int
         np.testing.assert_array_equal(served, sampler.plan(0))
+
+
+class TestPermutationCache:
+    def test_cache_changes_no_plan(self):
+        """Epochs planned in any order, by a warm or a fresh or an unpickled sampler, agree."""
+        import pickle
+
+        y = np.repeat([0, 1, 2], [20_000, 6_000, 300])  # two classes large enough to be cached
+        warm = cb.BalancedSampler(y, "balanced", seed=4)
+        in_order = [warm.plan(e) for e in range(5)]
+        for e in (3, 0, 4, 1):
+            fresh = cb.BalancedSampler(y, "balanced", seed=4)
+            np.testing.assert_array_equal(fresh.plan(e), in_order[e])
+            np.testing.assert_array_equal(warm.plan(e), in_order[e])
+        clone = pickle.loads(pickle.dumps(warm))
+        assert clone._block_cache == {}
+        np.testing.assert_array_equal(clone.plan(2), in_order[2])

@@ -307,6 +307,10 @@ class BalancedSampler:
         self._order = np.argsort(labels.codes, kind="stable").astype(self._index_dtype, copy=False)
         self._starts = np.concatenate([[0], np.cumsum(self.counts)])
         self._offsets: list[np.ndarray] = [np.zeros(len(self.counts), dtype=np.int64)]
+        # The permutation a large class is in the middle of, {class: (block, perm)}:
+        # consecutive epochs that take a part of it each reuse it instead of
+        # drawing it again (a pure cache: the plans are the same either way).
+        self._block_cache: dict[int, tuple[int, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ strategy
     def _size(self) -> int:
@@ -425,10 +429,17 @@ class BalancedSampler:
         first, last = start // block_len, (stop - 1) // block_len
         pieces = []
         for block in range(first, last + 1):
-            rng = rng_for(self.seed, _STREAM, c, block)
-            perms = np.tile(np.arange(n_c, dtype=self._index_dtype), (per_block, 1))
-            rng.permuted(perms, axis=1, out=perms)
-            flat = perms.reshape(-1)
+            cached = self._block_cache.get(c) if per_block == 1 else None
+            if cached is not None and cached[0] == block:
+                flat = cached[1]
+            else:
+                rng = rng_for(self.seed, _STREAM, c, block)
+                perms = np.tile(np.arange(n_c, dtype=self._index_dtype), (per_block, 1))
+                rng.permuted(perms, axis=1, out=perms)
+                flat = perms.reshape(-1)
+                if per_block == 1 and block == last and stop < (block + 1) * block_len:
+                    # The next epoch starts inside this permutation: keep it.
+                    self._block_cache[c] = (block, flat)
             lo = max(start - block * block_len, 0)
             hi = min(stop - block * block_len, block_len)
             pieces.append(flat[lo:hi])
@@ -525,6 +536,12 @@ class BalancedSampler:
         plan = self.plan(self.start_pass())
         for start in range(0, len(plan), _ITER_CHUNK):
             yield from plan[start : start + _ITER_CHUNK].tolist()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Workers and processes get the sampler without its cache of permutations.
+        state = self.__dict__.copy()
+        state["_block_cache"] = {}
+        return state
 
     def __repr__(self) -> str:
         return (
