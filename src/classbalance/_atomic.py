@@ -13,14 +13,31 @@ from pathlib import Path
 from typing import Any
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where the system allows."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    # Elsewhere the only way to read it is to set it and set it back at once.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it replaces ``path``."""
     target = Path(path)
     parent = target.parent if str(target.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
-    os.close(fd)
     tmp_path = Path(tmp)
+    try:
+        # mkstemp creates the file 0600; give it the mode open() would (0666 & ~umask,
+        # 0644 by default) so reports and exported data sets are readable by others.
+        os.chmod(tmp, 0o666 & ~_umask())
+    finally:
+        os.close(fd)
     try:
         yield tmp_path
         os.replace(tmp_path, target)

@@ -137,6 +137,10 @@ class Gatherer:
             return node[1](self._take(child, idx) for child in node[2])
         return self._take_leaf(node[1], node[2], idx)
 
+    def in_memory(self) -> Any:
+        """The nested dict/tuple of in-memory NumPy arrays behind the data, or None."""
+        return _in_memory(self.structure)
+
     def take(self, idx: np.ndarray) -> Any:
         """Rows ``idx`` of every array, in the same structure as the input."""
         return self._take(self.structure, idx)
@@ -166,3 +170,13 @@ class Gatherer:
         if child[0] != "leaf":
             raise ValueError(f"`labels`={key!r} must name an array, not a nested structure.")
         return child[2]
+
+
+def _in_memory(node: tuple) -> Any:
+    if node[0] == "dict":
+        out = {k: _in_memory(child) for k, child in node[1].items()}
+        return None if any(v is None for v in out.values()) else out
+    if node[0] == "seq":
+        parts = tuple(_in_memory(child) for child in node[2])
+        return None if any(p is None for p in parts) else parts
+    return node[2] if node[1] == "array" and isinstance(node[2], np.ndarray) else None

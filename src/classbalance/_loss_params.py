@@ -7,11 +7,12 @@ frameworks share one definition of every margin, weight and prior.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from classbalance._validation import _short, check_fraction
+from classbalance._validation import check_fraction, short_repr
 
 __all__ = [
     "check_alpha",
@@ -39,7 +40,7 @@ def check_class_counts(class_counts: Any, name: str = "class_counts") -> np.ndar
         if keys != list(range(len(keys))):
             raise ValueError(
                 f"`{name}` as a dict must have the class indices 0..K-1 as keys. "
-                f"Received: {name}={_short(class_counts)}"
+                f"Received: {name}={short_repr(class_counts)}"
             )
         values = [class_counts[k] for k in keys]
     else:
@@ -51,13 +52,13 @@ def check_class_counts(class_counts: Any, name: str = "class_counts") -> np.ndar
     if arr.ndim != 1 or arr.shape[0] < 2 or not np.all(np.isfinite(arr)):
         raise ValueError(
             f"`{name}` must be a 1-D sequence of at least 2 per-class counts (index = class), "
-            f"e.g. `cb.class_distribution(y).counts`. Received: {name}={_short(class_counts)}"
+            f"e.g. `cb.class_distribution(y).counts`. Received: {name}={short_repr(class_counts)}"
         )
     if np.any(arr <= 0):
         bad = np.flatnonzero(arr <= 0).tolist()[:5]
         raise ValueError(
             f"`{name}` must be > 0 for every class; classes {bad} have none. Drop classes "
-            f"without training samples from the output layer. Received: {name}={_short(values)}"
+            f"without training samples from the output layer. Received: {name}={short_repr(values)}"
         )
     return arr
 
@@ -71,7 +72,7 @@ def check_prior(prior: Any, name: str = "prior") -> np.ndarray:
 def check_gamma(gamma: Any, name: str = "gamma") -> float:
     """The focusing parameter: a finite real number >= 0."""
     if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma >= 0:
-        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={_short(gamma)}")
+        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={short_repr(gamma)}")
     if not np.isfinite(gamma):
         raise ValueError(f"`{name}` must be finite. Received: {name}={gamma}")
     return float(gamma)
@@ -85,14 +86,24 @@ def check_positive(value: Any, name: str) -> float:
         or not np.isfinite(value)
         or value <= 0
     ):
-        raise ValueError(f"`{name}` must be a number > 0. Received: {name}={_short(value)}")
+        raise ValueError(f"`{name}` must be a number > 0. Received: {name}={short_repr(value)}")
     return float(value)
 
 
 def check_alpha(alpha: Any, name: str = "alpha") -> np.ndarray | None:
-    """``None``, one non-negative number, or one non-negative weight per class."""
+    """``None``, one number >= 0, or one weight >= 0 per class (sequence or ``{index: w}``)."""
     if alpha is None:
         return None
+    if isinstance(alpha, Mapping):
+        # A dict as class_weights() returns it: {class index: weight}, keys 0..K-1.
+        keys = sorted(alpha)
+        if keys != list(range(len(keys))):
+            raise ValueError(
+                f"`{name}` as a dict must have the class indices 0..K-1 as keys (as "
+                "cb.class_weights(y) gives for labels 0..K-1). "
+                f"Received: {name}={short_repr(alpha)}"
+            )
+        alpha = [alpha[k] for k in keys]
     if isinstance(alpha, bool):
         arr = np.zeros(0)
     else:
@@ -103,7 +114,7 @@ def check_alpha(alpha: Any, name: str = "alpha") -> np.ndarray | None:
     if arr.ndim > 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise ValueError(
             f"`{name}` must be None, a number >= 0 or a sequence of per-class weights >= 0. "
-            f"Received: {name}={_short(alpha)}"
+            f"Received: {name}={short_repr(alpha)}"
         )
     return arr
 

@@ -8,24 +8,47 @@ from __future__ import annotations
 
 import numbers
 import secrets
+import warnings
 from typing import Any
 
 import numpy as np
 
 
-def _short(value: Any, limit: int = 80) -> str:
+def short_repr(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for error messages."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+# Old private name, kept while branches written against it land (use short_repr).
+_short = short_repr
+
+
+class ArgumentTypeError(TypeError, ValueError):
+    """An argument of the wrong type.
+
+    The package's rule is: a wrong type raises ``TypeError``, a wrong value
+    ``ValueError``. The checks below raised ``ValueError`` for both before the
+    rule was written down, so a wrong type is also a ``ValueError`` (code that
+    catches ``ValueError`` keeps working); new code should catch ``TypeError``.
+    """
+
+
 def check_positive_int(value: Any, name: str, *, allow_zero: bool = False) -> int:
-    """Return ``value`` as an ``int`` if it is a positive integer (bools refused)."""
+    """Return ``value`` as an ``int`` if it is a positive integer (bools refused).
+
+    Not an integer (a float, a str, a bool): :class:`ArgumentTypeError`; too
+    small: ``ValueError``.
+    """
     lowest = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lowest:
-        kind = "non-negative" if allow_zero else "positive"
-        raise ValueError(
-            f"`{name}` must be a {kind} integer (not a bool). Received: {name}={_short(value)}"
-        )
+    kind = "non-negative" if allow_zero else "positive"
+    message = (
+        f"`{name}` must be a {kind} integer (not a bool). Received: {name}={short_repr(value)}"
+    )
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ArgumentTypeError(message)
+    if value < lowest:
+        raise ValueError(message)
     return int(value)
 
 
@@ -42,7 +65,7 @@ def resolve_seed(seed: Any, name: str = "seed") -> int:
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(
             f"`{name}` must be an int >= 0, a numpy.random.Generator or None. "
-            f"Received: {name}={_short(seed)} of type {type(seed).__name__}"
+            f"Received: {name}={short_repr(seed)} of type {type(seed).__name__}"
         )
     if seed < 0:
         raise ValueError(f"`{name}` must be >= 0. Received: {name}={seed}")
@@ -62,10 +85,11 @@ def rng_for(seed: int, *key: int) -> np.random.Generator:
 def check_fraction(value: Any, name: str, *, inclusive_one: bool = True) -> float:
     """Check ``value`` is a real number in [0, 1] (or [0, 1))."""
     bound = "]" if inclusive_one else ")"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ValueError(
-            f"`{name}` must be a number in [0, 1{bound}. Received: {name}={_short(value)}"
-        )
+    message = f"`{name}` must be a number in [0, 1{bound}. Received: {name}={short_repr(value)}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ArgumentTypeError(message)
+    if not np.isfinite(value):
+        raise ValueError(message)
     upper_ok = value <= 1 if inclusive_one else value < 1
     if value < 0 or not upper_ok:
         raise ValueError(f"`{name}` must be in [0, 1{bound}. Received: {name}={value}")
@@ -74,7 +98,28 @@ def check_fraction(value: Any, name: str, *, inclusive_one: bool = True) -> floa
 
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     """Check ``value`` is one of ``choices``; the message lists them."""
-    if not isinstance(value, str) or value not in choices:
-        allowed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"`{name}` must be one of {allowed}. Received: {name}={_short(value)}")
+    allowed = ", ".join(repr(c) for c in choices)
+    message = f"`{name}` must be one of {allowed}. Received: {name}={short_repr(value)}"
+    if not isinstance(value, str):
+        raise ArgumentTypeError(message)
+    if value not in choices:
+        raise ValueError(message)
     return value
+
+
+def renamed_argument(new_name: str, new_value: Any, old_name: str, old_value: Any) -> Any:
+    """The value of an argument renamed ``old_name`` -> ``new_name`` (None means not given).
+
+    The old name still works, with a ``DeprecationWarning``; giving both is a
+    ``TypeError``, as for any argument given twice.
+    """
+    if old_value is None:
+        return new_value
+    if new_value is not None:
+        raise TypeError(f"Pass `{new_name}` only; `{old_name}` is its old name.")
+    warnings.warn(
+        f"`{old_name}` is now called `{new_name}`; the old name will be removed.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return old_value

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 
 from classbalance._gather import Gatherer
-from classbalance._validation import _short, check_choice, check_positive_int
+from classbalance._validation import check_choice, check_positive_int, short_repr
 from classbalance.labels import EncodedLabels, encode_labels
 from classbalance.sampling import AlphaLike, BalancedSampler, StrategyLike
-from classbalance.weights import WEIGHT_STRATEGIES, _weights_array
+from classbalance.weights import class_weight_array
 
 __all__ = ["BalancedBatches", "balanced_batch_generator"]
 
@@ -108,9 +108,11 @@ class BalancedBatches(Sequence):
     ) -> None:
         self.batch_size = check_positive_int(batch_size, "batch_size")
         if not isinstance(exact, bool):
-            raise TypeError(f"`exact` must be a bool. Received: exact={_short(exact)}")
+            raise TypeError(f"`exact` must be a bool. Received: exact={short_repr(exact)}")
         if not isinstance(drop_last, bool):
-            raise TypeError(f"`drop_last` must be a bool. Received: drop_last={_short(drop_last)}")
+            raise TypeError(
+                f"`drop_last` must be a bool. Received: drop_last={short_repr(drop_last)}"
+            )
         self.exact = exact
         self.drop_last = drop_last
         self.y_format = check_choice(y_format, "y_format", Y_FORMATS)
@@ -122,7 +124,7 @@ class BalancedBatches(Sequence):
         encoded = encode_labels(label_source, classes=classes, function="BalancedBatches")
         _check_same_length(self._x.length, encoded.n_samples, "x", "the labels")
         self.encoded: EncodedLabels = encoded
-        self.sampler = BalancedSampler._from_labels(
+        self.sampler = BalancedSampler(
             encoded, strategy, alpha=alpha, epoch_size=epoch_size, seed=seed
         )
         self.seed = self.sampler.seed
@@ -165,46 +167,10 @@ class BalancedBatches(Sequence):
                 raise ValueError("`sample_weight` must be finite and >= 0.")
             weights *= sw.astype(np.float32)
         if class_weight is not None:
-            weights *= self._class_weight_vector(class_weight)[self.encoded.codes]
+            weights *= class_weight_array(self.encoded, class_weight).astype(np.float32)[
+                self.encoded.codes
+            ]
         return weights
-
-    def _class_weight_vector(self, class_weight: Any) -> np.ndarray:
-        enc = self.encoded
-        if isinstance(class_weight, str):
-            check_choice(class_weight, "class_weight", WEIGHT_STRATEGIES)
-            return _weights_array(
-                enc.counts(), enc.classes, class_weight, 0.999, 1.0, "auto"
-            ).astype(np.float32)
-        if not isinstance(class_weight, Mapping):
-            raise TypeError(
-                "`class_weight` must be a dict {class: weight} or a strategy name "
-                f"({', '.join(WEIGHT_STRATEGIES)}). Received: class_weight={_short(class_weight)}"
-            )
-        keys = enc.keras_keys()
-        by_key = dict(zip(keys, range(len(keys))))
-        by_value = {v: i for i, v in enumerate(enc.classes.tolist())}
-        out = np.empty(len(keys), dtype=np.float32)
-        seen = set()
-        for k, w in class_weight.items():
-            plain = k.item() if isinstance(k, np.generic) else k
-            i = (
-                by_key.get(plain, by_value.get(plain))
-                if isinstance(plain, int)
-                else by_value.get(plain)
-            )
-            if i is None:
-                raise ValueError(
-                    f"`class_weight` names class {plain!r}, which is not in the labels "
-                    f"(classes: {enc.classes.tolist()[:20]})."
-                )
-            out[i] = float(w)
-            seen.add(i)
-        missing = [enc.classes[i].item() for i in range(len(keys)) if i not in seen]
-        if missing:
-            raise ValueError(
-                f"`class_weight` has no weight for classes {missing[:5]}; give every class one."
-            )
-        return out
 
     # ------------------------------------------------------------------ epochs
     @property
@@ -255,9 +221,28 @@ class BalancedBatches(Sequence):
         return plan[index * self.batch_size : (index + 1) * self.batch_size]
 
     def __getitem__(self, index: int) -> tuple[Any, ...]:  # type: ignore[override]
-        return self._batch(self.batch_indices(index))
+        return self.batch(self.batch_indices(index))
 
-    def _batch(self, idx: np.ndarray) -> tuple[Any, ...]:
+    @property
+    def sample_weight(self) -> np.ndarray | None:
+        """Per-sample weights (``sample_weight`` times ``class_weight``), float32, or None."""
+        return self._weights
+
+    def arrays(self) -> tuple[Any, Any]:
+        """The in-memory NumPy arrays behind ``x`` and ``y``, nested as given.
+
+        Each is None if some part of it is not an in-memory array (memmap,
+        h5py, paths with a loader). Adapters that copy data into a framework
+        (``classbalance.tf``) use the arrays; others read through :meth:`batch`.
+        """
+        return self._x.in_memory(), self._y.in_memory()
+
+    def batch(self, idx: np.ndarray) -> tuple[Any, ...]:
+        """The batch of samples ``idx``: ``(x, y)`` or ``(x, y, sample_weight)``.
+
+        One vectorized read per array; ``y`` in :attr:`y_format`.
+        """
+        idx = np.asarray(idx)
         xb = self._x.take(idx)
         if self.y_format == "given":
             yb = self._y.take(idx)
@@ -275,14 +260,13 @@ class BalancedBatches(Sequence):
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         """Yield the batches of the current epoch; the pass moves to the next epoch.
 
-        The epoch advances when the pass starts (its first batch is taken), so
-        a pass stopped early also moves on, as the PyTorch samplers do.
+        The package's one epoch rule (:meth:`BalancedSampler.start_pass`): the
+        epoch advances when the pass yields its first batch, so a pass stopped
+        early also moves on, as every other plan-producing iterable does.
         """
-        epoch = self.epoch
-        plan = self.plan(epoch)
-        self.set_epoch(epoch + 1)
+        plan = self.plan(self.sampler.start_pass())
         for start in range(0, len(plan), self.batch_size):
-            yield self._batch(plan[start : start + self.batch_size])
+            yield self.batch(plan[start : start + self.batch_size])
 
     def __getstate__(self) -> dict[str, Any]:
         # Keras' multiprocessing workers receive a pickled copy; locks don't pickle.
@@ -298,7 +282,7 @@ class BalancedBatches(Sequence):
     def __repr__(self) -> str:
         return (
             f"BalancedBatches(n_samples={self.encoded.n_samples}, batch_size={self.batch_size}, "
-            f"strategy={_short(self.sampler.strategy)}, exact={self.exact}, "
+            f"strategy={short_repr(self.sampler.strategy)}, exact={self.exact}, "
             f"batches={len(self)}, epoch={self.epoch}, seed={self.seed})"
         )
 
@@ -358,7 +342,7 @@ def balanced_batch_generator(
         raise TypeError(f"`y` must be a numpy.ndarray. Received: y of type {type(y).__name__}.")
     if not isinstance(categorical, (bool, np.bool_)):
         raise TypeError(
-            f"`categorical` must be a bool. Received: categorical={_short(categorical)}"
+            f"`categorical` must be a bool. Received: categorical={short_repr(categorical)}"
         )
     batch_size = check_positive_int(batch_size, "batch_size")
     _check_same_length(len(x), len(y))
@@ -370,7 +354,7 @@ def balanced_batch_generator(
             UserWarning,
             stacklevel=2,
         )
-    sampler = BalancedSampler._from_labels(encoded, "oversample", seed=seed)
+    sampler = BalancedSampler(encoded, "oversample", seed=seed)
     n_classes = encoded.n_classes
     out_dtype = y.dtype if y.ndim == 2 and y.dtype.kind in "biuf" else np.float32
     gather = Gatherer(x, "x")

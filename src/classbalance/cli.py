@@ -16,7 +16,9 @@ so heavy imports (Keras, matplotlib) never slow down the other commands.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import importlib.util
 import json
 import math
 import os
@@ -24,8 +26,13 @@ import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
+
+# Before any command can import TensorFlow: its C++ logging (absl's "All log messages
+# before absl::InitializeLog()", oneDNN notices) is configured once, from the environment,
+# when TensorFlow is imported. A user's own setting wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
 import click
 import numpy as np
@@ -39,6 +46,35 @@ __all__ = ["LAZY_COMMANDS", "main"]
 LAZY_COMMANDS: dict[str, str] = {
     "compare": "classbalance.compare.command:compare",
 }
+
+# Commands that train Keras models: TensorFlow is imported quietly before they run.
+TENSORFLOW_COMMANDS = frozenset({"compare"})
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with the process's stderr (fd 2) silenced, if it will be used.
+
+    TensorFlow's C++ start-up lines (absl's "All log messages before
+    absl::InitializeLog() ...", the oneDNN notice) are written to fd 2 during
+    the import, before ``TF_CPP_MIN_LOG_LEVEL`` takes effect, so they can only
+    be kept off the console by silencing fd 2 for the import. A failed import
+    is left for the command to report.
+    """
+    if "tensorflow" in sys.modules or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        return
+    if importlib.util.find_spec("tensorflow") is None:
+        return
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        with contextlib.suppress(ImportError):
+            importlib.import_module("tensorflow")
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -58,6 +94,14 @@ class _Group(click.Group):
         if not isinstance(command, click.Command):
             raise TypeError(f"{LAZY_COMMANDS[cmd_name]} is not a click command")
         return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name in TENSORFLOW_COMMANDS:
+            _import_tensorflow_quietly()
+        return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
         debug = bool(ctx.params.get("debug")) or os.environ.get("CLASSBALANCE_DEBUG") == "1"
@@ -96,69 +140,10 @@ def main(debug: bool) -> None:
 
 
 # ------------------------------------------------------------------ label loading
-class _Labels:
-    """Labels read from PATH, with what is needed to write a split back."""
+def _read_labels(path: str, label_col: str | None, key: str | None) -> Any:
+    from classbalance.files import read_labels
 
-    def __init__(
-        self,
-        labels: np.ndarray,
-        frame: pd.DataFrame,
-        classes: list[Any] | None,
-        notes: list[str],
-        kind: str,
-    ) -> None:
-        self.labels = labels
-        self.frame = frame
-        self.classes = classes
-        self.notes = notes
-        self.kind = kind
-
-
-def _read_labels(path: str, label_col: str | None, key: str | None) -> _Labels:
-    target = Path(path)
-    if target.is_dir():
-        from classbalance.folders import scan
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the report is shown as notes instead
-            frame = scan(target)
-        report = frame.attrs["scan_report"]
-        return _Labels(
-            frame["label"].to_numpy(), frame, list(report.classes), report.problems, "folder"
-        )
-    if not target.exists():
-        raise FileNotFoundError(f"PATH does not exist: {path!r}")
-    suffix = target.suffix.lower()
-    if suffix in (".csv", ".tsv", ".txt"):
-        frame = pd.read_csv(target, sep="\t" if suffix == ".tsv" else ",")
-        col = label_col or "label"
-        if col not in frame.columns:
-            raise ValueError(
-                f"`--label-col` {col!r} is not a column of {target.name}; columns are "
-                f"{list(frame.columns)[:20]}. Pass --label-col NAME."
-            )
-        return _Labels(frame[col].to_numpy(), frame, None, [], "csv")
-    if suffix in (".npy", ".npz"):
-        loaded = np.load(target, allow_pickle=False)
-        if suffix == ".npz":
-            names = list(loaded.files)
-            chosen = key or next((n for n in ("y", "labels", "label") if n in names), None)
-            if chosen is None and len(names) == 1:
-                chosen = names[0]
-            if chosen not in names:
-                raise ValueError(
-                    f"{target.name} holds arrays {names}; choose the labels with --key NAME."
-                )
-            loaded = loaded[chosen]
-        y = np.asarray(loaded)
-        frame = pd.DataFrame({"index": np.arange(y.shape[0])})
-        if y.ndim == 1:
-            frame["label"] = y
-        return _Labels(y, frame, None, [], "array")
-    raise ValueError(
-        "PATH must be a class-folder tree, a .csv/.tsv file or .npy/.npz labels. "
-        f"Received: {path!r}"
-    )
+    return read_labels(path, label_col=label_col, key=key)
 
 
 def _console() -> Any:
@@ -421,11 +406,14 @@ def _parse_factors(items: tuple[str, ...]) -> dict[str, float] | None:
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option(
+    "--val",
     "--valid-pct",
+    "valid_pct",
     type=click.FloatRange(0, 1, max_open=True),
     default=0.2,
     show_default=True,
-    help="Stratified validation fraction (never oversampled).",
+    help="Stratified validation fraction, never oversampled (as `split --val`; "
+    "--valid-pct is the seed's name).",
 )
 @click.option(
     "--factor",

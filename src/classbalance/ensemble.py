@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from classbalance._gather import Gatherer
-from classbalance._validation import _short, check_positive_int, resolve_seed
+from classbalance._validation import check_positive_int, resolve_seed, short_repr
 from classbalance.labels import encode_labels
 from classbalance.sampling import BalancedSampler, StrategyLike
 
@@ -105,7 +105,7 @@ class BalancedEnsemble:
         if not callable(build_model):
             raise ValueError(
                 "`build_model` must be a callable returning a fresh model. "
-                f"Received: build_model={_short(build_model)}"
+                f"Received: build_model={short_repr(build_model)}"
             )
         if fit_kwargs is not None and not isinstance(fit_kwargs, dict):
             raise ValueError(f"`fit_kwargs` must be a dict. Received: fit_kwargs={fit_kwargs!r}")
@@ -121,7 +121,7 @@ class BalancedEnsemble:
     def fit(self, x: Any, y: Any) -> BalancedEnsemble:
         """Train every member on its balanced subset of ``(x, y)``; returns ``self``."""
         labels = encode_labels(y, function="BalancedEnsemble")
-        sampler = BalancedSampler._from_labels(labels, self.strategy, seed=self.seed)
+        sampler = BalancedSampler(labels, self.strategy, seed=self.seed)
         x_rows, y_rows = Gatherer(x, "x"), Gatherer(y, "y", inputs=False)
         if x_rows.length != labels.n_samples:
             raise ValueError(
@@ -191,6 +191,6 @@ class BalancedEnsemble:
     def __repr__(self) -> str:
         fitted = f", fitted={len(self.members_)}" if self.members_ else ""
         return (
-            f"BalancedEnsemble(n_members={self.n_members}, strategy={_short(self.strategy)}"
+            f"BalancedEnsemble(n_members={self.n_members}, strategy={short_repr(self.strategy)}"
             f"{fitted})"
         )

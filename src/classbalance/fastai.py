@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from classbalance._optional import require
-from classbalance._validation import _short, check_positive_int, resolve_seed
+from classbalance._validation import check_positive_int, resolve_seed, short_repr
 from classbalance.sampling import AlphaLike, BalancedSampler, StrategyLike
 
 require("fastai", "classbalance.fastai")
@@ -172,7 +172,7 @@ class BalancedDL(TfmdDL):
             )
         kwargs.pop("n", None)
         if not isinstance(exact, (bool, np.bool_)):
-            raise TypeError(f"`exact` must be a bool. Received: exact={_short(exact)}")
+            raise TypeError(f"`exact` must be a bool. Received: exact={short_repr(exact)}")
         self.labels = None if labels is None else np.asarray(labels)
         self.strategy, self.alpha, self.exact = strategy, alpha, bool(exact)
         self.epoch_size = (

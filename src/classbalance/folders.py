@@ -40,7 +40,10 @@ import numpy as np
 import pandas as pd
 
 from classbalance._atomic import atomic_write_text
-from classbalance._validation import _short, check_choice, resolve_seed, rng_for
+from classbalance._streams import FOLDERS
+from classbalance._validation import check_choice, resolve_seed, rng_for, short_repr
+from classbalance.labels import EncodedLabels, encode_labels
+from classbalance.sampling import BalancedSampler, alpha_shares
 from classbalance.split import stratified_split
 
 __all__ = [
@@ -62,7 +65,6 @@ MANIFEST_JSON = "manifest.json"
 _TMP_TAG = ".classbalance-tmp-"
 _OLD_TAG = ".classbalance-old-"
 _MARKER = ".classbalance-partial"
-_DOMAIN = 4002  # rng_for domain of this module
 
 
 # --------------------------------------------------------------------------- scan
@@ -135,7 +137,7 @@ def _check_extensions(extensions: Any) -> tuple[str, ...]:
     if isinstance(extensions, str) or not isinstance(extensions, Iterable):
         raise TypeError(
             "`extensions` must be a sequence of file extensions such as ('.png', '.jpg'). "
-            f"Received: extensions={_short(extensions)}"
+            f"Received: extensions={short_repr(extensions)}"
         )
     out = tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
     if not out:
@@ -336,43 +338,31 @@ def _check_manifest(manifest: Any, columns: tuple[str, ...] = ("path", "label"))
     return manifest
 
 
-def _extra_rows(train_codes: np.ndarray, n_extra: np.ndarray, seed: int) -> np.ndarray:
-    """Positions (into the training rows) to repeat: ``n_extra[c]`` per class.
-
-    Within a class, repeats cycle through fresh permutations, so every image
-    is repeated once before any image is repeated twice.
-    """
-    pieces = []
-    for c in np.flatnonzero(n_extra > 0):  # one step per class
-        members = np.flatnonzero(train_codes == c)
-        if members.size == 0:
-            continue
-        laps = -(-int(n_extra[c]) // members.size)
-        rng = rng_for(seed, _DOMAIN, 1, int(c))
-        cycles = rng.permuted(np.tile(members, (laps, 1)), axis=1).ravel()
-        pieces.append(cycles[: int(n_extra[c])])
-    if not pieces:
-        return np.zeros(0, dtype=np.int64)
-    return np.concatenate(pieces)
-
-
-def _n_extra(
+def _target_counts(
     counts: np.ndarray,
     classes: np.ndarray,
     factors: Mapping[Any, Any] | None,
     balance: Any,
 ) -> np.ndarray:
+    """Training rows per class after oversampling (never fewer than ``counts``).
+
+    ``factors`` adds a fraction of each class (the seed's ``{'cat': 0.5}``);
+    ``balance`` is ``"max"`` or an ``alpha`` meaning what it means for
+    :class:`~classbalance.BalancedSampler`: class shares proportional to
+    ``n_c ** alpha``, here at the epoch size where the largest class keeps
+    its ``n_max`` rows (``n_max * (n_c / n_max) ** alpha``), so no class shrinks.
+    """
     if factors is not None and balance is not None:
         raise ValueError(
             "Pass either `factors` or `balance`, not both. "
-            f"Received: factors={_short(factors)}, balance={balance!r}"
+            f"Received: factors={short_repr(factors)}, balance={balance!r}"
         )
-    n_extra = np.zeros(classes.shape[0], dtype=np.int64)
+    targets = counts.astype(np.int64)
     if factors is not None:
         if not isinstance(factors, Mapping):
             raise TypeError(
                 "`factors` must be a dict {label: fraction to add}, e.g. {'cat': 0.5}. "
-                f"Received: factors={_short(factors)}"
+                f"Received: factors={short_repr(factors)}"
             )
         position = {str(c): i for i, c in enumerate(classes.tolist())}
         for label, pct in factors.items():
@@ -392,10 +382,10 @@ def _n_extra(
                     f"`factors` values must be numbers >= 0 (0.5 adds 50% more rows). "
                     f"Received: {label!r}: {pct!r}"
                 )
-            n_extra[i] = int(np.floor(float(pct) * counts[i] + 0.5))  # half rounds up
-        return n_extra
+            targets[i] = counts[i] + int(np.floor(float(pct) * counts[i] + 0.5))  # half up
+        return targets
     if balance is None:
-        return n_extra
+        return targets
     if isinstance(balance, str):
         check_choice(balance, "balance", ("max",))
         alpha = 0.0
@@ -406,11 +396,37 @@ def _n_extra(
             "`balance` must be 'max' (every class up to the largest) or an alpha in [0, 1] "
             f"(class sizes ∝ n_c**alpha, never reduced). Received: balance={balance!r}"
         )
-    biggest = counts.max()
+    shares = alpha_shares(counts, alpha)
     present = counts > 0
-    target = counts.copy()
-    target[present] = np.round(biggest * (counts[present] / biggest) ** alpha).astype(np.int64)
-    return np.maximum(target - counts, 0)
+    scaled = np.round(counts.max() * shares[present] / shares.max()).astype(np.int64)
+    targets[present] = np.maximum(scaled, counts[present])
+    return targets
+
+
+def _training_plan(train_codes: np.ndarray, targets: np.ndarray, seed: int) -> np.ndarray:
+    """Positions into the training rows, ``targets[c]`` of class ``c``: an engine plan.
+
+    The engine's epoch 0 with fixed target counts: each class's stream of
+    fresh permutations starts with every member once, so every image is kept
+    and the repeats cycle through the class (every image once before any twice).
+    """
+    n_classes = len(targets)
+    counts = np.bincount(train_codes, minlength=n_classes)
+    if np.array_equal(targets, counts) or np.count_nonzero(counts) < 2:
+        if not np.array_equal(targets, counts):
+            warnings.warn(
+                "Only one class has training rows; there is nothing to balance it against, "
+                "so no rows are repeated.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return np.arange(len(train_codes))
+    labels = EncodedLabels(train_codes, np.arange(n_classes), "vector")
+    plan_seed = int(rng_for(seed, FOLDERS, 0, 0).integers(0, 2**63 - 1))
+    sampler = BalancedSampler(
+        labels, {c: int(t) for c, t in enumerate(targets.tolist())}, seed=plan_seed
+    )
+    return np.concatenate(sampler.class_plans(0))
 
 
 def oversample(
@@ -436,8 +452,11 @@ def oversample(
         seed's ``{'category_1': 0.5}`` adds 50% more rows of ``category_1``.
     balance : "max" or float in [0, 1], default=None
         ``"max"``: every class up to the largest training class. A float
-        ``alpha``: class sizes ``n_max * (n_c / n_max) ** alpha`` (0 is
-        ``"max"``, 1 changes nothing); classes are never reduced.
+        ``alpha`` means what it means for :class:`~classbalance.BalancedSampler`
+        (class shares ``∝ n_c ** alpha``), at the size where the largest class
+        keeps its rows: ``n_max * (n_c / n_max) ** alpha`` (0 is ``"max"``, 1
+        changes nothing); classes are never reduced. The repeated rows are a
+        plan of the sampling engine (target counts, epoch 0).
     duplicates : {"bytes", "near"} or None, default="bytes"
         Keep duplicates in one split, so that no image is both trained on and
         validated on: ``"bytes"`` groups byte-identical files, ``"near"``
@@ -477,13 +496,11 @@ def oversample(
         or not 0 <= valid_pct < 1
     ):
         raise ValueError(
-            f"`valid_pct` must be a fraction in [0, 1). Received: valid_pct={_short(valid_pct)}"
+            f"`valid_pct` must be a fraction in [0, 1). Received: valid_pct={short_repr(valid_pct)}"
         )
     labels = manifest["label"].to_numpy()
-    codes, classes = pd.factorize(labels, sort=True)
-    if (codes < 0).any():
-        raise ValueError("`manifest['label']` contains missing labels (NaN/None).")
-    classes = np.asarray(classes)
+    encoded = encode_labels(labels, name="manifest['label']", function="oversample")
+    codes, classes = encoded.codes, encoded.classes
     n = len(manifest)
     groups = _duplicate_groups(manifest, duplicates) if valid_pct > 0 else None
     n_groups = 0 if groups is None else int((np.bincount(groups) > 1).sum())
@@ -495,9 +512,8 @@ def oversample(
         train, val = np.arange(n), np.zeros(0, dtype=np.int64)
     train_codes = codes[train]
     counts = np.bincount(train_codes, minlength=classes.shape[0])
-    n_extra = _n_extra(counts, classes, factors, balance)
-    extra = _extra_rows(train_codes, n_extra, seed)
-    train_rows = np.sort(np.concatenate([train, train[extra]]), kind="stable")
+    targets = _target_counts(counts, classes, factors, balance)
+    train_rows = np.sort(train[_training_plan(train_codes, targets, seed)], kind="stable")
     rows = np.concatenate([val, train_rows])
     out = manifest.iloc[rows].reset_index(drop=True)
     out["is_valid"] = np.arange(rows.shape[0]) < val.shape[0]
@@ -687,7 +703,7 @@ def _json_default(value: Any) -> Any:
         return value.item()
     if isinstance(value, os.PathLike):
         return os.fspath(value)
-    raise TypeError(f"`provenance` holds a value JSON cannot store: {_short(value)}")
+    raise TypeError(f"`provenance` holds a value JSON cannot store: {short_repr(value)}")
 
 
 def _place(src: str, dst: str, mode: str, state: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["EncodedLabels", "encode_labels"]
+__all__ = ["EncodedLabels", "encode_labels", "keras_keys"]
 
 # Integer labels in [0, _DENSE_LIMIT) are encoded with a bincount lookup table,
 # which is O(n) and much faster than a sort or hash for 1e8 labels.
@@ -55,21 +55,67 @@ class EncodedLabels:
         """Samples per class, aligned with :attr:`classes` (int64)."""
         return np.bincount(self.codes, minlength=self.n_classes).astype(np.int64)
 
-    def keras_keys(self) -> list[int]:
-        """Keys Keras expects in ``fit(class_weight=...)`` for each class.
+    @classmethod
+    def from_counts(cls, counts: Any, classes: Any = None) -> EncodedLabels:
+        """Labels sorted by class with the given count per class.
 
-        Keras looks a sample's weight up with ``int(label)`` (``argmax`` for
-        one-hot rows). So integer-valued classes keep their value (``{3: ..,
-        7: ..}`` for labels 3 and 7); other classes (strings) use their code.
+        For planners that know only how many samples each class has (e.g.
+        ``classbalance.tf.resample`` after its label pass): sample ``i`` of
+        the result is member ``i - start_c`` of its class ``c``.
+
+        Parameters
+        ----------
+        counts : array-like of int >= 0, shape (n_classes,)
+        classes : array-like of shape (n_classes,), default=None
+            Class values; default ``0..n_classes-1``.
+
+        Examples
+        --------
+        >>> from classbalance.labels import EncodedLabels
+        >>> enc = EncodedLabels.from_counts([2, 1], ["a", "b"])
+        >>> enc.codes.tolist(), enc.classes.tolist()
+        ([0, 0, 1], ['a', 'b'])
         """
-        if self.kind == "onehot":
-            return list(range(self.n_classes))
-        values = self.classes
-        if values.dtype.kind in "biu":
-            return [int(v) for v in values]
-        if values.dtype.kind == "f" and np.all(np.mod(values, 1) == 0):
-            return [int(v) for v in values]
-        return list(range(self.n_classes))
+        arr = np.asarray(counts)
+        if arr.ndim != 1 or arr.dtype.kind not in "iu" or np.any(arr < 0):
+            raise ValueError(
+                f"`counts` must be a 1-D array of ints >= 0. Received: counts={arr.tolist()!r:.80}"
+            )
+        values = np.arange(len(arr)) if classes is None else np.asarray(classes)
+        if values.shape != arr.shape:
+            raise ValueError(
+                f"`classes` must have one value per count ({len(arr)}). "
+                f"Received {len(values)} classes."
+            )
+        codes = np.repeat(np.arange(len(arr), dtype=_code_dtype(len(arr))), arr)
+        return cls(codes, values, "vector")
+
+    def keras_keys(self) -> list[int]:
+        """Keys Keras expects in ``fit(class_weight=...)``, one per class (:func:`keras_keys`)."""
+        return keras_keys(self.classes, onehot=self.kind == "onehot")
+
+
+def keras_keys(classes: Any, *, onehot: bool = False) -> list[int]:
+    """Keys Keras expects in ``fit(class_weight=...)`` for each class.
+
+    Keras looks a sample's weight up with ``int(label)`` (``argmax`` for
+    one-hot rows). So integer-valued classes keep their value (``{3: ..,
+    7: ..}`` for labels 3 and 7); other classes (strings) use their code.
+
+    Examples
+    --------
+    >>> from classbalance.labels import keras_keys
+    >>> keras_keys([3, 7]), keras_keys(["cat", "dog"])
+    ([3, 7], [0, 1])
+    """
+    values = np.asarray(classes)
+    if onehot:
+        return list(range(len(values)))
+    if values.dtype.kind in "biu":
+        return [int(v) for v in values]
+    if values.dtype.kind == "f" and np.all(np.mod(values, 1) == 0):
+        return [int(v) for v in values]
+    return list(range(len(values)))
 
 
 def _code_dtype(n_classes: int) -> np.dtype:

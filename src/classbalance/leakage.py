@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from classbalance._validation import _short, check_positive_int
+from classbalance._validation import check_positive_int, short_repr
 
 __all__ = [
     "LeakageReport",
@@ -525,7 +525,7 @@ def _collect(source: Any, skipped: dict[str, int]) -> pd.DataFrame:
         if not 2 <= len(source) <= 3:
             raise ValueError(
                 "Give two or three split folders (train, valid[, test]). "
-                f"Received {len(source)}: {_short(source)}"
+                f"Received {len(source)}: {short_repr(source)}"
             )
         names = ["train", "valid", "test"]
         parts = [_scan_split(Path(f), names[k], skipped) for k, f in enumerate(source)]

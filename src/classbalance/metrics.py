@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from classbalance._validation import _short
+from classbalance._validation import short_repr
 from classbalance.labels import encode_labels
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ def predictions_to_codes(
             if classes is not None or enc.kind != "vector" or not integer_ids:
                 raise ValueError(
                     f"`y_pred` has {width} columns but there are {len(found)} classes "
-                    f"({_short(found.tolist())}); give one column per class, or pass `classes`."
+                    f"({short_repr(found.tolist())}); give one column per class, or pass `classes`."
                 )
             # Integer labels 0..K-1 with some classes absent from y_true.
             true_codes, found = found[true_codes].astype(np.int64), np.arange(width)

@@ -36,7 +36,7 @@ import pandas as pd
 
 from classbalance._atomic import atomic_write_with
 from classbalance._optional import require
-from classbalance._validation import _short
+from classbalance._validation import short_repr
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -102,15 +102,15 @@ def _check_labels_arg(labels: Any, n_columns: int | None) -> np.ndarray | None:
         return None
     if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
         raise TypeError(
-            f"`labels` must be a sequence of label names. Received: labels={_short(labels)}"
+            f"`labels` must be a sequence of label names. Received: labels={short_repr(labels)}"
         )
     names = list(labels)
     if len(set(names)) != len(names):
-        raise ValueError(f"`labels` must not repeat a name. Received: labels={_short(names)}")
+        raise ValueError(f"`labels` must not repeat a name. Received: labels={short_repr(names)}")
     if n_columns is not None and len(names) != n_columns:
         raise ValueError(
             f"`labels` must name each of the {n_columns} columns of `y`. "
-            f"Received: {len(names)} names, labels={_short(names)}"
+            f"Received: {len(names)} names, labels={short_repr(names)}"
         )
     return np.asarray(names, dtype=object) if names else np.zeros(0, dtype=object)
 
@@ -143,16 +143,16 @@ def _split_strings(values: Sequence[Any], sep: str | None, name: str) -> list[li
         raise ValueError(
             f"`{name}` holds strings; pass `sep`, the character that joins labels within a "
             f"string (e.g. sep='|' for 'cat|dog'), or give label sets instead.{hint} "
-            f"Received: {name}[0]={_short(strings[0] if strings else values[0])}"
+            f"Received: {name}[0]={short_repr(strings[0] if strings else values[0])}"
         )
     if not isinstance(sep, str) or not sep:
-        raise TypeError(f"`sep` must be a non-empty string. Received: sep={_short(sep)}")
+        raise TypeError(f"`sep` must be a non-empty string. Received: sep={short_repr(sep)}")
     if strings and not any(sep in v for v in strings):
         others = [s for s in _COMMON_SEPARATORS if s != " " and any(s in v for v in strings)]
         if others:
             raise ValueError(
                 f"`sep`={sep!r} never occurs in `{name}`, but {others} does; is that the "
-                f"separator? Received: {name}[0]={_short(strings[0])}"
+                f"separator? Received: {name}[0]={short_repr(strings[0])}"
             )
     return [
         [] if _is_missing(v) else [t.strip() for t in v.split(sep) if t.strip()] for v in values
@@ -171,7 +171,7 @@ def _from_sets(
         elif not _is_missing(v):
             raise TypeError(
                 f"`{name}` must be a 0/1 matrix, a sequence of label sets, or strings of labels "
-                f"joined by `sep`; found an element of type {type(v).__name__}: {_short(v)}. "
+                f"joined by `sep`; found an element of type {type(v).__name__}: {short_repr(v)}. "
                 "A 1-D vector of class ids is single-label: use `cb.class_distribution`."
             )
     if "str" in kinds and "set" in kinds:
@@ -195,8 +195,8 @@ def _from_sets(
         if (codes < 0).any():
             unknown = sorted({str(flat[i]) for i in np.flatnonzero(codes < 0)[:20]})
             raise ValueError(
-                f"`{name}` uses labels not listed in `labels`: {_short(unknown)}. Add them to "
-                f"`labels` or drop them. Received: labels={_short(list(names))}"
+                f"`{name}` uses labels not listed in `labels`: {short_repr(unknown)}. Add them to "
+                f"`labels` or drop them. Received: labels={short_repr(list(names))}"
             )
     Y = np.zeros((len(rows), len(names)), dtype=np.uint8)
     Y[np.repeat(np.arange(len(rows)), lengths), codes] = 1
@@ -258,7 +258,7 @@ def encode_multilabel(
     if isinstance(y, (str, bytes)) or y is None or np.isscalar(y):
         raise TypeError(
             f"`{name}` must be a 0/1 matrix or a sequence of label sets or strings. "
-            f"Received: {name}={_short(y)}"
+            f"Received: {name}={short_repr(y)}"
         )
     if isinstance(y, pd.DataFrame):
         if labels is None:
@@ -282,7 +282,7 @@ def encode_multilabel(
     else:
         raise TypeError(
             f"`{name}` must be a 0/1 matrix or a sequence of label sets or strings. "
-            f"Received: {name}={_short(y)} of type {type(y).__name__}"
+            f"Received: {name}={short_repr(y)} of type {type(y).__name__}"
         )
     if len(values) == 0:
         raise ValueError(f"`{name}` is empty; at least one sample is needed.")
@@ -484,7 +484,7 @@ class LabelDistribution:
         ['a', 'b', 'c']
         """
         if not isinstance(log, bool):
-            raise TypeError(f"`log` must be a bool. Received: log={_short(log)}")
+            raise TypeError(f"`log` must be a bool. Received: log={short_repr(log)}")
         frame = self.to_frame()
         names = [str(v) for v in frame.index.tolist()]
         counts = frame["count"].to_numpy()
@@ -614,7 +614,7 @@ def pos_weight(
     """
     for value, arg in ((smoothing, "smoothing"), (power, "power")):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"`{arg}` must be a number. Received: {arg}={_short(value)}")
+            raise TypeError(f"`{arg}` must be a number. Received: {arg}={short_repr(value)}")
     if not (np.isfinite(smoothing) and smoothing >= 0):
         raise ValueError(
             f"`smoothing` must be a finite number >= 0. Received: smoothing={smoothing}"
@@ -631,7 +631,7 @@ def pos_weight(
     empty = positives + smoothing == 0
     if empty.any():
         warnings.warn(
-            f"Labels {_short(names[empty].tolist())} have no positive sample; their "
+            f"Labels {short_repr(names[empty].tolist())} have no positive sample; their "
             "pos_weight is set to 1. Pass smoothing > 0 to give them a finite weight instead.",
             UserWarning,
             stacklevel=2,

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from classbalance._validation import _short, check_positive_int, resolve_seed
+from classbalance._validation import check_positive_int, resolve_seed, short_repr
 
 __all__ = ["LongTailedMultiLabel", "long_tailed_label_priors", "make_long_tailed_multilabel"]
 
@@ -27,7 +27,7 @@ def long_tailed_label_priors(
     n_labels = check_positive_int(n_labels, "n_labels")
     for value, name in ((head, "head"), (imbalance_ratio, "imbalance_ratio")):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"`{name}` must be a number. Received: {name}={_short(value)}")
+            raise TypeError(f"`{name}` must be a number. Received: {name}={short_repr(value)}")
     if not 0 < head <= 1:
         raise ValueError(f"`head` must be in (0, 1]. Received: head={head}")
     if not imbalance_ratio >= 1:

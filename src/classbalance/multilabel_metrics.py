@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from classbalance._validation import _short, check_choice
+from classbalance._validation import check_choice, short_repr
 from classbalance.multilabel import LabelDistribution, encode_multilabel
 
 __all__ = [
@@ -39,7 +39,8 @@ def _check_scores(scores: Any, shape: tuple[int, int], name: str = "scores") -> 
         values = np.asarray(scores, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(
-            f"`{name}` must be a numeric array of shape {shape}. Received: {name}={_short(scores)}"
+            f"`{name}` must be a numeric array of shape {shape}. "
+            f"Received: {name}={short_repr(scores)}"
         ) from exc
     if values.shape != shape:
         raise ValueError(
@@ -160,7 +161,7 @@ def tune_thresholds(
     """
     metric = check_choice(metric, "metric", THRESHOLD_METRICS)
     if isinstance(default, bool) or not isinstance(default, numbers.Real):
-        raise TypeError(f"`default` must be a number. Received: default={_short(default)}")
+        raise TypeError(f"`default` must be a number. Received: default={short_repr(default)}")
     enc = encode_multilabel(Y_val, labels=labels, sep=sep, name="Y_val")
     S = _check_scores(scores_val, enc.Y.shape, "scores_val")
     n = S.shape[0]
@@ -184,7 +185,7 @@ def tune_thresholds(
     empty = n_pos == 0
     if empty.any():
         warnings.warn(
-            f"Labels {_short(enc.labels[empty].tolist())} have no positive in `Y_val`; their "
+            f"Labels {short_repr(enc.labels[empty].tolist())} have no positive in `Y_val`; their "
             f"threshold stays at default={default}.",
             UserWarning,
             stacklevel=2,
@@ -266,12 +267,13 @@ def _train_counts(train_counts: Any, n_labels: int) -> np.ndarray:
         except (TypeError, ValueError) as exc:
             raise TypeError(
                 "`train_counts` must be a LabelDistribution or one count per label. "
-                f"Received: train_counts={_short(train_counts)}"
+                f"Received: train_counts={short_repr(train_counts)}"
             ) from exc
     if counts.shape != (n_labels,) or np.any(counts < 0) or not np.all(np.isfinite(counts)):
         raise ValueError(
             f"`train_counts` must give one non-negative count per label ({n_labels}), e.g. "
-            f"`label_distribution(Y_train).counts`. Received: train_counts={_short(train_counts)}"
+            "`label_distribution(Y_train).counts`. "
+            f"Received: train_counts={short_repr(train_counts)}"
         )
     return counts.astype(np.int64)
 
@@ -368,12 +370,12 @@ def multilabel_report(
         except (TypeError, ValueError) as exc:
             raise ValueError(
                 f"`thresholds` must be one number or one per label ({n_labels}). "
-                f"Received: thresholds={_short(thresholds)}"
+                f"Received: thresholds={short_repr(thresholds)}"
             ) from exc
     if t.shape != (n_labels,) or not np.all(np.isfinite(t)):
         raise ValueError(
             f"`thresholds` must be finite, one per label ({n_labels}). "
-            f"Received: thresholds={_short(thresholds)}"
+            f"Received: thresholds={short_repr(thresholds)}"
         )
     predicted = np.greater_equal(S, t).astype(np.uint8)
 

@@ -16,8 +16,8 @@ import numpy as np
 
 from classbalance._atomic import atomic_write_with
 from classbalance._optional import require
-from classbalance._validation import _short, check_choice
-from classbalance.distribution import ClassDistribution, class_distribution
+from classbalance._validation import check_choice, short_repr
+from classbalance.labels import encode_labels
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -79,11 +79,17 @@ def plot_class_histogram(
     ['wasp', 'bee', 'other']
     """
     if not isinstance(log, bool):
-        raise TypeError(f"`log` must be a bool. Received: log={_short(log)}")
-    dist = dist_or_y if isinstance(dist_or_y, ClassDistribution) else class_distribution(dist_or_y)
-    order = np.argsort(-dist.counts, kind="stable")
-    counts = dist.counts[order]
-    names = [str(c) for c in dist.classes[order].tolist()]
+        raise TypeError(f"`log` must be a bool. Received: log={short_repr(log)}")
+    # A ClassDistribution is read by its attributes: plots imports nothing from
+    # distribution (whose .plot() calls this), so the two modules form no cycle.
+    if hasattr(dist_or_y, "counts") and hasattr(dist_or_y, "classes"):
+        all_counts, all_classes = np.asarray(dist_or_y.counts), np.asarray(dist_or_y.classes)
+    else:
+        encoded = encode_labels(dist_or_y, function="plot_class_histogram")
+        all_counts, all_classes = encoded.counts(), encoded.classes
+    order = np.argsort(-all_counts, kind="stable")
+    counts = all_counts[order]
+    names = [str(c) for c in all_classes[order].tolist()]
     share = counts / counts.sum() * 100.0
     if ax is None:
         fig = _new_figure(max(5.0, 0.45 * len(names) + 2.0), 4.0)
@@ -105,14 +111,16 @@ def plot_class_histogram(
     ax.margins(y=0.2)
     ax.set_xlabel("class")
     ax.set_ylabel("samples" + (" (log scale)" if log else ""))
-    ratio = dist.imbalance_ratio
+    smallest = all_counts.min() if len(all_counts) else 0
+    ratio = float(all_counts.max() / smallest) if smallest > 0 else float("inf")
     if not np.isfinite(ratio):
         ratio_text = "inf (empty class)"
     else:
         ratio_text = f"{ratio:,.0f}" if ratio >= 100 else f"{ratio:.3g}"
     ax.set_title(
         title
-        or f"{dist.n_samples:,} samples, {dist.n_classes} classes, imbalance ratio {ratio_text}"
+        or f"{int(all_counts.sum()):,} samples, {len(all_counts)} classes, "
+        f"imbalance ratio {ratio_text}"
     )
     _save(fig, path)
     return fig

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from classbalance._loss_params import check_class_counts, check_gamma, log_prior
-from classbalance._validation import _short, check_choice
+from classbalance._validation import check_choice, short_repr
 from classbalance.labels import encode_labels
 
 __all__ = ["THRESHOLD_METRICS", "ThresholdResult", "adjust_logits", "tune_threshold"]
@@ -206,7 +206,7 @@ def tune_threshold(
     if enc.n_classes != 2:
         raise ValueError(
             f"`y_true` must hold exactly 2 classes for threshold tuning; found {enc.n_classes}: "
-            f"{_short(enc.classes.tolist())}. For multi-class outputs use `adjust_logits`."
+            f"{short_repr(enc.classes.tolist())}. For multi-class outputs use `adjust_logits`."
         )
     if values.shape[0] != enc.n_samples:
         raise ValueError(

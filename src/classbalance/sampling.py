@@ -22,32 +22,38 @@ and blocks of permutations, never over samples):
 from __future__ import annotations
 
 import numbers
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from classbalance._streams import PHASE, SHUFFLE, STREAM, TIES
 from classbalance._validation import (
-    _short,
     check_fraction,
     check_positive_int,
     resolve_seed,
     rng_for,
+    short_repr,
 )
 from classbalance.labels import EncodedLabels, encode_labels
 
-__all__ = ["SAMPLING_STRATEGIES", "BalancedSampler", "progressive_alpha"]
+__all__ = ["SAMPLING_STRATEGIES", "BalancedSampler", "alpha_shares", "progressive_alpha"]
 
 SAMPLING_STRATEGIES = ("oversample", "undersample", "balanced")
 
-# Random-stream domains: every rng_for() call uses (domain, a, b).
-_SHUFFLE, _STREAM, _TIES, _PHASE = 0, 1, 2, 3
+# Random-stream domains (registry: classbalance._streams); every rng_for() call uses (domain, a, b).
+_SHUFFLE, _STREAM, _TIES, _PHASE = SHUFFLE, STREAM, TIES, PHASE
 # Permutations of a small class are generated this many samples at a time
 # (large enough to amortize the Python loop, small enough not to waste work
 # on the short epochs of small data sets).
 _BLOCK_SAMPLES = 1 << 12
 # Positions interleaved per step of _interleave (bounds its temporaries).
 _CHUNK = 1 << 22
+# Indices turned into Python ints at a time by __iter__ (bounds its memory).
+_ITER_CHUNK = 1 << 16
+# One lock for every sampler's epoch counter: module-level, so samplers still pickle.
+_EPOCH_LOCK = threading.Lock()
 
 AlphaLike = float | Callable[[int], float]
 StrategyLike = str | Mapping[Any, float] | Callable[[np.ndarray], Any] | None
@@ -88,6 +94,27 @@ def progressive_alpha(
         check_fraction(start, "start"),
         check_fraction(end, "end"),
     )
+
+
+def alpha_shares(counts: Any, alpha: float) -> np.ndarray:
+    """Class shares of an ``alpha`` plan: ``n_c ** alpha``, normalized; 0 for empty classes.
+
+    The one meaning of ``alpha`` in the package (sampler, adapters, folders):
+    0 is balanced, 0.5 square-root, 1 natural proportions.
+
+    Examples
+    --------
+    >>> from classbalance.sampling import alpha_shares
+    >>> alpha_shares([90, 10, 0], 0.5).round(3).tolist()
+    [0.75, 0.25, 0.0]
+    """
+    shares = _alpha_weights(np.asarray(counts), check_fraction(alpha, "alpha"))
+    return shares / shares.sum()
+
+
+def _alpha_weights(counts: np.ndarray, alpha: float) -> np.ndarray:
+    # Unnormalized n_c ** alpha (the engine's largest remainder normalizes once).
+    return np.where(counts > 0, np.power(counts.astype(np.float64), alpha), 0.0)
 
 
 def _largest_remainder(shares: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
@@ -159,8 +186,7 @@ class _Targets:
             return _largest_remainder(present.astype(np.float64), self.size, ties)
         a = self.alpha(epoch) if callable(self.alpha) else self.alpha
         a = check_fraction(a, f"alpha({epoch})")
-        shares = np.where(present, np.power(self.counts.astype(np.float64), a), 0.0)
-        return _largest_remainder(shares, self.size, ties)
+        return _largest_remainder(_alpha_weights(self.counts, a), self.size, ties)
 
 
 class BalancedSampler:
@@ -168,9 +194,13 @@ class BalancedSampler:
 
     Parameters
     ----------
-    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+    y : array-like of shape (n_samples,) or (n_samples, n_classes), or EncodedLabels
         Labels: class vector (ints, strings, bools), one-hot matrix, 0/1
         column or pandas Series. Only labels are read; data is never touched.
+        Labels already encoded by :func:`~classbalance.encode_labels` (or
+        :meth:`~classbalance.labels.EncodedLabels.from_counts`) are used as
+        they are, without a second validation pass: this is the door the
+        adapters (batches, tf, torch, ensemble, folders) use.
     strategy : str, dict or callable, default=None
         How many samples of each class an epoch holds (``target_counts``):
 
@@ -229,12 +259,20 @@ class BalancedSampler:
         seed: int | np.random.Generator | None = None,
         classes: Sequence[Any] | None = None,
     ) -> None:
-        labels = encode_labels(
-            y,
-            classes=classes,
-            function="BalancedSampler",
-            multilabel_alternative=None,
-        )
+        if isinstance(y, EncodedLabels):
+            if classes is not None:
+                raise ValueError(
+                    "`classes` is already fixed by the EncodedLabels passed as `y`; "
+                    f"do not pass both. Received: classes={short_repr(classes)}"
+                )
+            labels = y
+        else:
+            labels = encode_labels(
+                y,
+                classes=classes,
+                function="BalancedSampler",
+                multilabel_alternative=None,
+            )
         self._init_from_labels(labels, strategy, alpha, epoch_size, seed)
 
     def _init_from_labels(
@@ -269,6 +307,10 @@ class BalancedSampler:
         self._order = np.argsort(labels.codes, kind="stable").astype(self._index_dtype, copy=False)
         self._starts = np.concatenate([[0], np.cumsum(self.counts)])
         self._offsets: list[np.ndarray] = [np.zeros(len(self.counts), dtype=np.int64)]
+        # The permutation a large class is in the middle of, {class: (block, perm)}:
+        # consecutive epochs that take a part of it each reuse it instead of
+        # drawing it again (a pure cache: the plans are the same either way).
+        self._block_cache: dict[int, tuple[int, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ strategy
     def _size(self) -> int:
@@ -281,7 +323,7 @@ class BalancedSampler:
             if strategy is not None:
                 raise ValueError(
                     "Pass either `strategy` or `alpha`, not both. "
-                    f"Received: strategy={_short(strategy)}, alpha={_short(alpha)}"
+                    f"Received: strategy={short_repr(strategy)}, alpha={short_repr(alpha)}"
                 )
             if not callable(alpha):
                 alpha = check_fraction(alpha, "alpha")
@@ -312,7 +354,7 @@ class BalancedSampler:
             return _Targets(self, "fixed", fixed=fixed)
         raise TypeError(
             "`strategy` must be a str, a dict or a callable. "
-            f"Received: strategy={_short(strategy)} of type {type(strategy).__name__}"
+            f"Received: strategy={short_repr(strategy)} of type {type(strategy).__name__}"
         )
 
     def _targets_from_mapping(self, mapping: Mapping[Any, Any]) -> np.ndarray:
@@ -347,7 +389,7 @@ class BalancedSampler:
         if targets.shape != self.counts.shape or targets.dtype.kind not in "iuf":
             raise ValueError(
                 f"Target counts must be {len(self.counts)} numbers, one per class. "
-                f"Received: {_short(targets.tolist())}"
+                f"Received: {short_repr(targets.tolist())}"
             )
         if np.any(targets < 0) or np.any(np.mod(targets, 1) != 0):
             raise ValueError(f"Target counts must be integers >= 0. Received: {targets.tolist()}")
@@ -387,10 +429,17 @@ class BalancedSampler:
         first, last = start // block_len, (stop - 1) // block_len
         pieces = []
         for block in range(first, last + 1):
-            rng = rng_for(self.seed, _STREAM, c, block)
-            perms = np.tile(np.arange(n_c, dtype=self._index_dtype), (per_block, 1))
-            rng.permuted(perms, axis=1, out=perms)
-            flat = perms.reshape(-1)
+            cached = self._block_cache.get(c) if per_block == 1 else None
+            if cached is not None and cached[0] == block:
+                flat = cached[1]
+            else:
+                rng = rng_for(self.seed, _STREAM, c, block)
+                perms = np.tile(np.arange(n_c, dtype=self._index_dtype), (per_block, 1))
+                rng.permuted(perms, axis=1, out=perms)
+                flat = perms.reshape(-1)
+                if per_block == 1 and block == last and stop < (block + 1) * block_len:
+                    # The next epoch starts inside this permutation: keep it.
+                    self._block_cache[c] = (block, flat)
             lo = max(start - block * block_len, 0)
             hi = min(stop - block * block_len, block_len)
             pieces.append(flat[lo:hi])
@@ -461,19 +510,42 @@ class BalancedSampler:
             shuffler.shuffle(tail)
         return plan
 
-    def __iter__(self) -> Iterator[int]:
-        """Serve the current epoch's plan and move the sampler to the next epoch.
+    def start_pass(self) -> int:
+        """Begin a pass: return the epoch it serves and move the sampler to the next.
 
-        Like the PyTorch adapters: each pass is a new epoch unless
-        :meth:`set_epoch` chooses one before the pass.
+        The one epoch rule of the package: every iterable that produces plans
+        (this sampler, :class:`~classbalance.BalancedBatches`, the PyTorch
+        samplers, ``balanced_dataset``, ``resample``) calls this when a pass
+        yields its first item, not when ``iter()`` is called (a ``DataLoader``
+        with workers calls ``iter()`` twice and drops one iterator unused).
+        Moving on at the start, not the end, keeps a pass that is stopped
+        early from being served again. Thread-safe.
         """
-        plan = self.plan()
-        self.epoch += 1
-        return iter(plan.tolist())
+        with _EPOCH_LOCK:
+            epoch = self.epoch
+            self.epoch = epoch + 1
+        return epoch
+
+    def __iter__(self) -> Iterator[int]:
+        """Serve the current epoch's plan as Python ints; the pass moves to the next epoch.
+
+        The epoch moves on when the first index is taken (:meth:`start_pass`);
+        :meth:`set_epoch` chooses the epoch of the next pass. Indices are
+        converted a chunk at a time, so memory stays bounded for any plan size.
+        """
+        plan = self.plan(self.start_pass())
+        for start in range(0, len(plan), _ITER_CHUNK):
+            yield from plan[start : start + _ITER_CHUNK].tolist()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Workers and processes get the sampler without its cache of permutations.
+        state = self.__dict__.copy()
+        state["_block_cache"] = {}
+        return state
 
     def __repr__(self) -> str:
         return (
-            f"BalancedSampler(strategy={_short(self.strategy)}, n_samples={self.n_samples}, "
+            f"BalancedSampler(strategy={short_repr(self.strategy)}, n_samples={self.n_samples}, "
             f"n_classes={len(self.counts)}, epoch={self.epoch}, seed={self.seed})"
         )
 
@@ -487,6 +559,6 @@ class BalancedSampler:
         epoch_size: int | None = None,
         seed: Any = None,
     ) -> BalancedSampler:
-        obj = cls.__new__(cls)
-        obj._init_from_labels(labels, strategy, alpha, epoch_size, seed)
-        return obj
+        # Old private door, kept while branches written against it land: use
+        # BalancedSampler(encoded_labels, ...) instead.
+        return cls(labels, strategy, alpha=alpha, epoch_size=epoch_size, seed=seed)

@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from classbalance._validation import _short, resolve_seed, rng_for
+from classbalance._streams import SPLIT
+from classbalance._validation import resolve_seed, rng_for, short_repr
 from classbalance.labels import encode_labels
 
 __all__ = ["stratified_split"]
 
 # rng_for keys: (domain, purpose); one domain per module keeps streams apart.
-_DOMAIN = 4001
+_DOMAIN = SPLIT  # rng_for domain of this module (registry: classbalance._streams)
 _KEY_ALLOCATE, _KEY_PERMUTE, _KEY_GROUPS, _KEY_MULTILABEL = 0, 1, 2, 3
 
 
@@ -32,7 +33,7 @@ def _size_to_count(size: Any, name: str, n: int) -> int:
     if isinstance(size, bool) or not isinstance(size, numbers.Real) or not np.isfinite(size):
         raise ValueError(
             f"`{name}` must be a fraction in (0, 1) or a positive int count. "
-            f"Received: {name}={_short(size)}"
+            f"Received: {name}={short_repr(size)}"
         )
     if isinstance(size, numbers.Integral):
         if not 0 < size < n:

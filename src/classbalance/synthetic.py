@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from classbalance._optional import require
-from classbalance._validation import _short, check_choice, check_positive_int, resolve_seed
+from classbalance._validation import check_choice, check_positive_int, resolve_seed, short_repr
 from classbalance.labels import encode_labels
 
 __all__ = ["SYNTHETIC_METHODS", "synthetic_oversample"]
@@ -103,7 +103,7 @@ def synthetic_oversample(
         if unknown:
             raise ValueError(
                 f"`strategy` names classes that are not in y: {unknown[:5]}. "
-                f"Classes: {_short(labels.classes.tolist())}"
+                f"Classes: {short_repr(labels.classes.tolist())}"
             )
         sampling_strategy: Any = {known[k]: v for k, v in strategy.items()}
     else:
@@ -113,9 +113,9 @@ def synthetic_oversample(
     if smallest <= k_neighbors and method != "adasyn":
         small = labels.classes[(counts > 0) & (counts <= k_neighbors)].tolist()
         raise ValueError(
-            f"Classes {_short(small)} have {smallest} samples or fewer, but {method} needs more "
-            f"than `k_neighbors`={k_neighbors}. Lower `k_neighbors` (to at most {smallest - 1}) "
-            "or use BalancedSampler, which repeats real samples instead."
+            f"Classes {short_repr(small)} have {smallest} samples or fewer, but {method} needs "
+            f"more than `k_neighbors`={k_neighbors}. Lower `k_neighbors` (to at most "
+            f"{smallest - 1}) or use BalancedSampler, which repeats real samples instead."
         )
     class_name, neighbours_arg = _METHODS[method]
     sampler = getattr(over_sampling, class_name)(

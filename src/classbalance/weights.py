@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from classbalance._validation import check_choice, check_fraction
+from classbalance._validation import check_choice, check_fraction, short_repr
 from classbalance.distribution import ClassDistribution
-from classbalance.labels import EncodedLabels, encode_labels
+from classbalance.labels import EncodedLabels, encode_labels, keras_keys
 
-__all__ = ["WEIGHT_STRATEGIES", "class_weights", "sample_weights"]
+__all__ = ["WEIGHT_STRATEGIES", "class_weight_array", "class_weights", "sample_weights"]
 
 
 def _balanced(counts: np.ndarray, beta: float, power: float) -> np.ndarray:
@@ -52,11 +52,13 @@ def _labels_and_counts(
     y: Any, classes: Sequence[Any] | None
 ) -> tuple[np.ndarray, np.ndarray, list[int], EncodedLabels | None]:
     if isinstance(y, ClassDistribution):
-        enc = None
         values, counts = y.classes, y.counts
-        keys = EncodedLabels(np.zeros(0, np.uint8), values, "vector").keras_keys()
-        return values, counts, keys, enc
-    enc = encode_labels(y, classes=classes, function="class_weights")
+        return values, counts, keras_keys(values), None
+    enc = (
+        y
+        if isinstance(y, EncodedLabels)
+        else encode_labels(y, classes=classes, function="class_weights")
+    )
     return enc.classes, enc.counts(), enc.keras_keys(), enc
 
 
@@ -224,3 +226,89 @@ def sample_weights(
     assert enc is not None
     weights = _weights_array(counts, values, strategy, beta, power, normalize)
     return weights[enc.codes]
+
+
+def class_weight_array(
+    y: Any,
+    class_weight: str | Mapping[Any, float],
+    *,
+    beta: float = 0.999,
+    power: float = 1.0,
+    normalize: str | None = "auto",
+    classes: Sequence[Any] | None = None,
+) -> np.ndarray:
+    """Per-class weights as an array aligned with the classes of ``y``.
+
+    The one place class weights are resolved: a strategy name is computed as
+    in :func:`class_weights`; a dict may be keyed as :func:`class_weights`
+    returns it (Keras keys) or by class value, and must weight every class.
+    The batch adapters multiply it into their per-sample weights.
+
+    Parameters
+    ----------
+    y : array-like, EncodedLabels or ClassDistribution
+        Labels (or labels already encoded by :func:`~classbalance.encode_labels`).
+    class_weight : {"balanced", "inverse", "sqrt", "effective"} or dict
+        A strategy of :func:`class_weights`, or ``{class: weight}``.
+    beta, power, normalize, classes :
+        As in :func:`class_weights` (``normalize`` applies to strategy names;
+        a dict is used as given unless ``normalize`` is set explicitly).
+
+    Returns
+    -------
+    ndarray of shape (n_classes,), float64
+
+    Examples
+    --------
+    >>> from classbalance.weights import class_weight_array
+    >>> class_weight_array(["a", "a", "a", "b"], "balanced").round(3).tolist()
+    [0.667, 2.0]
+    >>> class_weight_array(["a", "a", "a", "b"], {"a": 1.0, 1: 5.0}).tolist()
+    [1.0, 5.0]
+    """
+    values, counts, keys, _ = _labels_and_counts(y, classes)
+    if isinstance(class_weight, str):
+        check_choice(class_weight, "class_weight", WEIGHT_STRATEGIES)
+        return _weights_array(counts, values, class_weight, beta, power, normalize)
+    if not isinstance(class_weight, Mapping):
+        raise TypeError(
+            "`class_weight` must be a dict {class: weight} or a strategy name "
+            f"({', '.join(WEIGHT_STRATEGIES)}). Received: class_weight={short_repr(class_weight)}"
+        )
+    by_key = dict(zip(keys, range(len(keys))))
+    by_value = {v: i for i, v in enumerate(values.tolist())}
+    out = np.empty(len(keys), dtype=np.float64)
+    seen = set()
+    for k, w in class_weight.items():
+        plain = k.item() if isinstance(k, np.generic) else k
+        i = (
+            by_key.get(plain, by_value.get(plain))
+            if isinstance(plain, int)
+            else by_value.get(plain)
+        )
+        if i is None:
+            raise ValueError(
+                f"`class_weight` names class {plain!r}, which is not in the labels "
+                f"(classes: {values.tolist()[:20]})."
+            )
+        if (
+            isinstance(w, bool)
+            or not isinstance(w, (int, float, np.number))
+            or not np.isfinite(w)
+            or w < 0
+        ):
+            raise ValueError(
+                f"Class weights must be finite numbers >= 0. Received: {plain!r}: {w!r}"
+            )
+        out[i] = float(w)
+        seen.add(i)
+    missing = [values[i].item() for i in range(len(keys)) if i not in seen]
+    if missing:
+        raise ValueError(
+            f"`class_weight` has no weight for classes {missing[:5]}; give every class one."
+        )
+    if normalize not in ("auto", None):
+        return _weights_array(
+            counts, values, dict(zip(values.tolist(), out)), beta, power, normalize
+        )
+    return out

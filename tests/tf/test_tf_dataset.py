@@ -180,7 +180,7 @@ class TestResample:
     )
     def test_epochs_hold_core_target_counts(self, y_long_tail, target):
         """Each epoch holds the core's target counts; members cycle across epochs."""
-        ds = resample(indexed(y_long_tail), lambda i, y: y, num_classes=5, target=target, seed=4)
+        ds = resample(indexed(y_long_tail), lambda i, y: y, n_classes=5, strategy=target, seed=4)
         sampler = cb.BalancedSampler(y_long_tail, target, seed=4)
         epochs = [run_epoch(ds) for _ in range(3)]
         for plan in epochs:
@@ -191,7 +191,7 @@ class TestResample:
     def test_upstream_shuffle_keeps_counts(self, y_long_tail):
         """An input reshuffled on every pass still gives each epoch its exact class counts."""
         source = indexed(y_long_tail).shuffle(1000, seed=1, reshuffle_each_iteration=True)
-        ds = resample(source, lambda i, y: y, num_classes=6, seed=8, shuffle_buffer=500)
+        ds = resample(source, lambda i, y: y, n_classes=6, seed=8, shuffle_buffer=500)
         targets = np.r_[np.full(5, 200), 0]
         for _ in range(2):
             assert_epoch_counts(y_long_tail, run_epoch(ds), targets)
@@ -199,7 +199,7 @@ class TestResample:
     def test_reproducible(self, y_long_tail):
         """The same seed gives the same sequence of epochs, shuffle included."""
         a, b = (
-            resample(indexed(y_long_tail), lambda i, y: y, num_classes=5, seed=8) for _ in range(2)
+            resample(indexed(y_long_tail), lambda i, y: y, n_classes=5, seed=8) for _ in range(2)
         )
         for _ in range(2):
             np.testing.assert_array_equal(run_epoch(a), run_epoch(b))
@@ -207,11 +207,9 @@ class TestResample:
     def test_copies_spread_by_shuffle_buffer(self, y_long_tail):
         """Without a buffer the copies of an element are adjacent; with one they spread."""
         kept = run_epoch(
-            resample(
-                indexed(y_long_tail), lambda i, y: y, num_classes=5, seed=0, shuffle_buffer=None
-            )
+            resample(indexed(y_long_tail), lambda i, y: y, n_classes=5, seed=0, shuffle_buffer=None)
         )
-        mixed = run_epoch(resample(indexed(y_long_tail), lambda i, y: y, num_classes=5, seed=0))
+        mixed = run_epoch(resample(indexed(y_long_tail), lambda i, y: y, n_classes=5, seed=0))
         assert np.array_equal(np.sort(kept), np.sort(mixed))
         assert np.mean(kept[1:] == kept[:-1]) > 0.5
         assert np.mean(mixed[1:] == mixed[:-1]) < 0.05
@@ -219,14 +217,14 @@ class TestResample:
     def test_errors(self, y_long_tail):
         """Out-of-range or non-scalar labels, bad arguments and a changed dataset fail clearly."""
         ds = indexed(y_long_tail)
-        with pytest.raises(ValueError, match=r"class ids in \[0, num_classes - 1\] = \[0, 3\]"):
-            resample(ds, lambda i, y: y, num_classes=4)
+        with pytest.raises(ValueError, match=r"class ids in \[0, n_classes - 1\] = \[0, 3\]"):
+            resample(ds, lambda i, y: y, n_classes=4)
         with pytest.raises(ValueError, match="scalar int"):
-            resample(ds, lambda i, y: tf.stack([y, y]), num_classes=5)
-        with pytest.raises(ValueError, match="`num_classes` must be a positive"):
-            resample(ds, lambda i, y: y, num_classes=0)
+            resample(ds, lambda i, y: tf.stack([y, y]), n_classes=5)
+        with pytest.raises(ValueError, match="`n_classes` must be a positive"):
+            resample(ds, lambda i, y: y, n_classes=0)
         with pytest.raises(TypeError, match=r"tf\.data\.Dataset"):
-            resample(list(y_long_tail), lambda y: y, num_classes=5)
+            resample(list(y_long_tail), lambda y: y, n_classes=5)
         passes = []
 
         def grows():
@@ -236,7 +234,7 @@ class TestResample:
         growing = tf.data.Dataset.from_generator(
             grows, output_signature=tf.TensorSpec((), tf.int64)
         )
-        out = resample(growing, lambda v: v % 2, num_classes=2, seed=0)
+        out = resample(growing, lambda v: v % 2, n_classes=2, seed=0)
         with pytest.raises(tf.errors.InvalidArgumentError, match="more elements of a class"):
             run_epoch(out.map(lambda v: (v, v)))
 
@@ -245,15 +243,32 @@ def test_docstring_examples():
     """The examples in classbalance.tf's docstrings run as written."""
     import doctest
 
-    import classbalance.tf
+    from classbalance.tf import _dataset, _resample
 
-    assert doctest.testmod(classbalance.tf).failed == 0
+    for module in (_dataset, _resample):
+        result = doctest.testmod(module)
+        assert result.attempted > 0
+        assert result.failed == 0
 
 
 def test_resample_with_a_global_seed(y_long_tail):
     """resample works after keras.utils.set_random_seed (a global TF seed), reproducibly."""
     keras = pytest.importorskip("keras")
     keras.utils.set_random_seed(1)
-    first = run_epoch(resample(indexed(y_long_tail), lambda i, y: y, num_classes=5, seed=3))
-    again = run_epoch(resample(indexed(y_long_tail), lambda i, y: y, num_classes=5, seed=3))
+    first = run_epoch(resample(indexed(y_long_tail), lambda i, y: y, n_classes=5, seed=3))
+    again = run_epoch(resample(indexed(y_long_tail), lambda i, y: y, n_classes=5, seed=3))
     assert np.array_equal(first, again)
+
+
+def test_old_argument_names_still_work(y_long_tail):
+    """num_classes= and target= (the old names) give the same epochs, with a DeprecationWarning."""
+    new = resample(
+        indexed(y_long_tail), lambda i, y: y, n_classes=5, strategy="undersample", seed=2
+    )
+    with pytest.warns(DeprecationWarning, match="now called `n_classes`"):
+        old = resample(
+            indexed(y_long_tail), lambda i, y: y, num_classes=5, target="undersample", seed=2
+        )
+    assert np.array_equal(run_epoch(new), run_epoch(old))
+    with pytest.raises(TypeError, match="Pass `n_classes` only"):
+        resample(indexed(y_long_tail), lambda i, y: y, n_classes=5, num_classes=5)

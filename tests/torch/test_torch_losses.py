@@ -142,3 +142,16 @@ class TestValidation:
         """Bad arguments raise a message naming the argument."""
         with pytest.raises(ValueError, match=match):
             make()
+
+
+def test_focal_alpha_accepts_class_weights_dict():
+    """SparseFocalLoss(alpha=cb.class_weights(y)) equals the loss with the weights as a list."""
+    import classbalance as cb
+    from classbalance.torch.losses import SparseFocalLoss
+
+    y = torch.tensor([0] * 30 + [1] * 6 + [2] * 4)
+    logits = torch.randn(len(y), 3, generator=torch.Generator().manual_seed(0))
+    weights = cb.class_weights(y.numpy())
+    a = SparseFocalLoss(alpha=weights)(logits, y)
+    b = SparseFocalLoss(alpha=list(weights.values()))(logits, y)
+    torch.testing.assert_close(a, b)

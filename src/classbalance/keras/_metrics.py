@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from classbalance._optional import require
-from classbalance._validation import _short, check_positive_int
+from classbalance._validation import check_positive_int, short_repr
 from classbalance.metrics import ImbalanceReport, imbalance_report
 
 keras = require("keras", "classbalance.keras")
@@ -86,7 +86,7 @@ class ImbalanceMetrics(keras.callbacks.Callback):
         self.batch_size = check_positive_int(batch_size, "batch_size")
         self.threshold = float(threshold)
         if not isinstance(prefix, str):
-            raise ValueError(f"`prefix` must be a str. Received: prefix={_short(prefix)}")
+            raise ValueError(f"`prefix` must be a str. Received: prefix={short_repr(prefix)}")
         self.prefix = prefix
         self.report: ImbalanceReport | None = None
         self._arrays: tuple[Any, Any] | None = None
@@ -112,7 +112,7 @@ class ImbalanceMetrics(keras.callbacks.Callback):
             raise ValueError(
                 "`validation_data` must be (x, y) arrays, a keras PyDataset, a tf.data.Dataset "
                 f"or an iterable of (x, y) batches. Received: validation_data="
-                f"{_short(validation_data)}"
+                f"{short_repr(validation_data)}"
             )
 
     def _batch_iter(self) -> Any:

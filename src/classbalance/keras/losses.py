@@ -15,6 +15,7 @@ The per-class constants (weights, margins, priors) come from
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from classbalance._loss_params import (
     log_prior,
 )
 from classbalance._optional import require
-from classbalance._validation import _short, check_choice, check_positive_int
+from classbalance._validation import check_choice, check_positive_int, short_repr
 
 keras = require("keras", "classbalance.keras.losses")
 ops = keras.ops
@@ -64,14 +65,58 @@ class _SparseLoss(keras.losses.Loss):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         if not isinstance(from_logits, bool):
             raise ValueError(
-                f"`from_logits` must be True or False. Received: from_logits={_short(from_logits)}"
+                "`from_logits` must be True or False. "
+                f"Received: from_logits={short_repr(from_logits)}"
             )
         self.from_logits = from_logits
+        self._probabilities_checked = False
 
     def _logits(self, y_pred: Any) -> Any:
         if self.from_logits:
             return y_pred
+        self._check_probabilities(y_pred)
         return ops.log(ops.clip(y_pred, keras.config.epsilon(), 1.0))
+
+    def _check_probabilities(self, y_pred: Any) -> None:
+        """Refuse logits passed as probabilities (``from_logits=False``), where it can tell.
+
+        A model that outputs logits trains silently and badly with
+        ``from_logits=False``. Concrete values (eager calls; every call of the
+        PyTorch backend) are checked on the first call: rows must be
+        probabilities. Traced calls (``fit`` on TensorFlow) have no values;
+        there a tensor that was not produced by a softmax gets a warning.
+        """
+        if self._probabilities_checked:
+            return
+        try:
+            values = np.asarray(ops.convert_to_numpy(y_pred), dtype=np.float64)
+        except (AttributeError, NotImplementedError, RuntimeError, TypeError, ValueError):
+            values = None  # symbolic: a graph or a trace, values unknown here
+        if values is None:
+            if keras.backend.backend() == "tensorflow":
+                op = getattr(y_pred, "op", None)
+                softmax = hasattr(y_pred, "_keras_logits") or getattr(op, "type", "") == "Softmax"
+                if not softmax:
+                    warnings.warn(
+                        f"{type(self).__name__}(from_logits=False) received `y_pred` that was not "
+                        "produced by a softmax. If the model outputs logits, pass "
+                        "from_logits=True; otherwise the loss is wrong and training suffers.",
+                        UserWarning,
+                        stacklevel=3,
+                    )
+            return
+        self._probabilities_checked = True
+        if values.size == 0:
+            return
+        row_sums = values.sum(axis=-1)
+        tol = 1e-3
+        if values.min() < -tol or values.max() > 1 + tol or np.abs(row_sums - 1).max() > tol:
+            raise ValueError(
+                f"{type(self).__name__} has from_logits=False, but `y_pred` is not probabilities "
+                f"(values in [{values.min():.3g}, {values.max():.3g}], row sums in "
+                f"[{row_sums.min():.3g}, {row_sums.max():.3g}]). For a model that outputs logits "
+                "pass from_logits=True (or end the model with a softmax)."
+            )
 
     @staticmethod
     def _onehot(y_true: Any, logits: Any) -> Any:
@@ -126,8 +171,8 @@ class SparseFocalLoss(_SparseLoss):
     ----------
     alpha : float or sequence of float, default=None
         ``None``: no class weighting. A number scales every class alike; a
-        sequence gives one weight per class (e.g. from
-        :func:`classbalance.class_weights`).
+        sequence or a dict ``{class index: weight}`` gives one weight per
+        class (e.g. ``cb.class_weights(y)`` for labels ``0..K-1``).
     gamma : float, default=2.0
         Focusing parameter (>= 0); larger values down-weight easy examples.
     from_logits : bool, default=False
@@ -344,7 +389,7 @@ def _check_class_weight(class_weight: Any, n_classes: int) -> np.ndarray | None:
     if weights is None or weights.shape != (n_classes,):
         raise ValueError(
             f"`class_weight` must give one weight >= 0 per class ({n_classes}). "
-            f"Received: class_weight={_short(class_weight)}"
+            f"Received: class_weight={short_repr(class_weight)}"
         )
     return weights
 
@@ -417,7 +462,7 @@ def _resolve_prior(class_counts: Any, prior: Any) -> np.ndarray:
     if (class_counts is None) == (prior is None):
         raise ValueError(
             "Give exactly one of `class_counts` and `prior`. "
-            f"Received: class_counts={_short(class_counts)}, prior={_short(prior)}"
+            f"Received: class_counts={short_repr(class_counts)}, prior={short_repr(prior)}"
         )
     if prior is not None:
         return check_prior(prior)
@@ -463,7 +508,7 @@ class DeferredReweighting(keras.callbacks.Callback):
         if not hasattr(loss, "class_counts") or not hasattr(loss, "class_weight"):
             raise ValueError(
                 "`loss` must be a classbalance LDAMLoss (it needs `class_counts` and "
-                f"`class_weight`). Received: loss={_short(loss)}"
+                f"`class_weight`). Received: loss={short_repr(loss)}"
             )
         self.loss = loss
         self.start_epoch = check_positive_int(start_epoch, "start_epoch", allow_zero=True)
@@ -498,7 +543,8 @@ class _MultiLabelLoss(keras.losses.Loss):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         if not isinstance(from_logits, bool):
             raise TypeError(
-                f"`from_logits` must be True or False. Received: from_logits={_short(from_logits)}"
+                "`from_logits` must be True or False. "
+                f"Received: from_logits={short_repr(from_logits)}"
             )
         self.from_logits = from_logits
 
@@ -528,7 +574,7 @@ def _check_focusing(value: Any, name: str) -> float:
     import numbers
 
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a number >= 0. Received: {name}={_short(value)}")
+        raise TypeError(f"`{name}` must be a number >= 0. Received: {name}={short_repr(value)}")
     return check_gamma(value, name)
 
 
@@ -536,7 +582,7 @@ def _check_clip(clip: Any) -> float:
     import numbers
 
     if isinstance(clip, bool) or not isinstance(clip, numbers.Real):
-        raise TypeError(f"`clip` must be a number in [0, 1). Received: clip={_short(clip)}")
+        raise TypeError(f"`clip` must be a number in [0, 1). Received: clip={short_repr(clip)}")
     if not 0 <= clip < 1:
         raise ValueError(f"`clip` must be in [0, 1). Received: clip={clip}")
     return float(clip)

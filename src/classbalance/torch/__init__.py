@@ -1,4 +1,5 @@
-"""PyTorch adapters: balanced samplers (also for ``torch.distributed``) and ``labels_of``.
+"""PyTorch adapters: balanced samplers (also for ``torch.distributed``), ``ArrayDataset``
+(one gather per batch) and ``labels_of``.
 
 Long-tail losses live in :mod:`classbalance.torch.losses`.
 
@@ -14,7 +15,8 @@ from typing import Any
 _LAZY = {
     "BalancedSampler": "classbalance.torch._samplers",
     "BalancedBatchSampler": "classbalance.torch._samplers",
-    "DistributedBalancedBatchSampler": "classbalance.torch._samplers",
+    "DistributedBalancedBatchSampler": "classbalance.torch.distributed",
+    "ArrayDataset": "classbalance.torch._datasets",
     "labels_of": "classbalance.torch._labels",
 }
 
@@ -22,8 +24,8 @@ __all__ = list(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
-    if name == "losses":
-        return importlib.import_module("classbalance.torch.losses")
+    if name in ("losses", "distributed"):
+        return importlib.import_module(f"classbalance.torch.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'classbalance.torch' has no attribute {name!r}")

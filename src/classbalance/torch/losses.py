@@ -28,7 +28,7 @@ from classbalance._loss_params import (
     log_prior,
 )
 from classbalance._optional import require
-from classbalance._validation import _short, check_choice, check_positive_int
+from classbalance._validation import check_choice, check_positive_int, short_repr
 
 torch = require("torch", "classbalance.torch.losses")
 F = torch.nn.functional
@@ -94,8 +94,9 @@ class SparseFocalLoss(_SparseLoss):
     Parameters
     ----------
     alpha : float or sequence of float, default=None
-        ``None``: no weighting; a number scales all classes; a sequence gives
-        one weight per class.
+        ``None``: no weighting; a number scales all classes; a sequence or a
+        dict ``{class index: weight}`` gives one weight per class (e.g.
+        ``cb.class_weights(y)`` for labels ``0..K-1``).
     gamma : float, default=2.0
         Focusing parameter (>= 0).
     reduction : {"mean", "sum", "none"}, default="mean"
@@ -246,7 +247,7 @@ class LDAMLoss(_SparseLoss):
         if weights is None or weights.shape != (self.n_classes,):
             raise ValueError(
                 f"`class_weight` must give one weight >= 0 per class ({self.n_classes}). "
-                f"Received: class_weight={_short(class_weight)}"
+                f"Received: class_weight={short_repr(class_weight)}"
             )
         self.class_weight = _tensor(weights).to(self.margins.device)
 
@@ -301,7 +302,7 @@ class LogitAdjustedLoss(_SparseLoss):
         if (class_counts is None) == (prior is None):
             raise ValueError(
                 "Give exactly one of `class_counts` and `prior`. "
-                f"Received: class_counts={_short(class_counts)}, prior={_short(prior)}"
+                f"Received: class_counts={short_repr(class_counts)}, prior={short_repr(prior)}"
             )
         pi = check_prior(prior) if prior is not None else check_prior(class_counts, "class_counts")
         super().__init__(reduction, len(pi))
@@ -343,7 +344,7 @@ class DeferredReweighting:
     def __init__(self, loss: Any, start_epoch: int, beta: float = 0.9999) -> None:
         if not isinstance(loss, LDAMLoss):
             raise ValueError(
-                f"`loss` must be a classbalance LDAMLoss. Received: loss={_short(loss)}"
+                f"`loss` must be a classbalance LDAMLoss. Received: loss={short_repr(loss)}"
             )
         self.loss = loss
         self.start_epoch = check_positive_int(start_epoch, "start_epoch", allow_zero=True)
@@ -420,11 +421,13 @@ class AsymmetricLoss(torch.nn.Module):
 
         for value, arg in ((gamma_neg, "gamma_neg"), (gamma_pos, "gamma_pos")):
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise TypeError(f"`{arg}` must be a number >= 0. Received: {arg}={_short(value)}")
+                raise TypeError(
+                    f"`{arg}` must be a number >= 0. Received: {arg}={short_repr(value)}"
+                )
         self.gamma_neg = check_gamma(gamma_neg, "gamma_neg")
         self.gamma_pos = check_gamma(gamma_pos, "gamma_pos")
         if isinstance(clip, bool) or not isinstance(clip, numbers.Real):
-            raise TypeError(f"`clip` must be a number in [0, 1). Received: clip={_short(clip)}")
+            raise TypeError(f"`clip` must be a number in [0, 1). Received: clip={short_repr(clip)}")
         if not 0 <= clip < 1:
             raise ValueError(f"`clip` must be in [0, 1). Received: clip={clip}")
         self.clip = float(clip)

@@ -1,0 +1,33 @@
+"""The registry of random-stream domains.
+
+Every random number in the package comes from
+:func:`classbalance._validation.rng_for` with a key ``(domain, a, b)``; the
+domain says which purpose the stream serves, so two purposes never share a
+stream. The numbers are part of reproducibility: changing one changes every
+plan, split or shuffle drawn from it for a given seed, so they never change
+and new purposes take new numbers.
+
+============  ======  =====================================================
+Name          Domain  Purpose
+============  ======  =====================================================
+SHUFFLE       0       sampling: interleave the classes of an epoch's plan
+STREAM        1       sampling: the per-class streams of permutations
+TIES          2       sampling: tie-breaks of largest-remainder target counts
+PHASE         3       sampling: per-class phases of ``exact=True`` plans
+TF_SHUFFLE    40      tf ``resample``: block shuffles of each epoch
+SPLIT         4001    split: ``stratified_split``
+FOLDERS       4002    folders: the seed of the oversampling plan
+============  ======  =====================================================
+"""
+
+from __future__ import annotations
+
+__all__ = ["FOLDERS", "PHASE", "SHUFFLE", "SPLIT", "STREAM", "TF_SHUFFLE", "TIES"]
+
+SHUFFLE = 0
+STREAM = 1
+TIES = 2
+PHASE = 3
+TF_SHUFFLE = 40
+SPLIT = 4001
+FOLDERS = 4002

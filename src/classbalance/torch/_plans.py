@@ -1,0 +1,132 @@
+"""What the PyTorch samplers share: building the core sampler, epochs, cutting batches.
+
+Nothing here samples: every index comes from
+:meth:`classbalance.BalancedSampler.plan`, which depends only on
+``(seed, epoch)``. The samplers cut that plan into what a ``DataLoader``
+wants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from classbalance._optional import require
+from classbalance._validation import check_choice, check_positive_int, short_repr
+from classbalance.labels import EncodedLabels, encode_labels
+from classbalance.sampling import AlphaLike, BalancedSampler, StrategyLike
+from classbalance.torch._labels import labels_of
+
+torch = require("torch", "classbalance.torch")
+data = torch.utils.data
+
+__all__ = ["INDEX_TYPES", "EpochPlans", "check_bool", "core_sampler", "cut_batches"]
+
+_FIXED_SIZE = ("oversample", "undersample")
+# What a batch sampler yields per batch: Python ints (the Sampler protocol's
+# list[int]), a NumPy array, or a torch tensor. DataLoader passes a batch to
+# the dataset's __getitems__ untouched, so arrays and tensors skip the
+# conversion to and from Python ints (the fast path with ArrayDataset).
+INDEX_TYPES = ("list", "numpy", "tensor")
+
+
+def _encode(labels: Any, classes: Sequence[Any] | None, function: str) -> EncodedLabels:
+    if isinstance(labels, data.Dataset):
+        labels = labels_of(labels)
+    elif isinstance(labels, torch.Tensor):
+        labels = labels.detach().cpu().numpy()
+    return encode_labels(labels, classes=classes, name="labels", function=function)
+
+
+def core_sampler(
+    labels: Any,
+    strategy: StrategyLike,
+    alpha: AlphaLike | None,
+    num_samples: int | None,
+    seed: Any,
+    classes: Sequence[Any] | None,
+    function: str,
+    epoch_size: int | None = None,
+) -> BalancedSampler:
+    """The engine's sampler for a torch sampler's arguments.
+
+    ``epoch_size`` is the package's name; ``num_samples`` is PyTorch's name for
+    the same thing (``WeightedRandomSampler(num_samples=...)``), kept for it.
+    """
+    if epoch_size is not None:
+        if num_samples is not None:
+            raise TypeError(
+                "Pass `epoch_size` or `num_samples` (PyTorch's name for it), not both. "
+                f"Received: epoch_size={short_repr(epoch_size)}, num_samples={num_samples!r}"
+            )
+        num_samples = epoch_size
+    if num_samples is not None:
+        num_samples = check_positive_int(num_samples, "num_samples")
+        if strategy is None and alpha is None:
+            strategy = "balanced"
+        elif isinstance(strategy, str) and strategy in _FIXED_SIZE:
+            raise ValueError(
+                f"`num_samples` sets the epoch size of strategy='balanced', `alpha` and "
+                f"fractions; strategy={strategy!r} fixes its own size. Use strategy='balanced' "
+                f"for {num_samples} samples per epoch. Received: num_samples={num_samples}"
+            )
+    encoded = _encode(labels, classes, function)
+    return BalancedSampler(encoded, strategy, alpha=alpha, epoch_size=num_samples, seed=seed)
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """``value`` as a bool; anything else is a TypeError."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be a bool. Received: {name}={short_repr(value)}")
+    return bool(value)
+
+
+def check_index_type(value: Any) -> str:
+    """One of :data:`INDEX_TYPES`."""
+    if not isinstance(value, str):
+        raise TypeError(f"`indices` must be a str. Received: indices={short_repr(value)}")
+    return check_choice(value, "indices", INDEX_TYPES)
+
+
+class EpochPlans:
+    """Seed and epoch bookkeeping shared by the samplers (state lives in the core sampler)."""
+
+    core: BalancedSampler
+
+    @property
+    def seed(self) -> int:
+        """The seed of every epoch's plan."""
+        return self.core.seed
+
+    @property
+    def epoch(self) -> int:
+        """The epoch the next pass over the sampler serves."""
+        return self.core.epoch
+
+    @property
+    def classes(self) -> np.ndarray:
+        """Class values, aligned with :meth:`target_counts`."""
+        return self.core.classes
+
+    def set_epoch(self, epoch: int) -> None:
+        """Serve the plan of ``epoch`` in the next pass (like ``DistributedSampler``)."""
+        self.core.set_epoch(epoch)
+
+    def target_counts(self, epoch: int | None = None) -> np.ndarray:
+        """Samples of each class in the plan of ``epoch`` (default: the next one served)."""
+        return self.core.target_counts(epoch)
+
+
+def cut_batches(
+    plan: np.ndarray, batch_size: int, batch_ids: np.ndarray, indices: str = "list"
+) -> Iterator[Any]:
+    """Yield batches ``batch_ids`` of ``plan`` as lists of ints, NumPy arrays or tensors."""
+    if indices == "tensor":
+        source: Any = torch.from_numpy(np.ascontiguousarray(plan))
+    else:
+        source = plan
+    for b in batch_ids.tolist():
+        batch = source[b * batch_size : (b + 1) * batch_size]
+        yield batch.tolist() if indices == "list" else batch

@@ -1,0 +1,124 @@
+"""Reading label files (classbalance.files), the CLI's one-line errors, quiet TensorFlow, and
+file modes."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from classbalance import cli
+from classbalance._atomic import atomic_write_text
+from classbalance.files import read_labels, read_npz
+
+
+def run(*args):
+    return CliRunner().invoke(cli.main, [str(a) for a in args])
+
+
+class TestReadLabels:
+    def test_npz_without_labels_is_refused(self, tmp_path):
+        """An .npz with no y/labels/label array is refused, not guessed (was: '1 classes')."""
+        np.savez(tmp_path / "x.npz", x=np.zeros((5, 2)))
+        with pytest.raises(ValueError, match=r"holds arrays \['x'\] but none named y"):
+            read_labels(tmp_path / "x.npz")
+        result = run("inspect", tmp_path / "x.npz")
+        assert result.exit_code == 1
+        assert result.output.count("\n") == 1
+        assert "--key NAME" in result.output
+
+    def test_key_chooses_the_array(self, tmp_path):
+        """--key picks any array; an unknown key names the arrays there are."""
+        np.savez(tmp_path / "d.npz", x=np.zeros((3, 2)), target=np.array([0, 1, 1]))
+        assert read_labels(tmp_path / "d.npz", key="target").labels.tolist() == [0, 1, 1]
+        with pytest.raises(ValueError, match=r"no array 'y'; it holds \['x', 'target'\]"):
+            read_labels(tmp_path / "d.npz", key="y")
+
+    @pytest.mark.parametrize("name", ["t.npz", "t.npy"])
+    def test_text_file_named_npz(self, tmp_path, name):
+        """A text file named .npz/.npy gives one clear line, not NumPy's pickle message."""
+        (tmp_path / name).write_text("label\n1\n2\n")
+        with pytest.raises(ValueError, match="is not a NumPy file"):
+            read_npz(tmp_path / name)
+        result = run("inspect", tmp_path / name)
+        assert result.exit_code == 1
+        assert result.output.count("\n") == 1
+        assert "Could not read " + name in result.output
+
+    def test_formats(self, tmp_path):
+        """npy, npz and csv labels read alike."""
+        y = np.array([0, 0, 1])
+        np.save(tmp_path / "y.npy", y)
+        np.savez(tmp_path / "y.npz", labels=y)
+        (tmp_path / "y.csv").write_text("label\n0\n0\n1\n")
+        for name in ("y.npy", "y.npz", "y.csv"):
+            assert read_labels(tmp_path / name).labels.tolist() == [0, 0, 1]
+
+
+class TestFileModes:
+    def test_atomic_files_follow_the_umask(self, tmp_path):
+        """Atomically written files get 0666 & ~umask (0644 under the usual 022), not 0600."""
+        old = os.umask(0o022)
+        try:
+            atomic_write_text(tmp_path / "a.txt", "x")
+            assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644
+            os.umask(0o027)
+            atomic_write_text(tmp_path / "b.txt", "x")
+            assert stat.S_IMODE((tmp_path / "b.txt").stat().st_mode) == 0o640
+        finally:
+            os.umask(old)
+
+    def test_split_output_is_readable_by_others(self, tmp_path):
+        """A file the CLI writes (the split CSV) is 0644 under umask 022."""
+        y = tmp_path / "y.npy"
+        np.save(y, np.repeat([0, 1], 20))
+        code = (
+            "import os, sys; os.umask(0o022); from classbalance.cli import main; main(sys.argv[1:])"
+        )
+        out = tmp_path / "split.csv"
+        subprocess.run(
+            [sys.executable, "-c", code, "split", str(y), "--out", str(out), "--seed", "0"],
+            check=True,
+            capture_output=True,
+        )
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+class TestQuietTensorFlow:
+    def test_no_tensorflow_start_up_lines(self):
+        """`classbalance compare --help` imports TensorFlow without its absl/oneDNN lines."""
+        pytest.importorskip("tensorflow")
+        env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL",)}
+        env.pop("KERAS_BACKEND", None)
+        code = "import sys; from classbalance.cli import main; main(sys.argv[1:]); "
+        done = subprocess.run(
+            [sys.executable, "-c", code + "", "compare", "--help"],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert "Usage" in done.stdout
+        for noise in ("absl", "oneDNN", "I0000", "cuda"):
+            assert noise not in done.stderr, done.stderr
+
+
+class TestVocabulary:
+    def test_oversample_val_and_valid_pct(self, tmp_path):
+        """`oversample --val` (the CLI's name, as in `split`) and the seed's --valid-pct agree."""
+        from folder_helpers import make_tree
+
+        data = make_tree(tmp_path / "data", {"a": 8, "b": 2})
+        a = run("oversample", data, tmp_path / "a", "--val", "0.25", "--balance", "--seed", "0")
+        b = run(
+            "oversample", data, tmp_path / "b", "--valid-pct", "0.25", "--balance", "--seed", "0"
+        )
+        assert a.exit_code == 0, a.output
+        assert b.exit_code == 0, b.output
+        assert (tmp_path / "a" / "labels.csv").read_text() == (
+            tmp_path / "b" / "labels.csv"
+        ).read_text()
