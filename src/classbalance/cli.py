@@ -16,7 +16,6 @@ so heavy imports (Keras, matplotlib) never slow down the other commands.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import importlib.util
 import json
@@ -39,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from classbalance import __version__
+from classbalance._quiet import import_tensorflow_quietly
 
 __all__ = ["LAZY_COMMANDS", "main"]
 
@@ -49,31 +49,6 @@ LAZY_COMMANDS: dict[str, str] = {
 
 # Commands that train Keras models: TensorFlow is imported quietly before they run.
 TENSORFLOW_COMMANDS = frozenset({"compare"})
-
-
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow with the process's stderr (fd 2) silenced, if it will be used.
-
-    TensorFlow's C++ start-up lines (absl's "All log messages before
-    absl::InitializeLog() ...", the oneDNN notice) are written to fd 2 during
-    the import, before ``TF_CPP_MIN_LOG_LEVEL`` takes effect, so they can only
-    be kept off the console by silencing fd 2 for the import. A failed import
-    is left for the command to report.
-    """
-    if "tensorflow" in sys.modules or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
-        return
-    if importlib.util.find_spec("tensorflow") is None:
-        return
-    sys.stderr.flush()
-    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 2)
-        with contextlib.suppress(ImportError):
-            importlib.import_module("tensorflow")
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
 
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -100,7 +75,7 @@ class _Group(click.Group):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name, command, rest = super().resolve_command(ctx, args)
         if name in TENSORFLOW_COMMANDS:
-            _import_tensorflow_quietly()
+            import_tensorflow_quietly()
         return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:

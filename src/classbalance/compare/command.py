@@ -172,7 +172,10 @@ def compare(
     from classbalance.compare.report import write_report
 
     written = write_report(result, out)
+    from joblib import effective_n_jobs
+
     click.echo(
         f"{len(result.runs)} runs in {result.seconds:.0f} s (Keras backend {result.backend}, "
-        f"{cfg.jobs} job(s)); wrote {', '.join(p.name for p in written)} to {out}/"
+        f"{effective_n_jobs(cfg.jobs)} worker process(es)); "
+        f"wrote {', '.join(p.name for p in written)} to {out}/"
     )

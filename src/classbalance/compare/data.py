@@ -32,6 +32,7 @@ import pandas as pd
 
 import classbalance as cb
 from classbalance._optional import require
+from classbalance.files import read_npz, read_table
 
 __all__ = [
     "FEW_SHOT_WARNING",
@@ -123,6 +124,7 @@ def _take(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
         out[lo : lo + 4096] = x[rows[lo : lo + 4096]]
     return out
 
+
 def _decode_images(root: Path, paths: list[str], size: int, channels: str) -> np.ndarray:
     """Decode every image once into uint8 (n, size, size, c); memmap when large."""
     image = require("PIL.Image", "compare on an image folder")
@@ -167,14 +169,9 @@ def _load_folder(path: Path, size: int, channels: str) -> tuple[np.ndarray, np.n
 
 def _load_table(path: Path, label_col: str) -> tuple[np.ndarray, np.ndarray]:
     try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise CompareError(f"Could not read {path} as CSV: {str(exc).splitlines()[0]}") from exc
-    if label_col not in frame.columns:
-        raise CompareError(
-            f"{path} has no label column {label_col!r} (columns: {list(frame.columns)[:10]}); "
-            "name it with --label-col."
-        )
+        frame = read_table(path, label_col=label_col)
+    except ValueError as exc:
+        raise CompareError(str(exc)) from exc
     features = frame.drop(columns=[label_col])
     bad = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
     if bad:
@@ -186,19 +183,16 @@ def _load_table(path: Path, label_col: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = [k for k in ("x", "y") if k not in data.files]
-            if missing:
-                raise CompareError(
-                    f"{path} must hold arrays named 'x' and 'y'; missing {missing} "
-                    f"(found {data.files})."
-                )
-            x, y = data["x"], data["y"]
-    except (OSError, ValueError) as exc:
-        if isinstance(exc, CompareError):
-            raise
-        raise CompareError(f"Could not read {path} as .npz: {str(exc).splitlines()[0]}") from exc
-    return as_samples(x), y
+        arrays = read_npz(path)
+    except ValueError as exc:
+        raise CompareError(str(exc)) from exc
+    missing = [k for k in ("x", "y") if k not in arrays]
+    if missing:
+        raise CompareError(
+            f"{path} must hold arrays named 'x' and 'y'; missing {missing} "
+            f"(found {sorted(arrays)})."
+        )
+    return as_samples(arrays["x"]), arrays["y"]
 
 
 def as_samples(x: Any) -> np.ndarray:

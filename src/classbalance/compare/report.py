@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from joblib import effective_n_jobs
 
 from classbalance._atomic import atomic_write_text, atomic_write_with
 from classbalance.compare.recipes import MIN_VAL_PER_CLASS_FOR_TAU, RECIPES
@@ -93,7 +94,8 @@ def _markdown(result: CompareResult) -> str:
         "",
         f"- Model: {model}; Adam lr={cfg.learning_rate}, batch {cfg.batch_size}; Keras backend "
         f"{result.backend}; seeds 0..{cfg.seeds - 1}; {result.seconds:.0f} s in all on "
-        f"{os.cpu_count()} CPU cores ({platform.machine()}), {cfg.jobs} job(s).",
+        f"{os.cpu_count()} CPU cores ({platform.machine()}), "
+        f"{effective_n_jobs(cfg.jobs)} worker process(es).",
         f"- Equal budget: every run took {budget} optimizer steps ({cfg.epochs} epochs of "
         "n_train samples) at the same batch size; sampled recipes draw n_train samples per "
         "epoch, the ensemble and cRT split the steps. The `steps` column counts what each run "

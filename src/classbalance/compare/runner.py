@@ -148,32 +148,19 @@ class CompareResult:
 
 # --------------------------------------------------------------------------- one run
 def import_keras_quietly() -> Any:
-    """Import Keras (and its backend) with C-level stderr silenced.
+    """Import Keras (and TensorFlow, if installed, on any backend) without their log lines."""
+    from classbalance._optional import require
+    from classbalance._quiet import import_tensorflow_quietly
 
-    TensorFlow 2.21 prints absl/oneDNN lines at import time that
-    ``TF_CPP_MIN_LOG_LEVEL`` no longer suppresses; they are not errors.
-    Python exceptions still propagate.
-    """
-    if "keras" in sys.modules:
-        return sys.modules["keras"]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
-    try:
-        import importlib.util
+    import_tensorflow_quietly()
+    if "keras" not in sys.modules:
+        from classbalance._quiet import import_quietly
 
-        # Keras' data adapters import TensorFlow lazily on every backend when it is
-        # installed; import it now, silenced, rather than let it print mid-run.
-        if importlib.util.find_spec("tensorflow") is not None:
-            import tensorflow  # noqa: F401
-        from classbalance._optional import require
-
-        return require("keras", "classbalance compare")
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
+        try:
+            return import_quietly("keras")
+        except ImportError:
+            pass
+    return require("keras", "classbalance compare")
 
 
 def _prepare_worker(threads: int | None) -> None:
@@ -375,6 +362,14 @@ def recommendation(boot: Bootstrap, has_none: bool, n_test: int, n_seeds: int) -
     'Use `x`:'
     """
     best = boot.best()
+    basis = f" ({n_test} test samples, {n_seeds} seed{'s' if n_seeds != 1 else ''})."
+    if len(boot.names) == 1:
+        low, high = boot.interval(best)
+        est = boot.estimate[0]
+        return (
+            f"Only `{best}` was run: balanced accuracy {est:.3f} [95% CI {low:.3f}, {high:.3f}]"
+            + basis
+        )
     group = boot.indistinguishable_from_best()
     others = [n for n in group if n != best]
     tail = (
@@ -382,7 +377,6 @@ def recommendation(boot: Bootstrap, has_none: bool, n_test: int, n_seeds: int) -
         if others
         else "; no other strategy is within noise of it"
     )
-    basis = f" ({n_test} test samples, {n_seeds} seed{'s' if n_seeds != 1 else ''})."
     if not has_none:
         low, high = boot.interval(best)
         est = boot.estimate[boot.names.index(best)]
