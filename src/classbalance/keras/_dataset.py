@@ -24,10 +24,11 @@ class BalancedPyDataset(keras.utils.PyDataset):
     With ``sample_weight`` or ``class_weight`` batches are
     ``(x, y, sample_weight)``.
 
-    Keras' PyTorch backend runs a one-batch pseudo-epoch in ``fit`` to build
-    a model that is not built yet, which uses up one plan. With ``workers > 1``
-    (Keras 3.15) the batches the workers prefetched for it are kept and
-    served first in the next epoch, so every epoch then mixes two plans.
+    Keras' PyTorch and JAX backends run a one-batch pseudo-epoch in ``fit``
+    to build a model that is not built yet, which uses up one plan. With
+    ``workers > 1`` (Keras 3.15) the batches the workers prefetched for it
+    are kept and served first in the next epoch, so every epoch then mixes
+    two plans.
     Build the model before ``fit``, e.g. ``model.test_on_batch(*data[0])``
     (no weight update), and ``fit`` skips the pseudo-epoch.
 
