@@ -32,6 +32,8 @@ PINNED_OPTIONAL_MODULES = [
     "iterstrat",
     "h5py",
     "distributed",
+    "fastai",
+    "imagehash",
     "hypothesis",
     "xdist",
     "pytest_timeout",
