@@ -13,9 +13,13 @@ imbalance ratio 100. Samples/s (median of 5 runs after a warm-up) of:
 - ``Dataset.rejection_resample`` to a uniform target with the true initial
   distribution, on ``from_tensor_slices(...).repeat()`` (each run 10 batches);
 - the gather bound: ``np.take(x, idx, axis=0, out=buf, mode="clip")`` per batch
-  with random indices, the cost of copying the rows and nothing else.
+  with random indices, the cost of copying the rows and nothing else;
+- ``tf.gather`` of the same batches from the rows already in a TensorFlow
+  tensor, called eagerly from Python (what one batch of an in-memory tf.data
+  pipeline costs at least, before any pipeline overhead).
 
-Run: ``python benchmarks/bench_tf.py [--quick]`` (about 2 minutes).
+Run: ``python benchmarks/bench_tf.py [--quick] [--gather]`` (about 2 minutes;
+``--gather`` times only the two gathers, in seconds).
 """
 
 from __future__ import annotations
@@ -45,9 +49,29 @@ def drain(iterator: object, n_batches: int) -> None:
         next(iterator)  # type: ignore[call-overload]
 
 
+def gather_rates(x: np.ndarray, n_batches: int, repeats: int) -> tuple[float, float]:
+    """Samples/s of np.take into a buffer (the bound) and of tf.gather, same random batches."""
+    idx_all = np.random.default_rng(1).integers(0, x.shape[0], size=n_batches * BATCH)
+    buf = np.empty((BATCH, x.shape[1]), dtype=x.dtype)
+    x_tf = tf.constant(x)
+    idx_tf = [tf.constant(idx_all[b * BATCH : (b + 1) * BATCH]) for b in range(n_batches)]
+
+    def gather_bound() -> None:
+        for b in range(n_batches):
+            np.take(x, idx_all[b * BATCH : (b + 1) * BATCH], axis=0, out=buf, mode="clip")
+
+    def tf_gather() -> None:
+        for idx in idx_tf:
+            tf.gather(x_tf, idx)
+
+    bound = n_batches * BATCH / median_time(gather_bound, repeats)
+    return bound, n_batches * BATCH / median_time(tf_gather, repeats)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20,000 rows, 3 repeats")
+    parser.add_argument("--gather", action="store_true", help="only np.take and tf.gather")
     args = parser.parse_args()
     repeats = 3 if args.quick else 5
     n = 20_000 if args.quick else 200_000
@@ -58,6 +82,24 @@ def main() -> None:
     y = long_tail_labels(n)
     x = np.random.default_rng(0).random((n, 784), dtype=np.float32)
     y64 = y.astype(np.int64)
+    if args.gather:
+        n_batches = n // BATCH
+        bound, tf_rate = gather_rates(x, n_batches, repeats)
+        print(f"{n} rows, {n_batches} batches of {BATCH}")
+        print(
+            markdown_table(
+                ["method", "samples/s", "x gather bound"],
+                [
+                    ["gather bound (np.take into a buffer)", f"{bound:,.0f}", "1.00"],
+                    [
+                        "tf.gather (eager, tensor in memory)",
+                        f"{tf_rate:,.0f}",
+                        f"{tf_rate / bound:.2f}",
+                    ],
+                ],
+            )
+        )
+        return
 
     ours = balanced_dataset(x, y64, BATCH, drop_last=True, seed=0)
     n_batches = int(ours.cardinality())
@@ -93,14 +135,7 @@ def main() -> None:
     )
     rejection_iter = iter(rejection)
 
-    idx_all = np.random.default_rng(1).integers(0, n, size=n_batches * BATCH)
-    buf = np.empty((BATCH, 784), dtype=np.float32)
-
-    def gather_bound() -> None:
-        for b in range(n_batches):
-            np.take(x, idx_all[b * BATCH : (b + 1) * BATCH], axis=0, out=buf, mode="clip")
-
-    bound = n_batches * BATCH / median_time(gather_bound, repeats)
+    bound, tf_gather_rate = gather_rates(x, n_batches, repeats)
     ours_rate = n_batches * BATCH / median_time(run_ours, repeats)
     tut_rate = (
         tutorial_batches
@@ -115,6 +150,7 @@ def main() -> None:
     print(f"{n} rows, {n_batches} batches of {BATCH} per over-sampled epoch")
     rows = [
         ["gather bound (np.take into a buffer)", bound],
+        ["tf.gather (eager, tensor in memory)", tf_gather_rate],
         ["classbalance.tf.balanced_dataset", ours_rate],
         ["tutorial: sample_from_datasets", tut_rate],
         ["rejection_resample", rej_rate],

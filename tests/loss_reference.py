@@ -29,14 +29,18 @@ def focal(z, y, alpha=None, gamma=2.0):
     return loss
 
 
-def class_balanced(z, y, counts, beta=0.999, loss="ce", gamma=2.0):
-    """w_y * CE or focal, w_c = (1 - beta) / (1 - beta^n_c) normalized to sum K (Cui 2019)."""
+def class_balanced_weights(counts, beta=0.999):
+    """w_c = (1 - beta) / (1 - beta^n_c), normalized to sum K (Cui 2019)."""
     counts = np.asarray(counts, np.float64)
     effective = (1.0 - beta**counts) / (1.0 - beta)
     w = 1.0 / effective
-    w = w / w.sum() * len(counts)
+    return w / w.sum() * len(counts)
+
+
+def class_balanced(z, y, counts, beta=0.999, loss="ce", gamma=2.0):
+    """w_y * CE or focal with the class-balanced weights (Cui 2019)."""
     base = focal(z, y, None, gamma if loss == "focal" else 0.0)
-    return w[y] * base
+    return class_balanced_weights(counts, beta)[y] * base
 
 
 def ldam(z, y, counts, max_margin=0.5, scale=30.0, weight=None):
@@ -100,3 +104,36 @@ def loss_cases(losses) -> dict:
             lambda z, y: logit_adjusted(z, y, [0.7, 0.2, 0.05, 0.05], 0.5),
         ),
     }
+
+
+def weighted_mean(per_sample, sample_weight, convention):
+    """The two weighted means of per-sample losses that already carry their weights.
+
+    ``"samples"``: divide by N (Keras' class_weight and sample_weight; our losses).
+    ``"weights"``: divide by the sum of the weights (``CrossEntropyLoss(weight=...)``,
+    the LDAM-DRW reference code).
+    """
+    per_sample = np.asarray(per_sample, np.float64)
+    if convention == "samples":
+        return per_sample.sum() / per_sample.shape[0]
+    if convention == "weights":
+        return per_sample.sum() / np.asarray(sample_weight, np.float64).sum()
+    raise ValueError(convention)
+
+
+def weighted_cases(losses) -> dict:
+    """``{name: (make_loss, oracle, class_weights)}`` for the losses with per-class weights."""
+    cases = loss_cases(losses)
+    return {
+        "cb_ce": (*cases["cb_ce"], class_balanced_weights(COUNTS)),
+        "cb_focal": (*cases["cb_focal"], class_balanced_weights(COUNTS, 0.99)),
+        "ldam_weighted": (*cases["ldam_weighted"], np.array([1.0, 2.0, 3.0, 4.0])),
+    }
+
+
+def long_tailed_batch(n: int = 64, seed: int = 0):
+    """Logits and labels drawn with the class frequencies of COUNTS: where the two weighted
+    means differ (on a class-balanced batch they nearly agree)."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(len(COUNTS), size=n, p=np.asarray(COUNTS) / np.sum(COUNTS))
+    return rng.normal(size=(n, len(COUNTS))) * 3.0, y

@@ -33,6 +33,7 @@ OPTIONAL = {
     "classbalance.compare.runner": "keras",
     "classbalance.compare.stats": "keras",
     "classbalance.keras._dataset": "keras",
+    "classbalance.keras._metrics": "keras",
     "classbalance.keras.losses": "keras",
     "classbalance.torch.losses": "torch",
     "classbalance.torch._samplers": "torch",

@@ -415,6 +415,14 @@ class TestExport:
         assert tree_checksum(out) == before
         assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "out"]
 
+    def test_progress_counts_the_files_placed(self, data, tmp_path):
+        """progress reports positive counts that add up to the files the export placed."""
+        reported = []
+        result = export(plan_for(data), tmp_path / "out", mode="copy", progress=reported.append)
+        assert reported
+        assert all(k > 0 for k in reported)
+        assert sum(reported) == result.n_files == plan_for(data)["path"].nunique()
+
     def test_interrupt_mid_export_keeps_old_output(self, tmp_path):
         """An exception raised part-way (Ctrl-C in the progress callback) removes the partial
         output; the previous output stays as it was."""
@@ -425,12 +433,15 @@ class TestExport:
         placed = []
 
         def interrupt(k):
-            placed.append(k)
+            (partial,) = tmp_path.glob(".out.classbalance-tmp-*")
+            on_disk = [p for p in partial.rglob("*") if p.is_file() and p.suffix == ".png"]
+            placed.append((k, len(on_disk)))
             raise KeyboardInterrupt
 
         with pytest.raises(KeyboardInterrupt):
             export(plan_for(data, seed=1), out, mode="copy", overwrite=True, progress=interrupt)
-        assert placed == [256]  # stopped after 256 of 700 files
+        ((reported, on_disk),) = placed  # stopped at the first report ...
+        assert 0 < reported == on_disk < 700  # ... part-way, counting what was on disk
         assert tree_checksum(out) == before
         assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "out"]
 
@@ -527,31 +538,51 @@ class TestExport:
 
 
 KILL_SCRIPT = """
-import sys, time
+import os, sys, threading
 sys.path.insert(0, {src!r})
 from classbalance.folders import scan, oversample, export
 
-def tick(k):
-    print("progress", flush=True)
-    time.sleep(0.2)
+data, out, seed, point = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 
-plan = oversample(scan(sys.argv[1]), valid_pct=0.2, balance="max", seed=int(sys.argv[3]))
-export(plan, sys.argv[2], mode="copy", overwrite=True, progress=tick)
+
+def stop_here():
+    # Tell the parent where we are, then wait for its SIGKILL: a fixed kill point, no race.
+    print(point, flush=True)
+    threading.Event().wait()
+
+
+def tick(k):
+    if point == "placing":
+        stop_here()
+
+
+real_replace = os.replace
+
+
+def replace(src, dst):
+    real_replace(src, dst)
+    if point == "swapping" and ".classbalance-old-" in str(dst):
+        stop_here()  # the old output is moved aside, the new one not yet in
+
+
+os.replace = replace
+plan = oversample(scan(data), valid_pct=0.2, balance="max", seed=seed)
+export(plan, out, mode="copy", overwrite=True, progress=tick)
 print("done", flush=True)
 """
 
 
-def run_and_kill(script: Path, data: Path, out: Path, seed: int) -> None:
-    """Start an export in a subprocess and SIGKILL it after its first progress report."""
+def run_and_kill(script: Path, data: Path, out: Path, seed: int, point: str) -> None:
+    """Start an export in a subprocess and SIGKILL it once it reports reaching ``point``."""
     proc = subprocess.Popen(
-        [sys.executable, str(script), str(data), str(out), str(seed)],
+        [sys.executable, str(script), str(data), str(out), str(seed), point],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
     )
     try:
         line = proc.stdout.readline()
-        assert line.strip() == "progress", f"export did not start: {line!r}"
+        assert line.strip() == point, f"export did not reach {point!r}: {line!r}"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
@@ -562,16 +593,20 @@ def run_and_kill(script: Path, data: Path, out: Path, seed: int) -> None:
 
 
 class TestInterrupted:
-    def test_killed_export_leaves_old_or_nothing(self, tmp_path):
-        """SIGKILL mid-export leaves no output (first run) or the previous output (rerun);
-        the input is untouched and the next run completes and cleans up."""
-        data = make_tree(tmp_path / "data", {"a": 900, "b": 200, "c": 60})
+    @pytest.fixture
+    def script(self, tmp_path) -> Path:
         script = tmp_path / "export.py"
         script.write_text(textwrap.dedent(KILL_SCRIPT.format(src=SRC)))
+        return script
+
+    def test_killed_export_leaves_old_or_nothing(self, tmp_path, script):
+        """SIGKILL while files are placed leaves no output (first run) or the previous output
+        (rerun); the input is untouched and the next run completes and cleans up."""
+        data = make_tree(tmp_path / "data", {"a": 900, "b": 200, "c": 60})
         before_input = tree_checksum(data)
         out = tmp_path / "out"
 
-        run_and_kill(script, data, out, seed=0)
+        run_and_kill(script, data, out, seed=0, point="placing")
         assert not out.exists()
         stale = [p for p in tmp_path.iterdir() if p.name.startswith(".out.classbalance-tmp-")]
         assert len(stale) == 1  # the partial folder, marked as ours
@@ -581,9 +616,24 @@ class TestInterrupted:
         assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
         whole = tree_checksum(out)
 
-        run_and_kill(script, data, out, seed=1)
+        run_and_kill(script, data, out, seed=1, point="placing")
         assert tree_checksum(out) == whole
         assert tree_checksum(data) == before_input
+
+    def test_killed_between_old_and_new_output(self, tmp_path, script):
+        """SIGKILL right after the old output was moved aside (the new one not yet in): the
+        next export puts the old output back before anything else."""
+        data = make_tree(tmp_path / "data", {"a": 30, "b": 10})
+        out = tmp_path / "out"
+        export(plan_for(data, seed=0), out)
+        whole = tree_checksum(out)
+
+        run_and_kill(script, data, out, seed=1, point="swapping")
+        assert not out.exists()
+        with pytest.raises(ValueError, match="not empty"):
+            export(plan_for(data, seed=2), out)
+        assert tree_checksum(out) == whole
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "export.py", "out"]
 
 
 # -------------------------------------------------------------------- seed API

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import classbalance as cb
@@ -36,8 +36,7 @@ class TestPartition:
     @given(class_vectors(), fractions, st.none() | fractions.map(lambda f: f / 2), seeds)
     def test_disjoint_and_covering(self, y, val, test, seed):
         """Train, val (and test) are disjoint and cover range(n)."""
-        if len(y) < 8:
-            return
+        assume(len(y) >= 8)
         parts = _quiet_split(y, val_size=val, test_size=test, seed=seed)
         assert len(parts) == (2 if test is None else 3)
         _assert_partition(parts, len(y))
@@ -45,8 +44,7 @@ class TestPartition:
     @given(class_vectors(), fractions, seeds)
     def test_every_class_in_train_and_val(self, y, val, seed):
         """A class with >= 2 members is in both train and val; a singleton is in train."""
-        if len(y) < 4:
-            return
+        assume(len(y) >= 4)
         train, val_idx = _quiet_split(y, val_size=val, seed=seed)
         classes, counts = np.unique(y, return_counts=True)
         in_train = np.isin(classes, y[train])
@@ -58,8 +56,7 @@ class TestPartition:
     @given(class_vectors(max_count=80), fractions, fractions.map(lambda f: f / 2), seeds)
     def test_test_split_keeps_classes(self, y, val, test, seed):
         """With a test split, classes with >= 3 members are in all three splits."""
-        if len(y) < 12:
-            return
+        assume(len(y) >= 12)
         parts = _quiet_split(y, val_size=val, test_size=test, seed=seed)
         classes, counts = np.unique(y, return_counts=True)
         for p in parts:
@@ -70,8 +67,7 @@ class TestPartition:
         """The requested size is met exactly when the per-class minimums allow it, and each
         class's val count is near its exact share (within 1 when no minimum is binding)."""
         n = len(y)
-        if n < 10:
-            return
+        assume(n >= 10)
         _train, val_idx = _quiet_split(y, val_size=val, seed=seed)
         n_val = int(np.ceil(val * n - 1e-9))
         classes, counts = np.unique(y, return_counts=True)
@@ -124,8 +120,7 @@ class TestReproducibility:
     @given(class_vectors(), seeds)
     def test_seed_reproducible(self, y, seed):
         """The same seed gives the same split; a Generator is accepted."""
-        if len(y) < 6:
-            return
+        assume(len(y) >= 6)
         a = _quiet_split(y, val_size=0.3, seed=seed)
         b = _quiet_split(y, val_size=0.3, seed=seed)
         for p, q in zip(a, b):
@@ -140,8 +135,7 @@ class TestReproducibility:
     @given(class_vectors(), seeds)
     def test_int_and_string_labels_identical(self, y, seed):
         """Relabelling that keeps the sort order (ints -> zero-padded strings) changes nothing."""
-        if len(y) < 6:
-            return
+        assume(len(y) >= 6)
         as_str = np.char.add("c", np.char.zfill((y + 10).astype(str), 6))
         a = _quiet_split(y, val_size=0.25, seed=seed)
         b = _quiet_split(as_str, val_size=0.25, seed=seed)
@@ -180,8 +174,7 @@ class TestGroups:
     @given(class_vectors(max_count=50), st.integers(1, 6), seeds)
     def test_no_group_spans_two_splits(self, y, group_size, seed):
         """Every group is entirely in one split; the splits still partition the samples."""
-        if len(y) < 10:
-            return
+        assume(len(y) >= 10)
         groups = np.arange(len(y)) // group_size
         parts = _quiet_split(y, val_size=0.3, test_size=0.2, groups=groups, seed=seed)
         _assert_partition(parts, len(y))
@@ -190,15 +183,18 @@ class TestGroups:
         assert not (owner[0] & owner[2])
         assert not (owner[1] & owner[2])
 
-    def test_proportions_close_with_many_groups(self):
-        """With many small groups each class is split close to the requested fractions."""
-        rng = np.random.default_rng(0)
+    @pytest.mark.parametrize("seed", range(5))
+    def test_proportions_close_with_many_groups(self, seed):
+        """With many small groups each class is split close to the requested fractions: far
+        closer than whole groups drawn at random (GroupShuffleSplit is off by 0.009 to 0.025
+        here, a 5-sigma miss for the rarest class)."""
+        rng = np.random.default_rng(seed)
         y = rng.choice(4, size=4000, p=[0.55, 0.25, 0.15, 0.05])
         groups = rng.integers(0, 800, size=4000)
-        _train, val = cb.stratified_split(y, val_size=0.2, groups=groups, seed=0)
+        _train, val = cb.stratified_split(y, val_size=0.2, groups=groups, seed=seed)
         share = np.bincount(y[val], minlength=4) / np.bincount(y, minlength=4)
-        assert np.all(np.abs(share - 0.2) < 0.03)
-        assert abs(len(val) / len(y) - 0.2) < 0.02
+        assert np.all(np.abs(share - 0.2) < 0.006), share
+        assert abs(len(val) / len(y) - 0.2) < 0.006
 
     def test_string_groups_and_missing(self):
         """Groups may be strings; a missing group is an error naming its position."""
@@ -213,21 +209,65 @@ class TestGroups:
 
 class TestMultiLabel:
     @given(multihot_matrices(), seeds)
-    def test_partition_and_label_ratios(self, y, seed):
-        """Multi-hot y: splits partition the rows; each label's val share is near val_size."""
+    def test_partition_and_labels_kept(self, y, seed):
+        """Multi-hot y: splits partition the rows, reproducibly; every label with >= 2
+        positives has positives in training and in the held-out rows (validation + test)."""
         parts = _quiet_split(y, val_size=0.25, test_size=0.15, seed=seed)
         _assert_partition(parts, len(y))
         again = _quiet_split(y, val_size=0.25, test_size=0.15, seed=seed)
         for p, q in zip(parts, again):
             assert np.array_equal(p, q)
-        val = parts[1]
-        per_label = y[val].sum(axis=0)
-        expected = y.sum(axis=0) * len(val) / len(y)
-        # Rows carry several labels, so on small sets iterative stratification must
-        # trade labels off against each other (seen: 9 positives of a label in a
-        # 10-row validation set where 5.6 were expected). The bound still catches
-        # gross failures, such as a label missing from validation.
-        assert np.all(np.abs(per_label - expected) <= np.maximum(4, 0.6 * expected))
+        positives = y.sum(axis=0)
+        for part in (parts[0], np.concatenate(parts[1:])):
+            assert np.all(y[part].sum(axis=0)[positives >= 2] > 0)
+
+    @pytest.mark.xfail(
+        reason="iterative stratification does not keep every label in validation: here a "
+        "label with 5 positives of 20 rows gets none of the 5 validation rows",
+        strict=True,
+    )
+    def test_label_with_five_positives_in_validation(self):
+        """A label with 5 positives in 20 rows has one in a 5-row validation split (found by
+        Hypothesis; without a test split such misses happen in about 3% of its examples)."""
+        y = np.zeros((20, 4), dtype=np.int64)
+        for row, labels in {
+            0: [0, 1, 2, 3],
+            1: [1, 2, 3],
+            3: [0, 1],
+            5: [0],
+            7: [1, 2, 3],
+            8: [3],
+            9: [2],
+            10: [0, 1, 3],
+            11: [3],
+            15: [2, 3],
+            16: [0, 2],
+            18: [3],
+            19: [0],
+        }.items():
+            y[row, labels] = 1
+        _train, val, _test = _quiet_split(y, val_size=0.25, test_size=0.15, seed=28)
+        assert y[:, 1].sum() == 5
+        assert y[val, 1].sum() > 0
+
+    @pytest.mark.parametrize("split", [0, 1, 2], ids=["train", "val", "test"])
+    def test_label_ratios_beat_a_random_split(self, split):
+        """Each label's count in each split is far closer to its exact share than a random
+        split gets: in units of the random split's standard deviation, the mean absolute
+        deviation over 30 problems is below 0.4 (a random split: about 0.8, and below 0.66
+        in none of 300 simulated runs)."""
+        scores = []
+        for seed in range(30):
+            rng = np.random.default_rng(seed)
+            y = (rng.random((150, 4)) < rng.uniform(0.1, 0.6, size=4)).astype(np.int64)
+            part = _quiet_split(y, val_size=0.25, test_size=0.15, seed=seed)[split]
+            n, m = y.shape[0], part.shape[0]
+            positives = y.sum(axis=0)
+            expected = positives * m / n
+            # Hypergeometric standard deviation of a label's count in m random rows.
+            sd = np.sqrt(expected * (1 - m / n) * (n - positives) / (n - 1))
+            scores.append(np.mean(np.abs(y[part].sum(axis=0) - expected) / sd))
+        assert np.mean(scores) < 0.4, np.mean(scores)
 
     def test_missing_package_names_the_extra(self, monkeypatch):
         """Without iterative-stratification the error says which extra to install."""

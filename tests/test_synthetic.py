@@ -33,17 +33,26 @@ class TestSmote:
         assert counts.min() >= (60 if method in ("adasyn", "svm_smote") else 80)
 
     def test_synthetic_points_interpolate_within_their_class(self):
-        """Every SMOTE point lies on a segment between two real samples of its class, so
-        inside the class's bounding box; no point of another class is created."""
+        """Every SMOTE point lies on a segment from a real sample of its class to one of that
+        sample's k nearest neighbours in the class; no point of another class is created."""
         x, y = _data()
-        x_res, y_res = cb.synthetic_oversample(x, y, seed=1)
+        k = 5
+        x_res, y_res = cb.synthetic_oversample(x, y, k_neighbors=k, seed=1)
         new_x, new_y = x_res[len(x) :], y_res[len(y) :]
         assert set(new_y) == {"mid", "small"}
         for c in ("mid", "small"):
             real = x[y == c]
             made = new_x[new_y == c]
-            assert np.all(made >= real.min(0) - 1e-9)
-            assert np.all(made <= real.max(0) + 1e-9)
+            # Segments (a, b): each real sample a to its k nearest real neighbours b.
+            dist = np.linalg.norm(real[:, None] - real[None], axis=-1)
+            neighbours = np.argsort(dist, axis=1)[:, 1 : k + 1]
+            a = np.repeat(real, k, axis=0)
+            b = real[neighbours.ravel()]
+            ab = b - a
+            t = np.einsum("psd,sd->ps", made[:, None] - a[None], ab) / np.sum(ab * ab, axis=1)
+            closest = a[None] + np.clip(t, 0, 1)[..., None] * ab[None]
+            gap = np.linalg.norm(closest - made[:, None], axis=-1).min(axis=1)
+            assert np.all(gap < 1e-9), gap.max()
 
     def test_seed_reproducible_and_dict_strategy(self):
         """Same seed, same samples; a dict strategy sets target counts by class value."""

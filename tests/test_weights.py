@@ -83,14 +83,30 @@ class TestClassWeights:
             cb.class_weights([0, 1], "effective", beta=1.0)
 
     def test_keras_fit_accepts_weights(self):
-        """The dict goes straight into Keras fit(class_weight=...)."""
+        """The dict goes straight into Keras fit(class_weight=...), and there 'balanced' makes
+        the loss the mean of the per-class mean losses: every class counts alike."""
         keras = pytest.importorskip("keras")
         rng = np.random.default_rng(0)
         x = rng.random((40, 3)).astype("float32")
         y = np.array([0] * 30 + [1] * 8 + [2] * 2)
+        keras.utils.set_random_seed(0)
         model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3, activation="softmax")])
-        model.compile("sgd", "sparse_categorical_crossentropy")
-        model.fit(x, y, class_weight=cb.class_weights(y), epochs=1, verbose=0)
+        # learning_rate=0: the one reported batch loss is that of the weights predict() uses.
+        model.compile(keras.optimizers.SGD(learning_rate=0.0), "sparse_categorical_crossentropy")
+        history = model.fit(
+            x,
+            y,
+            class_weight=cb.class_weights(y),
+            batch_size=40,
+            epochs=1,
+            shuffle=False,
+            verbose=0,
+        )
+        p = model.predict(x, verbose=0).astype(np.float64)
+        per_sample = -np.log(p[np.arange(len(y)), y])
+        per_class_mean = [per_sample[y == c].mean() for c in range(3)]
+        assert history.history["loss"][0] == pytest.approx(np.mean(per_class_mean), rel=1e-4)
+        assert np.mean(per_class_mean) != pytest.approx(per_sample.mean(), rel=1e-2)
 
 
 class TestSampleWeights:

@@ -34,7 +34,8 @@ def _data(n: int = 64, k: int = 4, seed: int = 0, spread: float = 3.0):
     return z, y
 
 
-CASES = ref.loss_cases(importlib.import_module("classbalance.keras.losses"))
+keras_losses = importlib.import_module("classbalance.keras.losses")
+CASES = ref.loss_cases(keras_losses)
 
 
 def _with_logits(make):
@@ -103,6 +104,28 @@ class TestAgainstOracle:
         expected = (ref.softmax(z + 0.7 * np.log(prior)) - np.eye(4)[y]) / len(y)
         grad = _gradient(LogitAdjustedLoss(COUNTS, tau=0.7, from_logits=True), y, z)
         np.testing.assert_allclose(grad, expected, atol=1e-6)
+
+
+class TestWeightedMeanConvention:
+    @pytest.mark.parametrize("case", sorted(ref.weighted_cases(keras_losses)))
+    def test_mean_divides_by_samples_and_the_recipe_by_weights(self, case):
+        """The default reduction divides by N; the documented recipe (sum / batch weights)
+        gives the divide-by-weights convention. The batch tells the two apart."""
+        make, oracle, w = ref.weighted_cases(keras_losses)[case]
+        z, y = ref.long_tailed_batch()
+        z = z.astype(np.float32)
+        per_sample = oracle(z, y)
+        over_n = ref.weighted_mean(per_sample, w[y], "samples")
+        over_w = ref.weighted_mean(per_sample, w[y], "weights")
+        assert abs(over_n - over_w) > 0.1 * over_n  # a mix-up cannot pass
+        loss = _with_logits(make)
+        assert float(keras.ops.convert_to_numpy(loss(y, z))) == pytest.approx(over_n, rel=1e-4)
+        loss.reduction = "sum"
+        total = keras.ops.convert_to_numpy(loss(y, z))
+        batch_weights = keras.ops.convert_to_numpy(
+            keras.ops.sum(keras.ops.take(loss.class_weight, y))
+        )
+        assert float(total / batch_weights) == pytest.approx(over_w, rel=1e-4)
 
 
 class TestReductions:

@@ -247,7 +247,7 @@ def test_docstring_examples():
 
     for module in (_dataset, _resample):
         result = doctest.testmod(module)
-        assert result.attempted > 0
+        assert result.attempted > 0, f"{module.__name__} has no docstring example"
         assert result.failed == 0
 
 

@@ -20,7 +20,8 @@ from classbalance.torch.losses import (  # noqa: E402
 
 COUNTS = ref.COUNTS
 
-CASES = ref.loss_cases(importlib.import_module("classbalance.torch.losses"))
+torch_losses = importlib.import_module("classbalance.torch.losses")
+CASES = ref.loss_cases(torch_losses)
 
 
 def _data(n: int = 64, k: int = 4, seed: int = 0, spread: float = 3.0):
@@ -73,6 +74,35 @@ class TestAgainstOracle:
             LogitAdjustedLoss(COUNTS, tau=0.0),
         ):
             assert loss(z, y).item() == pytest.approx(plain, rel=1e-9), type(loss).__name__
+
+
+class TestWeightedMeanConvention:
+    @pytest.mark.parametrize("case", sorted(ref.weighted_cases(torch_losses)))
+    def test_mean_divides_by_samples_and_the_recipe_by_weights(self, case):
+        """reduction='mean' divides by N; the documented recipe (sum / batch weights) gives
+        CrossEntropyLoss(weight=...)'s convention. The batch tells the two apart."""
+        make, oracle, w = ref.weighted_cases(torch_losses)[case]
+        z, y = ref.long_tailed_batch()
+        per_sample = oracle(z, y)
+        over_n = ref.weighted_mean(per_sample, w[y], "samples")
+        over_w = ref.weighted_mean(per_sample, w[y], "weights")
+        assert abs(over_n - over_w) > 0.1 * over_n  # a mix-up cannot pass
+        zt, yt = torch.tensor(z), torch.tensor(y)
+        assert make()(zt, yt).item() == pytest.approx(over_n, rel=1e-6)
+        loss = make()
+        loss.reduction = "sum"
+        recipe = loss(zt, yt) / loss.class_weight.to(zt.dtype)[yt].sum()
+        assert recipe.item() == pytest.approx(over_w, rel=1e-6)
+
+    def test_other_convention_is_cross_entropy_with_weight(self):
+        """For CE the recipe equals torch's CrossEntropyLoss(weight=...), and that is the
+        oracle's divide-by-weights mean, not ours."""
+        z, y = (torch.tensor(a) for a in ref.long_tailed_batch())
+        loss = ClassBalancedLoss(COUNTS, reduction="sum")
+        w = loss.class_weight.to(z.dtype)
+        torch_ce = torch.nn.CrossEntropyLoss(weight=w)(z, y).item()
+        assert (loss(z, y) / w[y].sum()).item() == pytest.approx(torch_ce, rel=1e-6)
+        assert ClassBalancedLoss(COUNTS)(z, y).item() != pytest.approx(torch_ce, rel=1e-2)
 
 
 class TestModule:

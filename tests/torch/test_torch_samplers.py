@@ -396,7 +396,9 @@ def test_docstring_examples():
     from classbalance.torch import _labels, _samplers
 
     for module in (_labels, _samplers):
-        assert doctest.testmod(module).failed == 0
+        result = doctest.testmod(module)
+        assert result.attempted > 0, f"{module.__name__} has no docstring example"
+        assert result.failed == 0
 
 
 def _core_kwargs(kwargs):

@@ -20,11 +20,17 @@ class BalancedPyDataset(keras.utils.PyDataset):
     ``max_queue_size``, which are passed to ``super().__init__``. Batch ``i``
     depends only on ``(seed, epoch, i)``, so ``fit(shuffle=True)`` and
     parallel workers are safe; the end of each epoch Keras runs moves to the
-    next epoch's plan (``set_epoch`` chooses one explicitly). Keras' PyTorch
-    backend runs a one-batch pseudo-epoch to build the model, which uses up
-    one plan; that changes which plans are used, not their quality.
+    next epoch's plan (``set_epoch`` chooses one explicitly).
     With ``sample_weight`` or ``class_weight`` batches are
     ``(x, y, sample_weight)``.
+
+    Keras' PyTorch and JAX backends run a one-batch pseudo-epoch in ``fit``
+    to build a model that is not built yet, which uses up one plan. With
+    ``workers > 1`` (Keras 3.15) the batches the workers prefetched for it
+    are kept and served first in the next epoch, so every epoch then mixes
+    two plans.
+    Build the model before ``fit``, e.g. ``model.test_on_batch(*data[0])``
+    (no weight update), and ``fit`` skips the pseudo-epoch.
 
     Parameters
     ----------

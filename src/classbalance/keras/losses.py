@@ -251,6 +251,19 @@ class ClassBalancedLoss(_SparseLoss):
         Focusing parameter, used only with ``loss="focal"``.
     from_logits : bool, default=False
 
+    Notes
+    -----
+    The default reduction ``"sum_over_batch_size"`` gives
+    ``sum_i w_{y_i} L_i / N``, the mean over the ``N`` samples, as Keras
+    reduces ``class_weight`` and ``sample_weight`` (and as
+    :class:`classbalance.torch.losses.ClassBalancedLoss` does). PyTorch's
+    ``CrossEntropyLoss(weight=...)`` divides by ``sum_i w_{y_i}`` instead. We
+    keep ``N`` because that normalization cancels the weights of a batch that
+    holds a single class, and in general shrinks the extra weight of batches
+    rich in rare samples, which is what the re-weighting is for. For the
+    other convention use ``reduction="sum"`` and divide by the batch's
+    weights, ``ops.sum(ops.take(loss.class_weight, y))``.
+
     Examples
     --------
     >>> import numpy as np
@@ -332,6 +345,18 @@ class LDAMLoss(_SparseLoss):
     class_weight : sequence of float, default=None
         Per-class weights; ``None`` means 1 for every class.
     from_logits : bool, default=False
+
+    Notes
+    -----
+    With ``class_weight``, the default reduction ``"sum_over_batch_size"``
+    gives ``sum_i w_{y_i} L_i / N``, the mean over the ``N`` samples, as in
+    :class:`ClassBalancedLoss` and Keras' own ``class_weight``. The LDAM-DRW
+    reference code uses PyTorch's ``cross_entropy(weight=...)``, which
+    divides by ``sum_i w_{y_i}``: there the weights change only how classes
+    are mixed within a batch, not the scale of the loss. For that convention
+    use ``reduction="sum"`` and divide by the batch's weights,
+    ``ops.sum(ops.take(loss.class_weight, y))``. Without ``class_weight`` the
+    two agree.
 
     Examples
     --------

@@ -150,6 +150,20 @@ class ClassBalancedLoss(_SparseLoss):
     gamma : float, default=2.0
         Used only with ``loss="focal"``.
     reduction : {"mean", "sum", "none"}, default="mean"
+        ``"mean"`` divides by the number of samples (see Notes).
+
+    Notes
+    -----
+    ``reduction="mean"`` is ``sum_i w_{y_i} L_i / N``, the mean over the
+    ``N`` samples, as Keras reduces ``class_weight`` and ``sample_weight``
+    and as :class:`classbalance.keras.losses.ClassBalancedLoss` does, so both
+    frameworks give the same number. ``CrossEntropyLoss(weight=...)``
+    divides by ``sum_i w_{y_i}`` instead. We keep ``N`` because that
+    normalization cancels the weights of a batch that holds a single class,
+    and in general shrinks the extra weight of batches rich in rare samples,
+    which is what the re-weighting is for. For the other convention use
+    ``reduction="sum"`` and divide by the batch's weights:
+    ``loss(logits, y) / loss.class_weight[y].sum()``.
 
     Examples
     --------
@@ -211,6 +225,18 @@ class LDAMLoss(_SparseLoss):
     scale : float, default=30.0
     class_weight : sequence of float, default=None
     reduction : {"mean", "sum", "none"}, default="mean"
+        ``"mean"`` divides by the number of samples (see Notes).
+
+    Notes
+    -----
+    With ``class_weight``, ``reduction="mean"`` is ``sum_i w_{y_i} L_i / N``,
+    the mean over the ``N`` samples, as in :class:`ClassBalancedLoss` and the
+    Keras losses. The LDAM-DRW reference code uses
+    ``cross_entropy(weight=...)``, which divides by ``sum_i w_{y_i}``: the
+    weights there change only how classes are mixed within a batch, not the
+    scale of the loss. For that convention use ``reduction="sum"`` and divide
+    by the batch's weights: ``loss(logits, y) / loss.class_weight[y].sum()``.
+    Without ``class_weight`` the two agree.
 
     Examples
     --------
