@@ -29,7 +29,7 @@ test: $(STAMP)
 	CLASSBALANCE_REQUIRE_PINNED=1 KERAS_BACKEND=torch $(PY) -m pytest -q -n 2 -m backend
 	CLASSBALANCE_REQUIRE_PINNED=1 KERAS_BACKEND=jax $(PY) -m pytest -q -n 2 -m backend
 
-## Benchmarks: print tables (see README for the numbers measured here; about 11 minutes).
+## Benchmarks: print tables (see README for the numbers measured here).
 bench: $(STAMP)
 	$(PY) benchmarks/bench_batches.py
 	$(PY) benchmarks/bench_plan.py
