@@ -276,7 +276,7 @@ def plot_strategy_comparison(
     ----------
     summary : pandas.DataFrame
         One row per strategy (the index), with columns ``{metric}_mean`` and
-        ``{metric}_std`` (as :func:`classbalance.compare.run_compare` gives).
+        ``{metric}_std`` (e.g. per-seed scores grouped by strategy).
     metric : str, default="balanced_accuracy"
     path : path, default=None
         Save the figure as PNG there (atomically).
