@@ -236,8 +236,8 @@ def _interval_figure(result: CompareResult) -> Any:
     colors = ["#4C72B0" if w else "#A0A0A0" for w in table["within_noise_of_best"]]
     ax.barh(pos, est, xerr=err, color=colors, ecolor="#333333", capsize=3)
     ax.set_yticks(pos, [str(n) for n in table.index])
-    for p, e in zip(pos, est):
-        ax.text(e, p, f" {e:.3f}", va="center", fontsize=8)
+    for p, e, high in zip(pos, est, table["ci_high"].to_numpy(float)):
+        ax.text(high + 0.004, p, f"{e:.3f}", va="center", fontsize=8)  # right of the interval
     ax.set_xlim(max(0.0, float(table["ci_low"].min()) - 0.05), 1.0)
     ax.set_xlabel("balanced accuracy on the test set, 95% bootstrap interval")
     ax.set_title("Blue: within noise of the best; grey: clearly worse")
