@@ -14,6 +14,7 @@ keras = pytest.importorskip("keras")
 
 import classbalance as cb  # noqa: E402
 import loss_reference as ref  # noqa: E402
+from backend_gradient import backend_gradient  # noqa: E402
 from classbalance.keras.losses import (  # noqa: E402
     ClassBalancedLoss,
     DeferredReweighting,
@@ -46,25 +47,7 @@ def _with_logits(make):
 
 def _gradient(loss, y, z):
     """d mean-loss / d logits on the active backend."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        zt = tf.Variable(z)
-        with tf.GradientTape() as tape:
-            value = loss(y, zt)
-        return np.asarray(tape.gradient(value, zt))
-    if backend == "torch":
-        import torch
-
-        zt = torch.tensor(z, requires_grad=True)
-        loss(y, zt).backward()
-        return zt.grad.numpy()
-    if backend == "jax":
-        import jax
-
-        return np.asarray(jax.grad(lambda zt: loss(y, zt))(jax.numpy.asarray(z)))
-    raise AssertionError(f"no gradient helper for backend {backend}")
+    return backend_gradient(loss, y, z)
 
 
 class TestAgainstOracle:

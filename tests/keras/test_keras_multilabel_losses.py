@@ -9,6 +9,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import multilabel_reference as ref  # noqa: E402
+from backend_gradient import backend_gradient  # noqa: E402
 from classbalance.keras.losses import AsymmetricLoss, WeightedBinaryCrossentropy  # noqa: E402
 
 pytestmark = pytest.mark.backend
@@ -18,27 +19,7 @@ POS_WEIGHT = [0.5, 1.0, 3.0, 9.0, 20.0]
 
 def _gradient(loss, y, z):
     """d loss / d logits on the active backend (float32)."""
-    backend = keras.backend.backend()
-    z = np.asarray(z, np.float32)
-    y = np.asarray(y, np.float32)
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        zt = tf.Variable(z)
-        with tf.GradientTape() as tape:
-            value = loss(y, zt)
-        return np.asarray(tape.gradient(value, zt))
-    if backend == "torch":
-        import torch
-
-        zt = torch.tensor(z, requires_grad=True)
-        loss(y, zt).backward()
-        return zt.grad.numpy()
-    if backend == "jax":
-        import jax
-
-        return np.asarray(jax.grad(lambda zt: loss(y, zt))(jax.numpy.asarray(z)))
-    raise AssertionError(f"no gradient helper for backend {backend}")
+    return backend_gradient(loss, np.asarray(y, np.float32), np.asarray(z, np.float32))
 
 
 def _numpy(value):

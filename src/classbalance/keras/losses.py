@@ -31,7 +31,12 @@ from classbalance._loss_params import (
     log_prior,
 )
 from classbalance._optional import require
-from classbalance._validation import check_choice, check_positive_int, short_repr
+from classbalance._validation import (
+    ArgumentTypeError,
+    check_choice,
+    check_positive_int,
+    short_repr,
+)
 
 keras = require("keras", "classbalance.keras.losses")
 ops = keras.ops
@@ -51,6 +56,14 @@ def _as_list(value: np.ndarray | None) -> list[float] | None:
     return None if value is None else np.asarray(value, dtype=np.float64).tolist()
 
 
+def _check_from_logits(from_logits: Any) -> bool:
+    if not isinstance(from_logits, bool):
+        raise ArgumentTypeError(  # a TypeError, and a ValueError for callers of old versions
+            f"`from_logits` must be True or False. Received: from_logits={short_repr(from_logits)}"
+        )
+    return from_logits
+
+
 class _SparseLoss(keras.losses.Loss):
     """Shared plumbing: labels, log-probabilities, per-class lookups."""
 
@@ -63,12 +76,7 @@ class _SparseLoss(keras.losses.Loss):
         dtype: Any = None,
     ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if not isinstance(from_logits, bool):
-            raise ValueError(
-                "`from_logits` must be True or False. "
-                f"Received: from_logits={short_repr(from_logits)}"
-            )
-        self.from_logits = from_logits
+        self.from_logits = _check_from_logits(from_logits)
         self._probabilities_checked = False
 
     def _logits(self, y_pred: Any) -> Any:
@@ -566,12 +574,7 @@ class _MultiLabelLoss(keras.losses.Loss):
         dtype: Any = None,
     ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if not isinstance(from_logits, bool):
-            raise TypeError(
-                "`from_logits` must be True or False. "
-                f"Received: from_logits={short_repr(from_logits)}"
-            )
-        self.from_logits = from_logits
+        self.from_logits = _check_from_logits(from_logits)
 
     def _log_probs(self, y_true: Any, y_pred: Any) -> tuple[Any, Any, Any]:
         """``(y, log p, log(1 - p))``, stable for large logits."""
