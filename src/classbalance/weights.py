@@ -79,17 +79,20 @@ def _user_weights(strategy: Mapping[Any, Any], values: np.ndarray) -> np.ndarray
         )
     out = np.empty(len(values), dtype=np.float64)
     for i, w in given.items():
-        if (
-            isinstance(w, bool)
-            or not isinstance(w, (int, float, np.number))
-            or not np.isfinite(w)
-            or w < 0
-        ):
-            raise ValueError(
-                f"Class weights must be finite numbers >= 0. Received: {values[i]!r}: {w!r}"
-            )
-        out[i] = float(w)
+        out[i] = _check_weight(values[i], w)
     return out
+
+
+def _check_weight(label: Any, w: Any) -> float:
+    """One class weight as a float, refused unless a finite number >= 0."""
+    if (
+        isinstance(w, bool)
+        or not isinstance(w, (int, float, np.number))
+        or not np.isfinite(w)
+        or w < 0
+    ):
+        raise ValueError(f"Class weights must be finite numbers >= 0. Received: {label!r}: {w!r}")
+    return float(w)
 
 
 def _weights_array(
@@ -291,16 +294,7 @@ def class_weight_array(
                 f"`class_weight` names class {plain!r}, which is not in the labels "
                 f"(classes: {values.tolist()[:20]})."
             )
-        if (
-            isinstance(w, bool)
-            or not isinstance(w, (int, float, np.number))
-            or not np.isfinite(w)
-            or w < 0
-        ):
-            raise ValueError(
-                f"Class weights must be finite numbers >= 0. Received: {plain!r}: {w!r}"
-            )
-        out[i] = float(w)
+        out[i] = _check_weight(plain, w)
         seen.add(i)
     missing = [values[i].item() for i in range(len(keys)) if i not in seen]
     if missing:

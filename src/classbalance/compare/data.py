@@ -265,7 +265,7 @@ def _encode(labels: np.ndarray, classes: list[Any] | None, where: str) -> tuple[
     return remap[enc.codes], classes
 
 
-def _check_classes(codes: np.ndarray, classes: list[Any], where: str) -> None:
+def _check_classes(classes: list[Any], where: str) -> None:
     if len(classes) < 2:
         raise CompareError(
             f"{where} has a single class ({classes}); comparing remedies for imbalance needs "
@@ -357,7 +357,7 @@ def assemble(parts: dict[str, tuple[Any, Any]], cfg: Any, source: str) -> DataSp
     if len(x_main) != len(labels_main):
         raise CompareError(f"x has {len(x_main)} samples but y has {len(labels_main)}.")
     y_main, classes = _encode(labels_main, None, source)
-    _check_classes(y_main, classes, source)
+    _check_classes(classes, source)
     kind = "images" if x_main.ndim == 4 else "features"
     if kind == "features" and x_main.ndim != 2:
         raise CompareError(f"x must be 2-D features or images; got shape {x_main.shape}.")

@@ -143,8 +143,8 @@ class RunContext:
         if rows is not None:
             x, y = x[rows], y[rows]
             sampling = sampling or {"strategy": "balanced"}
-        select = _RestoreBest(self, scores)
-        counter = _StepCounter(self)
+        select = _restore_best(self, scores)
+        counter = _step_counter(self)
         kwargs: dict[str, Any] = {"epochs": epochs, "verbose": 0}
         kwargs["callbacks"] = [counter, select, *(callbacks or [])]
         if sampling is None:
@@ -161,41 +161,40 @@ class RunContext:
         return model
 
 
-class _StepCounter:
-    """Counts the optimizer steps (train batches) of a run."""
+def _step_counter(ctx: RunContext) -> Any:
+    """A callback counting the optimizer steps (train batches) of a run into ``ctx.steps``.
 
-    def __new__(cls, ctx: RunContext) -> Any:
-        import keras
+    Keras is imported only when a run starts, so the callback classes are made here.
+    """
+    import keras
 
-        class StepCounter(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-                ctx.steps += 1
+    class StepCounter(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            ctx.steps += 1
 
-        return StepCounter()
+    return StepCounter()
 
 
-class _RestoreBest:
-    """Keeps the weights of the epoch with the best validation balanced accuracy."""
+def _restore_best(ctx: RunContext, scores: Scores | None) -> Any:
+    """A callback keeping the weights of the epoch with the best validation balanced accuracy."""
+    import keras
 
-    def __new__(cls, ctx: RunContext, scores: Scores | None) -> Any:
-        import keras
+    class RestoreBest(keras.callbacks.Callback):
+        best_score = -1.0
+        best_epoch = -1
+        best_weights: list[np.ndarray] | None = None
 
-        class RestoreBest(keras.callbacks.Callback):
-            best_score = -1.0
-            best_epoch = -1
-            best_weights: list[np.ndarray] | None = None
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            score = ctx.val_score(self.model, scores)
+            if score >= self.best_score:  # ties: the later epoch (trained longer)
+                self.best_score, self.best_epoch = score, epoch
+                self.best_weights = [np.array(w) for w in self.model.get_weights()]
 
-            def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-                score = ctx.val_score(self.model, scores)
-                if score >= self.best_score:  # ties: the later epoch (trained longer)
-                    self.best_score, self.best_epoch = score, epoch
-                    self.best_weights = [np.array(w) for w in self.model.get_weights()]
+        def on_train_end(self, logs: Any = None) -> None:
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
 
-            def on_train_end(self, logs: Any = None) -> None:
-                if self.best_weights is not None:
-                    self.model.set_weights(self.best_weights)
-
-        return RestoreBest()
+    return RestoreBest()
 
 
 @dataclass(frozen=True)
@@ -314,7 +313,7 @@ def _classifier_layer(model: Any) -> Any:
 
     def flatten(layer: Any) -> list[Any]:
         inner = getattr(layer, "layers", None)
-        if inner is None or layer is None:
+        if inner is None:
             return [layer]
         return [leaf for child in inner for leaf in flatten(child)]
 
@@ -382,8 +381,8 @@ def _fit_steps(ctx: RunContext, model: Any, rows: np.ndarray, per_epoch: int, ex
 
     b = ctx.cfg.batch_size
     x, y = ctx.data.x_train[rows], ctx.data.y_train[rows]
-    select = _RestoreBest(ctx, None)
-    counter = _StepCounter(ctx)
+    select = _restore_best(ctx, None)
+    counter = _step_counter(ctx)
     keras.utils.set_random_seed(ctx.seed)
     for steps, epochs in ((per_epoch, ctx.cfg.epochs), (extra, 1)):
         if steps == 0:
