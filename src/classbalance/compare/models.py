@@ -47,8 +47,9 @@ def _conv_bn(keras: Any, x: Any, filters: int, strides: int = 1, relu: bool = Tr
 def _residual_cnn(keras: Any, input_shape: tuple[int, ...], n_classes: int) -> Any:
     """A small ResNet: a strided stem, two stages of one residual block, pooling, logits.
 
-    About 120,000 parameters and 3 M multiply-adds per 28x28 RGB image, so a
-    run of 2,000 images x 30 epochs takes about 20 s of one CPU core; batch
+    About 120,000 parameters and 3 M multiply-adds per 28x28 RGB image: a
+    run of about 2,000 images x 30 epochs took about 22 s per CPU core here
+    (``benchmarks/bench_compare.py``: 42 runs in 473 s on 2 workers). Batch
     normalization and the skip connections make plain training on
     long-tailed data far less fragile than a bare two-layer CNN.
     """
