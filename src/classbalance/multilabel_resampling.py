@@ -160,7 +160,8 @@ def _bags(Y: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> tuple[np.ndarr
     Returns ``flat`` (row ids grouped by label, ascending within a label) and
     ``start``, ``stop`` indexed by label id (all columns of ``Y``).
     """
-    which, pos = np.nonzero(Y[np.ix_(rows, labels)].T)
+    sub = Y[:, labels] if rows.size == Y.shape[0] else Y[np.ix_(rows, labels)]
+    which, pos = np.nonzero(np.ascontiguousarray(sub.T))
     flat = rows[pos]
     sizes = np.bincount(which, minlength=labels.size)
     start = np.zeros(Y.shape[1], dtype=np.int64)
@@ -348,7 +349,7 @@ def ml_ros(
             "ML-ROS", enc, dist, np.arange(n), minority, budget, 0, "nothing to do", return_info
         )
     rng = rng_for(seed, ML_ROS, 0, 0)
-    flat, start, stop = _bags(Y, minority, np.arange(n))
+    flat, start, stop = _bags(Y, minority, np.arange(n))  # every row: one bag per label
     counts = dist.counts.astype(np.int64)
     turns = _Turns(minority)
     clones: list[np.ndarray] = []
@@ -504,7 +505,8 @@ def ml_rus(
     exhausted = False
     while remaining and turns:
         empty = turns.members[pointer[turns.members] >= stop[turns.members]]
-        empty = np.union1d(empty, turns.queue[pointer[turns.queue] >= stop[turns.queue]])
+        if turns.queue.size:
+            empty = np.r_[empty, turns.queue[pointer[turns.queue] >= stop[turns.queue]]]
         if empty.size:
             turns.drop(empty)
             exhausted = True
