@@ -154,15 +154,22 @@ def _check_percentage(percentage: Any) -> float:
     return float(percentage)
 
 
-def _bags(Y: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+def _bags(
+    Y: np.ndarray, labels: np.ndarray, rows: np.ndarray, rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The positives among ``rows`` of each label in ``labels``, as one flat array.
 
-    Returns ``flat`` (row ids grouped by label, ascending within a label) and
-    ``start``, ``stop`` indexed by label id (all columns of ``Y``).
+    Returns ``flat`` (row ids grouped by label: ascending within a label, or in
+    a uniformly random order when ``rng`` is given) and ``start``, ``stop``
+    indexed by label id (all columns of ``Y``).
     """
     sub = Y[:, labels] if rows.size == Y.shape[0] else Y[np.ix_(rows, labels)]
-    which, pos = np.nonzero(np.ascontiguousarray(sub.T))
-    flat = rows[pos]
+    pos, which = np.nonzero(sub)
+    if rng is not None:  # shuffled, then grouped by a stable sort: random order within labels
+        shuffle = rng.permutation(pos.size)
+        pos, which = pos[shuffle], which[shuffle]
+    small = np.int16 if labels.size <= np.iinfo(np.int16).max else np.int32
+    flat = rows[pos[np.argsort(which.astype(small), kind="stable")]]  # radix sort for int16
     sizes = np.bincount(which, minlength=labels.size)
     start = np.zeros(Y.shape[1], dtype=np.int64)
     start[labels] = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -490,11 +497,9 @@ def ml_rus(
         )
     rng = rng_for(seed, ML_RUS, 0, 0)
     deletable = np.flatnonzero(~Y[:, minority].any(axis=1))
-    flat, start, stop = _bags(Y, majority, deletable)
     # One uniform random order per bag: walking it and skipping deleted rows draws
     # uniformly among the bag's remaining rows at every turn.
-    group = np.repeat(np.arange(majority.size), stop[majority] - start[majority])
-    flat = flat[np.lexsort((rng.random(flat.size), group))]
+    flat, start, stop = _bags(Y, majority, deletable, rng)
     pointer = start.copy()
     alive = np.ones(n, dtype=bool)
     counts = dist.counts.astype(np.int64)
