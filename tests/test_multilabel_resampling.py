@@ -198,7 +198,11 @@ class TestMlRos:
         assert np.all(copies[:40] == 1)
 
     def test_stops_when_every_label_reaches_mean_ir(self):
-        """A large budget ends with every minority label at IRLbl <= MeanIR of the input."""
+        """A large budget ends with every minority label at IRLbl <= MeanIR of the input.
+
+        (A label that left can be pushed back above MeanIR by later clones that raise the
+        maximum count; the algorithm does not bring it back. Not the case on these labels.)
+        """
         Y = _long_tailed(400, 6)
         dist = label_distribution(Y)
         idx, info = ml_ros(Y, percentage=1.0, seed=2, return_info=True)

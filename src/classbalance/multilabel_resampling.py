@@ -33,6 +33,9 @@ one-sample-at-a-time algorithm with these rules:
   (its own count and the current maximum count over all labels).
 - Labels take turns in column order; a label whose IRLbl has crossed MeanIR
   after its own turn takes no further turn (it finishes the round it is in).
+- ML-ROS draws each clone uniformly from the label's positives in the input
+  (clones are not drawn again); ML-RUS draws each deletion uniformly from
+  the label's positives that are still there and carry no minority label.
 - The budget is ``round(percentage * n_samples)`` samples, rounded half up.
   The paper's ``while samplesToClone > 0`` loop finishes the round it is in,
   so it can overshoot by up to one round; here the count is exact unless every
@@ -466,6 +469,13 @@ def ml_rus(
     (they are the negatives of every label; drop them yourself if they
     dominate). A label that is neither minority nor majority, or has left,
     is not protected: deleting a sample of another label can lower its count.
+    The most frequent label keeps IRLbl 1 while it stays the most frequent,
+    so it rarely leaves: the budget usually ends an ML-RUS run.
+
+    The paper's pseudo-code deletes from the majority bags without excluding
+    samples that also carry a minority label; excluding them (as the R
+    package does) keeps ML-RUS from undoing the rare labels it is meant to
+    help.
 
     References
     ----------
