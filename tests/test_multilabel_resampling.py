@@ -290,6 +290,17 @@ class TestMlRus:
         assert len(Y) - idx.size == 300
         assert label_distribution(Y[idx]).mean_ir < label_distribution(Y).mean_ir
 
+    def test_warns_when_a_label_loses_every_positive(self):
+        """A large percentage can delete all of a majority label: said, not silent."""
+        rows = [[1, 0, 0, 0]] * 120 + [[0, 1, 0, 0]] * 200 + [[0, 1, 1, 0]] * 9 + [[0, 0, 0, 1]] * 3
+        Y = np.array(rows, dtype=np.uint8)
+        with pytest.warns(UserWarning, match="deleted every positive"):
+            idx = ml_rus(Y, percentage=1.0, seed=0)
+        assert Y[idx][:, 1].sum() == 0
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ml_rus(Y, percentage=0.25, seed=0)
+
     def test_unlabeled_rows_kept(self):
         """Rows with no label are in no majority bag, so they stay."""
         Y = _long_tailed(300, 5)
@@ -317,7 +328,9 @@ class TestMlRus:
         """Final label counts and kept-row frequencies agree with the one-at-a-time loop."""
         Y = _long_tailed(120, 5, seed=5)
         runs = 300
-        ours_idx = [ml_rus(Y, percentage=percentage, seed=s) for s in range(runs)]
+        with warnings.catch_warnings():  # at 1.0 some runs delete all of a label, and say so
+            warnings.simplefilter("ignore", UserWarning)
+            ours_idx = [ml_rus(Y, percentage=percentage, seed=s) for s in range(runs)]
         rng = np.random.default_rng(999)
         ref_idx = [reference_rus(Y, percentage, rng) for _ in range(runs)]
         assert _max_z(_final_counts(Y, ours_idx), _final_counts(Y, ref_idx)) < 4.5

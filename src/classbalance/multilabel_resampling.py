@@ -461,7 +461,9 @@ def ml_rus(
     -----
     UserWarning
         Labels with no positive sample (left out of MeanIR, never deleted
-        from); no label below MeanIR (the identity is returned).
+        from); no label below MeanIR (the identity is returned); a label whose
+        every positive was deleted (possible with a large ``percentage`` when
+        the label's samples carry no minority label).
 
     Notes
     -----
@@ -567,6 +569,14 @@ def ml_rus(
             after = np.where(used < found, following, after)
         pointer[uniq] = after
         turns.advance(accepted, who[:accepted][left[:accepted]])
+    wiped = (dist.counts > 0) & (counts == 0)
+    if wiped.any():
+        warnings.warn(
+            f"ML-RUS deleted every positive of labels {short_repr(enc.labels[wiped].tolist())} "
+            f"(percentage={fraction}); lower `percentage` to keep some.",
+            UserWarning,
+            stacklevel=2,
+        )
     indices = np.flatnonzero(alive)
     removed = n - indices.size
     reason = "budget" if remaining == 0 else ("exhausted" if exhausted else "balanced")
