@@ -28,18 +28,19 @@ which leaves the distribution unchanged because they are independent of
 everything before them. The result is therefore distributed exactly like the
 one-sample-at-a-time algorithm with these rules:
 
-- MeanIR is computed once, on the input (the paper's line 3); IRLbl is
+- MeanIR is computed once, on the input (as in the pseudo-code); IRLbl is
   re-evaluated after each of a label's own turns with the current counts
   (its own count and the current maximum count over all labels).
 - Labels take turns in column order; a label whose IRLbl has crossed MeanIR
-  after its own turn takes no further turn (it finishes the round it is in).
+  after its own turn takes no further turn.
 - ML-ROS draws each clone uniformly from the label's positives in the input
   (clones are not drawn again); ML-RUS draws each deletion uniformly from
   the label's positives that are still there and carry no minority label.
 - The budget is ``round(percentage * n_samples)`` samples, rounded half up.
-  The paper's ``while samplesToClone > 0`` loop finishes the round it is in,
-  so it can overshoot by up to one round; here the count is exact unless every
-  label leaves (or, in ML-RUS, runs out of deletable samples) first.
+  The published loop (and the R package ``mldr.resampling``) checks the
+  budget only between rounds, so it can overshoot by up to one round; here
+  the count is exact unless every label leaves (or, in ML-RUS, runs out of
+  deletable samples) first.
 """
 
 from __future__ import annotations
