@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -396,6 +397,8 @@ class TestInputs:
         a = ml_ros(sets, seed=1)
         np.testing.assert_array_equal(a, ml_ros(strings, sep="|", seed=1))
         np.testing.assert_array_equal(a, ml_ros(Y, seed=1))
+        np.testing.assert_array_equal(a, ml_ros(pd.DataFrame(Y, columns=["a", "b", "c"]), seed=1))
+        np.testing.assert_array_equal(a, ml_ros(cb.encode_multilabel(sets), seed=1))
         np.testing.assert_array_equal(ml_rus(sets, seed=1), ml_rus(Y, seed=1))
 
     def test_seed_none_and_generator(self):
