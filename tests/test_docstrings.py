@@ -23,6 +23,7 @@ CORE = [
     "classbalance.multilabel",
     "classbalance.multilabel_metrics",
     "classbalance.multilabel_data",
+    "classbalance.multilabel_resampling",
 ]
 OPTIONAL = {
     "classbalance.plots": "matplotlib",

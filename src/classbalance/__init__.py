@@ -43,6 +43,8 @@ _LAZY: dict[str, str] = {
     "encode_multilabel": "classbalance.multilabel",
     "label_distribution": "classbalance.multilabel",
     "pos_weight": "classbalance.multilabel",
+    "ml_ros": "classbalance.multilabel_resampling",
+    "ml_rus": "classbalance.multilabel_resampling",
     "multilabel_report": "classbalance.multilabel_metrics",
     "tune_thresholds": "classbalance.multilabel_metrics",
 }

@@ -17,12 +17,24 @@ PHASE         3       sampling: per-class phases of ``exact=True`` plans
 TF_SHUFFLE    40      tf ``resample``: block shuffles of each epoch
 SPLIT         4001    split: ``stratified_split``
 FOLDERS       4002    folders: the seed of the oversampling plan
+ML_ROS        4101    multilabel_resampling: ``ml_ros`` clone draws
+ML_RUS        4102    multilabel_resampling: ``ml_rus`` bag permutations
 ============  ======  =====================================================
 """
 
 from __future__ import annotations
 
-__all__ = ["FOLDERS", "PHASE", "SHUFFLE", "SPLIT", "STREAM", "TF_SHUFFLE", "TIES"]
+__all__ = [
+    "FOLDERS",
+    "ML_ROS",
+    "ML_RUS",
+    "PHASE",
+    "SHUFFLE",
+    "SPLIT",
+    "STREAM",
+    "TF_SHUFFLE",
+    "TIES",
+]
 
 SHUFFLE = 0
 STREAM = 1
@@ -31,3 +43,5 @@ PHASE = 3
 TF_SHUFFLE = 40
 SPLIT = 4001
 FOLDERS = 4002
+ML_ROS = 4101
+ML_RUS = 4102
