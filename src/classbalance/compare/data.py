@@ -311,6 +311,9 @@ def load_data(cfg: Any) -> DataSplit:
     Returns
     -------
     DataSplit
+        A :class:`~classbalance.compare.multilabel_data.MultiLabelSplit` for
+        multi-label data (``cfg.multilabel``, ``label_cols`` or ``label_sep``
+        given, an ``.npz`` with a multi-hot ``y``, or ``multilabel-demo``).
 
     Raises
     ------
@@ -325,6 +328,16 @@ def load_data(cfg: Any) -> DataSplit:
     >>> data.kind, data.n_classes, len(data.y_test)
     ('features', 10, 500)
     """
+    from classbalance.compare.multilabel_data import (
+        MULTILABEL_DEMO,
+        load_multilabel,
+        wants_multilabel,
+    )
+
+    if cfg.data == MULTILABEL_DEMO or (
+        cfg.data is not None and Path(cfg.data).exists() and wants_multilabel(cfg, Path(cfg.data))
+    ):
+        return load_multilabel(cfg)
     if cfg.data is None:
         if cfg.test is not None:
             raise CompareError("--test needs --data (the built-in digits have their own test set).")
