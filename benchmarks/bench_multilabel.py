@@ -42,9 +42,7 @@ def train_scores(loss, data, epochs: int, seed: int) -> tuple[np.ndarray, np.nda
         ]
     )
     model.compile(keras.optimizers.Adam(1e-3), loss)
-    model.fit(
-        data.x_train, data.Y_train.astype("float32"), epochs=epochs, batch_size=64, verbose=0
-    )
+    model.fit(data.x_train, data.Y_train.astype("float32"), epochs=epochs, batch_size=64, verbose=0)
     return (
         model.predict(data.x_val, batch_size=1024, verbose=0),
         model.predict(data.x_test, batch_size=1024, verbose=0),
@@ -86,30 +84,42 @@ def main() -> None:
             for name, loss in losses(data.Y_train).items():
                 val, test = train_scores(loss, data, epochs, seed)
                 report = multilabel_report(
-                    data.Y_test, test, train_counts=counts, thresholds=0.0,
+                    data.Y_test,
+                    test,
+                    train_counts=counts,
+                    thresholds=0.0,
                     group_bounds=GROUP_BOUNDS,
                 )
                 tuned = multilabel_report(
-                    data.Y_test, test, train_counts=counts,
+                    data.Y_test,
+                    test,
+                    train_counts=counts,
                     thresholds=tune_thresholds(data.Y_val, val, default=0.0),
                     group_bounds=GROUP_BOUNDS,
                 )
                 groups = report.groups["mAP"]
                 rows.append(
                     {
-                        "seed": seed, "epochs": epochs, "loss": name, "mAP": report.mAP,
-                        "head_mAP": groups["head"], "medium_mAP": groups["medium"],
-                        "tail_mAP": groups["tail"], "macro_f1@0": report.macro_f1,
+                        "seed": seed,
+                        "epochs": epochs,
+                        "loss": name,
+                        "mAP": report.mAP,
+                        "head_mAP": groups["head"],
+                        "medium_mAP": groups["medium"],
+                        "tail_mAP": groups["tail"],
+                        "macro_f1@0": report.macro_f1,
                         "macro_f1_tuned": tuned.macro_f1,
                     }
                 )
                 print(rows[-1], flush=True)
     frame = pd.DataFrame(rows)
-    print(f"\nbackend {keras.backend.backend()}, {args.seeds} seeds, "
-          f"{time.perf_counter() - start:.0f} s; label counts (seed 0): "
-          f"{make_long_tailed_multilabel(4000, n_labels=10, seed=0).Y_train.sum(0).tolist()}")
-    summary = frame.groupby(["epochs", "loss"], sort=False).agg(["mean", "std"]).drop(
-        columns="seed"
+    print(
+        f"\nbackend {keras.backend.backend()}, {args.seeds} seeds, "
+        f"{time.perf_counter() - start:.0f} s; label counts (seed 0): "
+        f"{make_long_tailed_multilabel(4000, n_labels=10, seed=0).Y_train.sum(0).tolist()}"
+    )
+    summary = (
+        frame.groupby(["epochs", "loss"], sort=False).agg(["mean", "std"]).drop(columns="seed")
     )
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(summary.round(3))

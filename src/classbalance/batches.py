@@ -12,6 +12,7 @@ import numpy as np
 from classbalance._gather import Gatherer
 from classbalance._validation import check_choice, check_positive_int, short_repr
 from classbalance.labels import EncodedLabels, encode_labels
+from classbalance.multilabel import MultiHotLabels, encode_multilabel
 from classbalance.sampling import AlphaLike, BalancedSampler, StrategyLike
 from classbalance.weights import class_weight_array
 
@@ -71,7 +72,15 @@ class BalancedBatches(Sequence):
     seed : int, numpy Generator or None, default=None
         Seed of every plan; ``None`` draws one, kept in :attr:`seed`.
     classes : sequence, default=None
-        Declared class order.
+        Declared class order (multi-label: the label names).
+    multilabel : bool, default=False
+        ``y`` (or ``labels``) is a multi-hot target: batches follow the
+        multi-label plans of :class:`BalancedSampler` (class-aware sampling by
+        default) and ``y`` is yielded as given. ``class_weight`` and
+        ``y_format`` other than ``"given"`` are single-label notions and are
+        refused; weight labels in the loss instead
+        (:func:`~classbalance.pos_weight` with
+        ``classbalance.keras.losses.WeightedBinaryCrossentropy``).
 
     Examples
     --------
@@ -105,6 +114,7 @@ class BalancedBatches(Sequence):
         y_format: str = "given",
         seed: int | np.random.Generator | None = None,
         classes: Sequence[Any] | None = None,
+        multilabel: bool = False,
     ) -> None:
         self.batch_size = check_positive_int(batch_size, "batch_size")
         if not isinstance(exact, bool):
@@ -112,6 +122,10 @@ class BalancedBatches(Sequence):
         if not isinstance(drop_last, bool):
             raise TypeError(
                 f"`drop_last` must be a bool. Received: drop_last={short_repr(drop_last)}"
+            )
+        if not isinstance(multilabel, (bool, np.bool_)):
+            raise TypeError(
+                f"`multilabel` must be a bool. Received: multilabel={short_repr(multilabel)}"
             )
         self.exact = exact
         self.drop_last = drop_last
@@ -121,11 +135,27 @@ class BalancedBatches(Sequence):
         _check_same_length(self._x.length, self._y.length)
         label_source = self._label_source(y, labels)
         self.label_array = label_source
-        encoded = encode_labels(label_source, classes=classes, function="BalancedBatches")
+        encoded: EncodedLabels | MultiHotLabels
+        if multilabel or isinstance(label_source, MultiHotLabels):
+            if class_weight is not None or self.y_format != "given":
+                raise ValueError(
+                    "Multi-label batches take neither `class_weight` nor `y_format`: they are "
+                    "single-label notions. Weight labels in the loss instead (cb.pos_weight with "
+                    "WeightedBinaryCrossentropy). Received: "
+                    f"class_weight={short_repr(class_weight)}, y_format={self.y_format!r}"
+                )
+            encoded = encode_multilabel(label_source, labels=classes)
+        else:
+            encoded = encode_labels(
+                label_source,
+                classes=classes,
+                function="BalancedBatches",
+                multilabel_alternative="multilabel=True",
+            )
         _check_same_length(self._x.length, encoded.n_samples, "x", "the labels")
-        self.encoded: EncodedLabels = encoded
+        self.encoded = encoded
         self.sampler = BalancedSampler(
-            encoded, strategy, alpha=alpha, epoch_size=epoch_size, seed=seed
+            encoded, strategy, alpha=alpha, epoch_size=epoch_size, seed=seed, multilabel=multilabel
         )
         self.seed = self.sampler.seed
         self._weights = self._build_weights(sample_weight, class_weight)

@@ -57,7 +57,7 @@ __all__ = [
     "min_recall",
 ]
 
-_BALANCE_KEYS = ("labels", "strategy", "alpha", "epoch_size", "exact", "seed")
+_BALANCE_KEYS = ("labels", "strategy", "alpha", "epoch_size", "exact", "seed", "multilabel")
 
 
 def dataset_labels(dataset: Any) -> np.ndarray:
@@ -71,7 +71,7 @@ def dataset_labels(dataset: Any) -> np.ndarray:
     TypeError
         The dataset is not a fastai ``Datasets`` (pass ``labels=`` instead).
     ValueError
-        The targets are multi-label or not one class per item.
+        The targets are neither one class nor one multi-hot vector per item.
     """
     tls = getattr(dataset, "tls", None)
     n_inp = getattr(dataset, "n_inp", None)
@@ -85,10 +85,11 @@ def dataset_labels(dataset: Any) -> np.ndarray:
     # One call per item: fastai label functions are arbitrary Python; inputs are not loaded.
     values = [targets[i] for i in range(len(targets))]
     labels = np.asarray([np.asarray(v) for v in values])
-    if labels.ndim != 1:
+    if labels.ndim not in (1, 2):
         raise ValueError(
-            "BalancedDL balances one class per item, but the targets have shape "
-            f"{labels.shape[1:]} per item (multi-label?). Pass `labels=` with one class per item."
+            "BalancedDL balances one class or one multi-hot vector (fastai's "
+            f"MultiCategoryBlock) per item, but the targets have shape {labels.shape[1:]} per "
+            "item. Pass `labels=` with one class per item."
         )
     return labels
 
@@ -119,9 +120,10 @@ class BalancedDL(TfmdDL):
     shuffle : bool, default=True
         Serve the balanced plan. ``False`` serves the dataset in order,
         unbalanced (fastai passes it for validation loaders).
-    labels : array-like of shape (len(dataset),), default=None
-        Class of each item. Default: read from a fastai ``Datasets`` by
-        running its target pipeline (inputs are not loaded).
+    labels : array-like of shape (len(dataset),) or (len(dataset), n_labels), default=None
+        Class of each item (multi-label: its multi-hot row). Default: read
+        from a fastai ``Datasets`` by running its target pipeline (inputs are
+        not loaded).
     strategy : str, dict or callable, default=None
         As in :class:`classbalance.BalancedSampler`: ``"oversample"`` (the
         default), ``"undersample"`` (a fresh subset each epoch),
@@ -134,6 +136,10 @@ class BalancedDL(TfmdDL):
         Every batch holds the same count of each class (remainders rotate).
     seed : int, numpy Generator or None, default=None
         Seed of every plan; ``None`` draws one, kept in :attr:`seed`.
+    multilabel : bool, default=False
+        The targets are multi-hot (fastai's ``MultiCategoryBlock``): plans over
+        labels as in :class:`classbalance.BalancedSampler`, class-aware
+        sampling by default (each label drawn equally often).
     **kwargs
         Passed to ``TfmdDL`` (``drop_last``, ``num_workers``,
         ``after_item``, ``after_batch``, ``device``...). ``n`` is refused:
@@ -163,6 +169,7 @@ class BalancedDL(TfmdDL):
         epoch_size: int | None = None,
         exact: bool = False,
         seed: int | np.random.Generator | None = None,
+        multilabel: bool = False,
         **kwargs: Any,
     ) -> None:
         if kwargs.get("n") is not None:
@@ -174,7 +181,12 @@ class BalancedDL(TfmdDL):
         if not isinstance(exact, (bool, np.bool_)):
             raise TypeError(f"`exact` must be a bool. Received: exact={short_repr(exact)}")
         self.labels = None if labels is None else np.asarray(labels)
+        if not isinstance(multilabel, (bool, np.bool_)):
+            raise TypeError(
+                f"`multilabel` must be a bool. Received: multilabel={short_repr(multilabel)}"
+            )
         self.strategy, self.alpha, self.exact = strategy, alpha, bool(exact)
+        self.multilabel = bool(multilabel)
         self.epoch_size = (
             None if epoch_size is None else check_positive_int(epoch_size, "epoch_size")
         )
@@ -202,6 +214,7 @@ class BalancedDL(TfmdDL):
                 alpha=self.alpha,
                 epoch_size=self.epoch_size,
                 seed=self.seed,
+                multilabel=self.multilabel,
             )
         return self._sampler
 
@@ -255,6 +268,7 @@ class BalancedDL(TfmdDL):
                 "epoch_size": self.epoch_size,
                 "exact": self.exact,
                 "seed": self.seed,
+                "multilabel": self.multilabel,
                 "labels": self.labels if same else None,
             }
             for key, value in carried.items():

@@ -123,6 +123,8 @@ def _from_matrix(arr: np.ndarray, name: str) -> np.ndarray:
             f"`{name}` is a 2-D array of dtype {arr.dtype}; a 2-D `{name}` must be a 0/1 "
             "(multi-hot) matrix of shape (n_samples, n_labels)."
         )
+    if arr.dtype.kind == "u" and arr.max() <= 1:
+        return arr.astype(np.uint8, copy=False)  # already 0/1: no temporaries, no copy for uint8
     bad = ~((arr == 0) | (arr == 1))  # NaN is neither, so it lands here too
     if bad.any():
         row, col = (int(v) for v in np.argwhere(bad)[0])

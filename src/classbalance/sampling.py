@@ -17,12 +17,21 @@ and blocks of permutations, never over samples):
 4. The per-class pieces are interleaved at random positions, each class
    keeping its stream order (or, with ``exact=True``, merged so every batch
    holds the same share of each class, then shuffled within each batch).
+
+Multi-label targets (``multilabel=True``) use the same plan with *labels* in
+place of classes: a label's members are its positive samples (a sample is a
+member of every label it carries), so step 1 groups the (sample, label)
+pairs by label and steps 2-4 are unchanged. The default target,
+``"balanced"`` at ``n_samples`` draws, is class-aware sampling (Shen et al.,
+ECCV 2016): pick a label uniformly, then the next of its positives in a
+fresh permutation.
 """
 
 from __future__ import annotations
 
 import numbers
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -37,6 +46,7 @@ from classbalance._validation import (
     short_repr,
 )
 from classbalance.labels import EncodedLabels, encode_labels
+from classbalance.multilabel import MultiHotLabels, encode_multilabel
 
 __all__ = ["SAMPLING_STRATEGIES", "BalancedSampler", "alpha_shares", "progressive_alpha"]
 
@@ -50,6 +60,8 @@ _SHUFFLE, _STREAM, _TIES, _PHASE = SHUFFLE, STREAM, TIES, PHASE
 _BLOCK_SAMPLES = 1 << 12
 # Positions interleaved per step of _interleave (bounds its temporaries).
 _CHUNK = 1 << 22
+# Rows of a multi-hot matrix grouped by label at a time (bounds the temporaries).
+_PAIR_ROWS = 1 << 16
 # Indices turned into Python ints at a time by __iter__ (bounds its memory).
 _ITER_CHUNK = 1 << 16
 # One lock for every sampler's epoch counter: module-level, so samplers still pickle.
@@ -158,6 +170,32 @@ def _interleave(pieces: list[np.ndarray], rng: np.random.Generator, dtype: Any) 
     return plan
 
 
+def _group_positives(Y: np.ndarray, counts: np.ndarray, dtype: Any) -> tuple[np.ndarray, int]:
+    """The row indices of each label's positives, label after label, and the unlabeled rows.
+
+    A counting sort of the (row, label) pairs by label, a block of rows at a
+    time: temporaries stay proportional to the block, and the result is one
+    array of ``counts.sum()`` indices (4 bytes per pair below 2**31 rows).
+    Within a label, rows keep their order.
+    """
+    n, k = Y.shape
+    order = np.empty(int(counts.sum()), dtype=dtype)
+    cursor = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    n_unlabeled = 0
+    for start in range(0, n, _PAIR_ROWS):
+        rows, cols = np.nonzero(Y[start : start + _PAIR_ROWS])
+        per_label = np.bincount(cols, minlength=k)
+        by_label = np.argsort(cols.astype(np.uint8 if k <= 256 else np.int32), kind="stable")
+        cols = cols[by_label]
+        # Position of each pair within its label's run of this block.
+        first = np.concatenate([[0], np.cumsum(per_label)[:-1]])
+        rank = np.arange(len(cols)) - first[cols]
+        order[cursor[cols] + rank] = rows[by_label] + start
+        cursor += per_label
+        n_unlabeled += min(_PAIR_ROWS, n - start) - len(np.unique(rows))
+    return order, n_unlabeled
+
+
 class _Targets:
     """Target counts per epoch; a plain object (not a closure) so samplers pickle."""
 
@@ -224,7 +262,23 @@ class BalancedSampler:
         ``None`` draws a seed once; it is kept in :attr:`seed` so the run can
         be replayed.
     classes : sequence, default=None
-        Declared classes (for dict keys or label order).
+        Declared classes (for dict keys or label order); with ``multilabel``,
+        the label names, one per column.
+    multilabel : bool, default=False
+        ``y`` is a multi-label target: a 0/1 matrix (n_samples, n_labels), a
+        sequence of label sets, or :class:`~classbalance.multilabel.MultiHotLabels`
+        (which needs no flag; strings joined by a separator go through
+        :func:`~classbalance.encode_multilabel` first). Every class-level
+        notion above then applies to labels: a label's members are its
+        positive samples, ``strategy``/``alpha`` set how many draws each label
+        gets, and a drawn label yields the next of its positives from its
+        stream of fresh permutations. The default becomes ``"balanced"`` at
+        ``n_samples`` draws: class-aware sampling (Shen et al., ECCV 2016),
+        each label drawn equally often. A sample with several labels can be
+        drawn through each of them. Rows with no label are never drawn
+        (:attr:`n_unlabeled` counts them; add a "no finding" column to sample
+        them); labels with no positive get no draws and are reported in
+        :attr:`empty_labels` with a warning.
 
     Attributes
     ----------
@@ -235,7 +289,13 @@ class BalancedSampler:
     classes : ndarray
         Class values, aligned with :attr:`counts` and :meth:`target_counts`.
     counts : ndarray
-        Samples per class in ``y``.
+        Samples per class in ``y`` (multi-label: positives per label).
+    multilabel : bool
+        Whether the plans are over labels of a multi-label target.
+    empty_labels : list
+        Multi-label only: labels with no positive sample.
+    n_unlabeled : int
+        Multi-label only: rows with no label, never drawn.
 
     Examples
     --------
@@ -247,6 +307,15 @@ class BalancedSampler:
     ([8, 8], 16)
     >>> np.bincount(y[sampler.plan()]).tolist()
     [8, 8]
+
+    Multi-label: each of the 3 labels gets 4 of the 12 draws.
+
+    >>> Y = np.array([[1, 0, 0]] * 9 + [[1, 1, 0], [0, 0, 1], [0, 1, 1]])
+    >>> ml = cb.BalancedSampler(Y, multilabel=True, seed=0)
+    >>> ml.target_counts().tolist(), len(ml)
+    ([4, 4, 4], 12)
+    >>> [sorted(set(p.tolist())) for p in ml.class_plans()]
+    [[1, 3, 8, 9], [9, 11], [10, 11]]
     """
 
     def __init__(
@@ -258,20 +327,30 @@ class BalancedSampler:
         epoch_size: int | None = None,
         seed: int | np.random.Generator | None = None,
         classes: Sequence[Any] | None = None,
+        multilabel: bool = False,
     ) -> None:
+        if not isinstance(multilabel, (bool, np.bool_)):
+            raise TypeError(
+                f"`multilabel` must be a bool. Received: multilabel={short_repr(multilabel)}"
+            )
+        if isinstance(y, (EncodedLabels, MultiHotLabels)) and classes is not None:
+            raise ValueError(
+                f"`classes` is already fixed by the {type(y).__name__} passed as `y`; "
+                f"do not pass both. Received: classes={short_repr(classes)}"
+            )
+        if multilabel or isinstance(y, MultiHotLabels):
+            self._init_multilabel(
+                encode_multilabel(y, labels=classes), strategy, alpha, epoch_size, seed
+            )
+            return
         if isinstance(y, EncodedLabels):
-            if classes is not None:
-                raise ValueError(
-                    "`classes` is already fixed by the EncodedLabels passed as `y`; "
-                    f"do not pass both. Received: classes={short_repr(classes)}"
-                )
             labels = y
         else:
             labels = encode_labels(
                 y,
                 classes=classes,
                 function="BalancedSampler",
-                multilabel_alternative=None,
+                multilabel_alternative="multilabel=True",
             )
         self._init_from_labels(labels, strategy, alpha, epoch_size, seed)
 
@@ -283,7 +362,8 @@ class BalancedSampler:
         epoch_size: int | None,
         seed: Any,
     ) -> None:
-        self.labels = labels
+        self.labels: EncodedLabels | MultiHotLabels = labels
+        self.multilabel = False
         self.classes = labels.classes
         self.counts = labels.counts()
         present = self.counts > 0
@@ -294,6 +374,54 @@ class BalancedSampler:
                 "Check that the labels are not all the same."
             )
         self.n_samples = labels.n_samples
+        self._index_dtype = np.int32 if self.n_samples < 2**31 else np.int64
+        # Stable grouping by class: a radix sort for small unsigned codes.
+        order = np.argsort(labels.codes, kind="stable").astype(self._index_dtype, copy=False)
+        self._init_plans(order, strategy, alpha, epoch_size, seed)
+
+    def _init_multilabel(
+        self,
+        labels: MultiHotLabels,
+        strategy: StrategyLike,
+        alpha: AlphaLike | None,
+        epoch_size: int | None,
+        seed: Any,
+    ) -> None:
+        self.labels = labels
+        self.multilabel = True
+        self.classes = labels.labels
+        Y = labels.Y
+        self.counts = Y.sum(axis=0, dtype=np.int64)
+        if not self.counts.any():
+            raise ValueError(
+                f"`y` has no positive label in any of its {Y.shape[0]} rows; class-aware "
+                "sampling draws positives of labels. Check that `y` is the multi-hot target."
+            )
+        self.n_samples = labels.n_samples
+        self._index_dtype = np.int32 if self.n_samples < 2**31 else np.int64
+        order, self.n_unlabeled = _group_positives(Y, self.counts, self._index_dtype)
+        self.empty_labels: list[Any] = self.classes[self.counts == 0].tolist()
+        if self.empty_labels:
+            warnings.warn(
+                f"{len(self.empty_labels)} label(s) have no positive sample and are never drawn: "
+                f"{short_repr(self.empty_labels)}. Drop those columns, or check the split that "
+                "left them out.",
+                UserWarning,
+                stacklevel=3,
+            )
+        if strategy is None and alpha is None:
+            strategy = "balanced"
+        self._init_plans(order, strategy, alpha, epoch_size, seed)
+
+    def _init_plans(
+        self,
+        order: np.ndarray,
+        strategy: StrategyLike,
+        alpha: AlphaLike | None,
+        epoch_size: int | None,
+        seed: Any,
+    ) -> None:
+        # `order`: sample indices grouped by class (label), each group in sample order.
         self.seed = resolve_seed(seed)
         self.epoch = 0
         self.epoch_size = (
@@ -302,9 +430,7 @@ class BalancedSampler:
         self._target_fn = self._resolve_strategy(strategy, alpha)
         self.strategy = strategy if strategy is not None or alpha is not None else "oversample"
         self.alpha = alpha
-        self._index_dtype = np.int32 if self.n_samples < 2**31 else np.int64
-        # Stable grouping by class: a radix sort for small unsigned codes.
-        self._order = np.argsort(labels.codes, kind="stable").astype(self._index_dtype, copy=False)
+        self._order = order
         self._starts = np.concatenate([[0], np.cumsum(self.counts)])
         self._offsets: list[np.ndarray] = [np.zeros(len(self.counts), dtype=np.int64)]
         # The permutation a large class is in the middle of, {class: (block, perm)}:
@@ -546,7 +672,8 @@ class BalancedSampler:
     def __repr__(self) -> str:
         return (
             f"BalancedSampler(strategy={short_repr(self.strategy)}, n_samples={self.n_samples}, "
-            f"n_classes={len(self.counts)}, epoch={self.epoch}, seed={self.seed})"
+            f"{'n_labels' if self.multilabel else 'n_classes'}={len(self.counts)}, "
+            f"epoch={self.epoch}, seed={self.seed})"
         )
 
     @classmethod

@@ -12,7 +12,12 @@ pytest.importorskip("fastai")
 torch = pytest.importorskip("torch")
 
 from fastai.callback.core import Callback  # noqa: E402
-from fastai.data.block import CategoryBlock, DataBlock, TransformBlock  # noqa: E402
+from fastai.data.block import (  # noqa: E402
+    CategoryBlock,
+    DataBlock,
+    MultiCategoryBlock,
+    TransformBlock,
+)
 from fastai.data.core import Datasets  # noqa: E402
 from fastai.data.transforms import IndexSplitter  # noqa: E402
 from fastai.learner import Learner  # noqa: E402
@@ -214,6 +219,36 @@ class TestBalancedDataloaders:
         assert dls.train.target_counts().tolist() == [4, 4, 4]  # no emu in validation
         xb, _yb = dls.train.one_batch()
         assert xb.shape == (8, 4)
+
+    def test_multilabel_datablock(self):
+        """MultiCategoryBlock targets: class-aware plans read from the one-hot targets, equal
+        to the engine's plans over the same multi-hot matrix."""
+        import classbalance as cb
+
+        rng = np.random.default_rng(0)
+        sets = [
+            [t for t, rate in zip(("cat", "dog", "emu"), (0.6, 0.2, 0.05)) if rng.random() < rate]
+            or ["cat"]
+            for _ in range(80)
+        ]
+        block = DataBlock(
+            blocks=(TransformBlock, MultiCategoryBlock),
+            get_x=_x,
+            get_y=lambda i: sets[i],
+            splitter=IndexSplitter(list(range(0, 80, 5))),
+        )
+        dls = balanced_dataloaders(
+            block, list(range(80)), bs=8, multilabel=True, seed=3, device="cpu", num_workers=0
+        )
+        train = np.setdiff1d(np.arange(80), np.arange(0, 80, 5))
+        multi_hot = cb.encode_multilabel([sets[i] for i in train]).Y
+        expected = cb.BalancedSampler(multi_hot, multilabel=True, seed=3).plan(0)
+        assert dls.train.get_idxs() == expected.tolist()
+        assert sorted(dls.train.target_counts().tolist()) == [21, 21, 22]  # 64 draws, 3 labels
+        _xb, yb = dls.train.one_batch()
+        assert yb.shape == (8, 3)
+        with pytest.raises(ValueError, match="multilabel=True"):
+            balanced_dataloaders(block, list(range(80)), bs=8, seed=3, device="cpu")
 
     def test_errors(self):
         """Bad sources and arguments are refused with a message saying what to do."""

@@ -41,6 +41,7 @@ def balanced_dataset(
     seed: int | np.random.Generator | None = None,
     classes: Sequence[Any] | None = None,
     initial_epoch: int = 0,
+    multilabel: bool = False,
 ) -> tf.data.Dataset:
     """A ``tf.data.Dataset`` of class-balanced batches, re-planned every epoch.
 
@@ -86,6 +87,9 @@ def balanced_dataset(
         Declared class order.
     initial_epoch : int, default=0
         Epoch served by the first iteration (to resume a run).
+    multilabel : bool, default=False
+        ``y`` (or ``labels``) is a multi-hot target: class-aware sampling over
+        labels, as in :class:`~classbalance.BalancedBatches`.
 
     Returns
     -------
@@ -120,6 +124,7 @@ def balanced_dataset(
         y_format=y_format,
         seed=seed,
         classes=classes,
+        multilabel=multilabel,
     )
     batches.set_epoch(check_positive_int(initial_epoch, "initial_epoch", allow_zero=True))
     n_batches = len(batches)
@@ -168,7 +173,7 @@ def _gathered_batches(
             y_t = tf.convert_to_tensor(batches.encoded.codes)
         weights = batches.sample_weight
         w_t = None if weights is None else tf.convert_to_tensor(weights)
-    n_classes = batches.encoded.n_classes
+    n_classes = len(batches.sampler.classes)
 
     def gather(idx: tf.Tensor) -> tuple[Any, ...]:
         xb = tf.nest.map_structure(lambda t: tf.gather(t, idx), x_t)

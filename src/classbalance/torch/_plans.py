@@ -16,6 +16,7 @@ import numpy as np
 from classbalance._optional import require
 from classbalance._validation import check_choice, check_positive_int, short_repr
 from classbalance.labels import EncodedLabels, encode_labels
+from classbalance.multilabel import MultiHotLabels, encode_multilabel
 from classbalance.sampling import AlphaLike, BalancedSampler, StrategyLike
 from classbalance.torch._labels import labels_of
 
@@ -32,12 +33,22 @@ _FIXED_SIZE = ("oversample", "undersample")
 INDEX_TYPES = ("list", "numpy", "tensor")
 
 
-def _encode(labels: Any, classes: Sequence[Any] | None, function: str) -> EncodedLabels:
+def _encode(
+    labels: Any, classes: Sequence[Any] | None, function: str, multilabel: bool
+) -> EncodedLabels | MultiHotLabels:
     if isinstance(labels, data.Dataset):
         labels = labels_of(labels)
     elif isinstance(labels, torch.Tensor):
         labels = labels.detach().cpu().numpy()
-    return encode_labels(labels, classes=classes, name="labels", function=function)
+    if check_bool(multilabel, "multilabel") or isinstance(labels, MultiHotLabels):
+        return encode_multilabel(labels, labels=classes, name="labels")
+    return encode_labels(
+        labels,
+        classes=classes,
+        name="labels",
+        function=function,
+        multilabel_alternative="multilabel=True",
+    )
 
 
 def core_sampler(
@@ -49,6 +60,7 @@ def core_sampler(
     classes: Sequence[Any] | None,
     function: str,
     epoch_size: int | None = None,
+    multilabel: bool = False,
 ) -> BalancedSampler:
     """The engine's sampler for a torch sampler's arguments.
 
@@ -72,7 +84,7 @@ def core_sampler(
                 f"fractions; strategy={strategy!r} fixes its own size. Use strategy='balanced' "
                 f"for {num_samples} samples per epoch. Received: num_samples={num_samples}"
             )
-    encoded = _encode(labels, classes, function)
+    encoded = _encode(labels, classes, function, multilabel)
     return BalancedSampler(encoded, strategy, alpha=alpha, epoch_size=num_samples, seed=seed)
 
 

@@ -60,6 +60,11 @@ class BalancedSampler(EpochPlans, data.Sampler[int]):
         ``None`` draws a seed once, kept in :attr:`seed`.
     classes : sequence, default=None
         Declared class order.
+    multilabel : bool, default=False
+        ``labels`` is a multi-hot target (0/1 matrix or label sets): plans over
+        labels as in :class:`classbalance.BalancedSampler`, class-aware
+        sampling by default (each label drawn equally often, ``epoch_size``
+        draws, default the number of samples).
 
     Examples
     --------
@@ -82,10 +87,19 @@ class BalancedSampler(EpochPlans, data.Sampler[int]):
         epoch_size: int | None = None,
         seed: int | np.random.Generator | None = None,
         classes: Sequence[Any] | None = None,
+        multilabel: bool = False,
     ) -> None:
         super().__init__()
         self.core = core_sampler(
-            labels, strategy, alpha, num_samples, seed, classes, "BalancedSampler", epoch_size
+            labels,
+            strategy,
+            alpha,
+            num_samples,
+            seed,
+            classes,
+            "BalancedSampler",
+            epoch_size,
+            multilabel=multilabel,
         )
 
     @property
@@ -123,7 +137,7 @@ class BalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
         One label per sample, or a dataset readable by :func:`labels_of`.
     batch_size : int
         Indices per batch.
-    strategy, alpha, epoch_size, num_samples, seed, classes :
+    strategy, alpha, epoch_size, num_samples, seed, classes, multilabel :
         The epoch plan, as in :class:`BalancedSampler`.
     exact : bool, default=False
         If True every full batch holds each class at its exact share
@@ -166,6 +180,7 @@ class BalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
         seed: int | np.random.Generator | None = None,
         classes: Sequence[Any] | None = None,
         indices: str = "list",
+        multilabel: bool = False,
     ) -> None:
         super().__init__()
         self.batch_size = check_positive_int(batch_size, "batch_size")
@@ -181,6 +196,7 @@ class BalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
             classes,
             "BalancedBatchSampler",
             epoch_size,
+            multilabel=multilabel,
         )
 
     def __len__(self) -> int:

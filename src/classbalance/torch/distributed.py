@@ -62,7 +62,7 @@ class DistributedBalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
         Trim (True) or pad (False) whole batches, as described above.
     seed : int, default=0
         Seed of every plan; must be equal on all ranks.
-    strategy, alpha, epoch_size, num_samples, exact, classes, indices :
+    strategy, alpha, epoch_size, num_samples, exact, classes, indices, multilabel :
         As in :class:`BalancedBatchSampler`.
 
     Examples
@@ -99,6 +99,7 @@ class DistributedBalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
         seed: int = 0,
         classes: Sequence[Any] | None = None,
         indices: str = "list",
+        multilabel: bool = False,
     ) -> None:
         super().__init__()
         self.batch_size = check_positive_int(batch_size, "batch_size")
@@ -120,6 +121,7 @@ class DistributedBalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
             classes,
             "DistributedBalancedBatchSampler",
             epoch_size,
+            multilabel=multilabel,
         )
         total = len(self.core)
         self.global_batches = (
