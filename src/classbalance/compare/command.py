@@ -35,7 +35,7 @@ def _print_table(result: Any) -> None:
 
     console = Console()
     if not console.is_terminal:  # pipes and CI logs: don't squeeze the table to 80 columns
-        console = Console(width=max(console.width, 180 if result.multilabel else 150))
+        console = Console(width=max(console.width, 200 if result.multilabel else 150))
     if result.multilabel:
         from classbalance.compare.multilabel import ML_SUMMARY_HEADER, summary_rows_multilabel
 

@@ -42,7 +42,14 @@ from classbalance.compare.data import (
 from classbalance.files import read_table
 from classbalance.multilabel import encode_multilabel
 
-__all__ = ["LABELS_CSV", "MULTILABEL_DEMO", "MultiLabelSplit", "is_multihot", "load_multilabel"]
+__all__ = [
+    "LABELS_CSV",
+    "MULTILABEL_DEMO",
+    "MultiLabelSplit",
+    "assemble_multilabel",
+    "is_multihot",
+    "load_multilabel",
+]
 
 MULTILABEL_DEMO = "multilabel-demo"
 LABELS_CSV = "labels.csv"
@@ -121,6 +128,10 @@ def _encode(y: Any, labels: list[Any] | None, where: str, sep: str | None = None
         raise CompareError(f"{where}: {message}") from exc
 
 
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _read_csv_labels(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np.ndarray, Any]:
     cols = list(cfg.label_cols or [])
     if not cols:
@@ -145,8 +156,8 @@ def _read_csv_labels(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise CompareError(
                 f"{path.name}: label column {col!r} must hold only 0 and 1; found "
-                f"{values.iloc[row]!r} in row {row}. Binarize it, or leave it out of --label-cols "
-                "(a column of feature values is not a label)."
+                f"{_plain(values.iloc[row])!r} in row {row}. Binarize it, or leave it out of "
+                "--label-cols (a column of feature values is not a label)."
             )
     features = frame.drop(columns=cols)
     bad_features = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
@@ -331,7 +342,7 @@ def load_multilabel(cfg: Any) -> MultiLabelSplit:
     >>> from classbalance.compare import CompareConfig
     >>> from classbalance.compare.multilabel_data import load_multilabel
     >>> data = load_multilabel(CompareConfig(data="multilabel-demo"))
-    >>> data.y_train.shape, data.test_counts.min() > 300
+    >>> data.y_train.shape, int(data.test_counts.min()) > 300
     ((2000, 10), True)
     """
     if cfg.data == MULTILABEL_DEMO and not Path(cfg.data).exists():
@@ -340,25 +351,62 @@ def load_multilabel(cfg: Any) -> MultiLabelSplit:
         return _builtin(cfg)
     path = Path(cfg.data)
     x_main, enc = _read_any(path, cfg, "--data", None)
+    parts: dict[str, tuple[Any, Any]] = {"all": (x_main, enc)}
+    if cfg.test is not None:
+        parts["test"] = _read_any(Path(cfg.test), cfg, "--test", enc.labels.tolist())
+    return assemble_multilabel(parts, cfg, str(path))
+
+
+def assemble_multilabel(parts: dict[str, tuple[Any, Any]], cfg: Any, source: str) -> Any:
+    """Check and split ``parts`` (``all`` or ``train``, optional ``valid`` / ``test``).
+
+    Each part is ``(x, y)`` with ``y`` a multi-hot matrix or label sets (or
+    a :class:`~classbalance.multilabel.MultiHotLabels`); the other parts are
+    encoded with the labels of the main one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classbalance.compare import CompareConfig
+    >>> from classbalance.compare.multilabel_data import assemble_multilabel
+    >>> rng = np.random.default_rng(0)
+    >>> Y = (rng.random((200, 3)) < 0.3).astype(int)
+    >>> data = assemble_multilabel({"all": (rng.normal(size=(200, 4)), Y)}, CompareConfig(), "x")
+    >>> data.n_classes, data.n_train + len(data.y_val) + len(data.y_test)
+    (3, 200)
+    """
+    main_key = "train" if "train" in parts else "all"
+    x_main, y_main = parts[main_key]
+    enc = _encode(y_main, None, source)
     Y, labels = enc.Y, enc.labels.tolist()
     if len(x_main) != len(Y):
         raise CompareError(f"x has {len(x_main)} samples but y has {len(Y)}.")
-    seed = cfg.data_seed
     arrays: dict[str, Any] = {}
-    if cfg.test is not None:
-        x_test, enc_test = _read_any(Path(cfg.test), cfg, "--test", labels)
-        if x_test.shape[1:] != x_main.shape[1:]:
-            raise CompareError(
-                f"The test data has samples of shape {x_test.shape[1:]} but the training data "
-                f"{x_main.shape[1:]}; they must match."
-            )
+    for key, short in (("valid", "val"), ("test", "test")):
+        if key in parts:
+            x_part, y_part = parts[key]
+            if x_part.shape[1:] != x_main.shape[1:]:
+                raise CompareError(
+                    f"The {key} data has samples of shape {x_part.shape[1:]} but the training "
+                    f"data {x_main.shape[1:]}; they must match."
+                )
+            arrays[f"x_{short}"] = x_part
+            arrays[f"y_{short}"] = _encode(y_part, labels, f"the {key} data").Y
+    seed = cfg.data_seed
+    if "x_val" in arrays and "x_test" in arrays:
+        arrays.update(x_train=x_main, y_train=Y)
+    elif "x_test" in arrays:
         train, val = _split(Y, val_size=cfg.val_size, seed=seed)
-        arrays.update(x_test=x_test, y_test=enc_test.Y)
-        test_source = "given"
+        arrays.update(x_train=_take(x_main, train), y_train=Y[train])
+        arrays.update(x_val=_take(x_main, val), y_val=Y[val])
+    elif "x_val" in arrays:
+        train, test = _split(Y, val_size=cfg.test_size, seed=seed)
+        arrays.update(x_train=_take(x_main, train), y_train=Y[train])
+        arrays.update(x_test=_take(x_main, test), y_test=Y[test])
     else:
         train, val, test = _split(Y, val_size=cfg.val_size, test_size=cfg.test_size, seed=seed)
+        arrays.update(x_train=_take(x_main, train), y_train=Y[train])
+        arrays.update(x_val=_take(x_main, val), y_val=Y[val])
         arrays.update(x_test=_take(x_main, test), y_test=Y[test])
-        test_source = "split"
-    arrays.update(x_train=_take(x_main, train), y_train=Y[train])
-    arrays.update(x_val=_take(x_main, val), y_val=Y[val])
-    return _finish(arrays, labels, str(path), test_source)
+    test_source = "given" if "test" in parts else "split"
+    return _finish(arrays, labels, source, test_source)

@@ -91,7 +91,9 @@ def _pos_weight(ctx: RunContext) -> Any:
 def _class_aware(ctx: RunContext) -> Any:
     if not class_aware_available():
         raise RuntimeError(CLASS_AWARE_MISSING)
-    model = ctx.fit(ctx.model(), sampling={"multilabel": True})
+    with warnings.catch_warnings():  # labels without positives are never drawn (in the notes)
+        warnings.simplefilter("ignore")
+        model = ctx.fit(ctx.model(), sampling={"multilabel": True})
     return lambda x: ctx.logits(model, x)
 
 
@@ -115,7 +117,8 @@ ML_RECIPES: dict[str, Recipe] = {
         Recipe(
             "class_aware",
             "class-aware sampling: BalancedPyDataset(multilabel=True, epoch_size=n_train), "
-            "a label drawn uniformly, then one of its positives",
+            "a label drawn uniformly, then one of its positives (rows without labels are "
+            "never drawn)",
             _class_aware,
         ),
         Recipe(

@@ -23,7 +23,11 @@ import pandas as pd
 import classbalance as cb
 from classbalance.compare.data import CompareError, DataSplit, as_samples, assemble, load_data
 from classbalance.compare.models import ModelFn, build_model
-from classbalance.compare.multilabel_data import MultiLabelSplit
+from classbalance.compare.multilabel_data import (
+    MultiLabelSplit,
+    assemble_multilabel,
+    is_multihot,
+)
 from classbalance.compare.multilabel_recipes import (
     CLASS_AWARE_MISSING,
     ML_RECIPES,
@@ -489,6 +493,8 @@ def compare(
     x, y : array-like, default=None
         Features ``(n, d)`` or images ``(n, h, w[, c])`` (uint8, or floats in
         [0, 1]) and their labels. ``None``: the built-in long-tailed digits.
+        A multi-hot ``y`` (0/1 matrix with some row of 0 or >= 2 ones) runs
+        the multi-label comparison (mAP, macro-F1, tuned thresholds).
     x_val, y_val, x_test, y_test : array-like, default=None
         Fixed validation / test sets; whatever is missing is split off
         ``(x, y)`` stratified (``val_size``, ``test_size``).
@@ -535,5 +541,8 @@ def compare(
                 raise CompareError(f"Give both `x_{name}` and `y_{name}`, or neither.")
             if xs is not None:
                 parts[key] = (as_samples(xs), np.asarray(ys))
-        data = assemble(parts, cfg, "arrays")
+        if is_multihot(parts[main][1]):
+            data = assemble_multilabel(parts, cfg, "arrays")
+        else:
+            data = assemble(parts, cfg, "arrays")
     return run_compare(cfg, data=data, model=model, progress=progress)
