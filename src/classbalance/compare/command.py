@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from classbalance.compare.data import CompareError
+from classbalance.compare.multilabel_recipes import ML_RECIPES
 from classbalance.compare.recipes import RECIPES
 
 __all__ = ["compare"]
@@ -67,7 +68,8 @@ def _print_table(result: Any) -> None:
               "returning an uncompiled Keras model (input_shape, n_classes) -> logits. "
               "Default: MLP for features, small residual CNN for images.")  # fmt: skip
 @click.option("--strategies", type=str, default=None,
-              help=f"Comma-separated subset of: {', '.join(RECIPES)}.")  # fmt: skip
+              help=f"Comma-separated subset of: {', '.join(RECIPES)}; multi-label data: "
+              f"{', '.join(ML_RECIPES)}.")  # fmt: skip
 @click.option("--seeds", type=int, default=3, show_default=True, help="Seeds 0..N-1.")
 @click.option(
     "--epochs",
@@ -91,10 +93,15 @@ def _print_table(result: Any) -> None:
     type=float,
     default=50.0,
     show_default=True,
-    help="Built-in data only: largest / smallest class.",
+    help="Built-in data only: largest / smallest class (multilabel-demo: label rates).",
 )
 @click.option(
-    "--label-col", type=str, default="label", show_default=True, help="CSV only: the label column."
+    "--label-col",
+    type=str,
+    default="label",
+    show_default=True,
+    help="CSV only: the label column (multi-label folder: the column of label sets; "
+    "'labels' when the CSV has no 'label').",
 )
 @click.option(
     "--label-cols",

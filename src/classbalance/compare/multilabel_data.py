@@ -200,7 +200,7 @@ def _read_folder(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np.nda
             f"{label_col!r} (e.g. --label-sep '|' for 'cat|dog', --label-sep ' ' for 'cat dog'); "
             f"it is never guessed. First value: {frame[label_col].iloc[0]!r}."
         )
-    values = frame[label_col].replace("", None)
+    values = frame[label_col].where(frame[label_col] != "", None)  # "" = no label
     enc = _encode(values, labels, str(table), sep=cfg.label_sep)
     x = _decode_images(path, frame[file_col].tolist(), cfg.image_size, cfg.channels)
     return x, enc

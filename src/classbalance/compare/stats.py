@@ -267,6 +267,7 @@ def weighted_average_precision(
         0/1 labels.
     scores : ndarray of shape (n, n_labels)
     row_weights : ndarray of shape (b, n)
+        Whole-number weights (how often each row is drawn).
 
     Returns
     -------
@@ -282,17 +283,31 @@ def weighted_average_precision(
     >>> weighted_average_precision(Y, S, np.ones((1, 4))).round(4).tolist()  # (1 + 2/3) / 2
     [[0.8333]]
     """
+    Y = np.asarray(Y)
+    scores = np.asarray(scores)
     order = np.argsort(-scores, axis=0, kind="stable")  # (n, L)
     ends = _tie_ends(np.take_along_axis(scores, order, axis=0))
-    positive = np.take_along_axis(Y, order, axis=0).astype(np.float32)  # (n, L)
-    weights = row_weights[:, order]  # (b, n, L)
-    hits = weights * positive
-    tp = np.take_along_axis(np.cumsum(hits, axis=1), ends[None], axis=1)
-    seen = np.take_along_axis(np.cumsum(weights, axis=1), ends[None], axis=1)
-    total = hits.sum(axis=1)  # (b, L)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        precision = np.where(seen > 0, tp / seen, 0.0)
-        return (hits * precision).sum(axis=1) / np.where(total > 0, total, np.nan)
+    # Replicates last: gathering rows and summing down axis 0 run over contiguous memory.
+    weights_t = np.ascontiguousarray(np.asarray(row_weights, dtype=np.float32).T)  # (n, b)
+    out = np.full((weights_t.shape[1], scores.shape[1]), np.nan)
+    for label in range(scores.shape[1]):  # one pass per label; rows are handled as arrays
+        rows = order[:, label]
+        positions = np.flatnonzero(Y[rows, label])  # the positives, in score order
+        if len(positions) == 0:
+            continue
+        w = weights_t[rows]  # (n, b): draw counts in score order
+        # Precision is read at the end of each positive's tie group (one threshold per score).
+        unique_ends, which = np.unique(ends[positions, label], return_inverse=True)
+        starts = np.r_[0, unique_ends[:-1] + 1]
+        seen = np.cumsum(np.add.reduceat(w[: unique_ends[-1] + 1], starts, axis=0), axis=0)
+        hits = w[positions]  # (P, b)
+        tp = np.cumsum(hits, axis=0)[np.searchsorted(positions, unique_ends, "right") - 1]
+        # Counts are whole numbers: seen >= 1 wherever a positive is drawn.
+        precision = (tp / np.maximum(seen, 1.0))[which]
+        total = hits.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, label] = (hits * precision).sum(axis=0) / np.where(total > 0, total, np.nan)
+    return out
 
 
 def _nanmean(values: np.ndarray, axis: int) -> np.ndarray:
@@ -351,12 +366,12 @@ def bootstrap_multilabel(
     n_test, n_labels = Y.shape
     blocks = {n: np.asarray(scores[n], dtype=np.float64) for n in names}
     n_seeds = blocks[names[0]].shape[0]
-    counts = {}  # rule -> strategy -> (R, 3, n, L): true positive / false positive / false negative
+    counts = {}  # rule -> strategy -> (R, n, 3 L): true positives, false positives, false negatives
     for rule, preds in decisions.items():
         counts[rule] = {}
         for n in names:
             p = np.asarray(preds[n], dtype=np.float32)
-            counts[rule][n] = np.stack([p * Y, p * (1 - Y), (1 - p) * Y], axis=1)
+            counts[rule][n] = np.concatenate([p * Y, p * (1 - Y), (1 - p) * Y], axis=2)
     groups = {g: np.asarray(idx) for g, idx in (groups or {}).items() if len(idx)}
 
     def score(s: int, rows: np.ndarray, seeds: np.ndarray) -> dict[str, np.ndarray]:
@@ -369,7 +384,7 @@ def bootstrap_multilabel(
             for g, idx in groups.items():
                 per_seed.setdefault(f"{g}_mAP", []).append(_nanmean(ap[:, idx], axis=1))
             for rule in decisions:
-                tp, fp, fn = (rows @ counts[rule][name][r][k] for k in range(3))  # (b, L)
+                tp, fp, fn = np.split(rows @ counts[rule][name][r], 3, axis=1)  # (b, L) each
                 den = 2 * tp + fp + fn
                 with np.errstate(invalid="ignore", divide="ignore"):
                     f1 = np.where(den > 0, 2 * tp / np.where(den > 0, den, 1.0), 0.0)
