@@ -78,6 +78,7 @@ def assert_ml_report(out: Path, strategies: list[str], min_map: float) -> dict:
 
 
 # --------------------------------------------------------------------------- fairness
+@pytest.mark.backend
 class TestEqualBudget:
     def test_every_multilabel_recipe_takes_the_same_steps(self, tmp_path):
         """Every multi-label recipe takes epochs * ceil(n_train / batch) steps: counted by Adam."""
@@ -266,6 +267,14 @@ class TestBadInput:
         self.one_line_error(
             ["--data", str(tmp_path / "imgs"), "--label-sep", ";"], "never occurs", "'|'"
         )
+
+    def test_flags_that_do_not_fit_the_data(self, tmp_path):
+        """--label-sep on a CSV and --label-cols on an .npz are refused, saying what they fit."""
+        path = self.csv(tmp_path, a=[0, 1] * 4, b=[1, 1, 0, 0] * 2)
+        self.one_line_error(["--data", path, "--label-sep", "|"], "--label-sep is for a folder")
+        x, Y, _, _ = generated(n_train=200)
+        np.savez(tmp_path / "d.npz", x=x, y=Y)
+        self.one_line_error(["--data", str(tmp_path / "d.npz"), "--label-cols", "a"], "CSV")
 
     def test_single_label_strategy_on_multilabel_data(self, tmp_path):
         """A single-label remedy asked for multi-label data lists the multi-label ones."""

@@ -34,10 +34,10 @@ import classbalance as cb
 from classbalance.compare.data import (
     CompareError,
     DataSplit,
-    _decode_images,
-    _load_npz,
-    _standardize,
-    _take,
+    decode_images,
+    load_npz_xy,
+    standardize,
+    take_rows,
 )
 from classbalance.files import read_table
 from classbalance.multilabel import encode_multilabel
@@ -94,9 +94,12 @@ def is_multihot(y: Any) -> bool:
     >>> from classbalance.compare.multilabel_data import is_multihot
     >>> is_multihot(np.array([[1, 1], [0, 1]])), is_multihot(np.eye(3)), is_multihot([0, 1])
     (True, False, False)
+
+    A single 0/1 column is a binary class vector, not multi-label (pass
+    ``--multilabel`` to treat it as one label).
     """
     arr = np.asarray(y)
-    if arr.ndim != 2 or arr.dtype.kind not in "biuf" or arr.size == 0:
+    if arr.ndim != 2 or arr.shape[1] < 2 or arr.dtype.kind not in "biuf" or arr.size == 0:
         return False
     return bool(np.isin(arr, (0, 1)).all() and np.any(arr.sum(axis=1) != 1))
 
@@ -202,20 +205,27 @@ def _read_folder(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np.nda
         )
     values = frame[label_col].where(frame[label_col] != "", None)  # "" = no label
     enc = _encode(values, labels, str(table), sep=cfg.label_sep)
-    x = _decode_images(path, frame[file_col].tolist(), cfg.image_size, cfg.channels)
+    x = decode_images(path, frame[file_col].tolist(), cfg.image_size, cfg.channels)
     return x, enc
 
 
 def _read_any(path: Path, cfg: Any, what: str, labels: list[Any] | None) -> tuple[Any, Any]:
     if not path.exists():
         raise CompareError(f"{what} {path} does not exist.")
+    suffix = "folder" if path.is_dir() else path.suffix.lower()
+    if cfg.label_cols and suffix != ".csv":
+        raise CompareError(f"--label-cols names columns of a CSV; {what} {path.name} is not one.")
+    if cfg.label_sep is not None and suffix != "folder":
+        raise CompareError(
+            f"--label-sep is for a folder with {LABELS_CSV}; {what} {path.name} is not a folder "
+            "(a CSV of features takes --label-cols, an .npz a 0/1 y)."
+        )
     if path.is_dir():
         return _read_folder(path, cfg, labels)
-    suffix = path.suffix.lower()
     if suffix == ".csv":
         return _read_csv_labels(path, cfg, labels)
     if suffix == ".npz":
-        x, y = _load_npz(path)
+        x, y = load_npz_xy(path)
         if np.asarray(y).ndim != 2:
             raise CompareError(
                 f"{path.name}: multi-label data need a 2-D 0/1 `y` (n_samples, n_labels); its y "
@@ -280,7 +290,7 @@ def _finish(arrays: dict[str, Any], labels: list[Any], source: str, test_source:
                 f"x must be 2-D features or images; got shape {arrays['x_train'].shape}."
             )
         arrays = {k: v.astype(np.float32) if k.startswith("x") else v for k, v in arrays.items()}
-        _standardize(arrays)
+        standardize(arrays)
     data = MultiLabelSplit(
         **arrays, classes=labels, kind=kind, description="", test_source=test_source
     )
@@ -397,16 +407,16 @@ def assemble_multilabel(parts: dict[str, tuple[Any, Any]], cfg: Any, source: str
         arrays.update(x_train=x_main, y_train=Y)
     elif "x_test" in arrays:
         train, val = _split(Y, val_size=cfg.val_size, seed=seed)
-        arrays.update(x_train=_take(x_main, train), y_train=Y[train])
-        arrays.update(x_val=_take(x_main, val), y_val=Y[val])
+        arrays.update(x_train=take_rows(x_main, train), y_train=Y[train])
+        arrays.update(x_val=take_rows(x_main, val), y_val=Y[val])
     elif "x_val" in arrays:
         train, test = _split(Y, val_size=cfg.test_size, seed=seed)
-        arrays.update(x_train=_take(x_main, train), y_train=Y[train])
-        arrays.update(x_test=_take(x_main, test), y_test=Y[test])
+        arrays.update(x_train=take_rows(x_main, train), y_train=Y[train])
+        arrays.update(x_test=take_rows(x_main, test), y_test=Y[test])
     else:
         train, val, test = _split(Y, val_size=cfg.val_size, test_size=cfg.test_size, seed=seed)
-        arrays.update(x_train=_take(x_main, train), y_train=Y[train])
-        arrays.update(x_val=_take(x_main, val), y_val=Y[val])
-        arrays.update(x_test=_take(x_main, test), y_test=Y[test])
+        arrays.update(x_train=take_rows(x_main, train), y_train=Y[train])
+        arrays.update(x_val=take_rows(x_main, val), y_val=Y[val])
+        arrays.update(x_test=take_rows(x_main, test), y_test=Y[test])
     test_source = "given" if "test" in parts else "split"
     return _finish(arrays, labels, source, test_source)

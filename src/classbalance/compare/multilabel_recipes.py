@@ -150,10 +150,10 @@ def run_one_multilabel(
     >>> row["steps"] == row["budget_steps"] == 63, 0 < row["mAP"] <= 1
     (True, True)
     """
-    from classbalance.compare.runner import _prepare_worker, import_keras_quietly
+    from classbalance.compare.runner import import_keras_quietly, prepare_worker
     from classbalance.multilabel_metrics import multilabel_report, tune_thresholds
 
-    _prepare_worker(threads)
+    prepare_worker(threads)
     keras = import_keras_quietly()
     ctx = MultiLabelRunContext(data, cfg, seed, model_fn=model)
     start = time.perf_counter()

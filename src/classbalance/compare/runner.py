@@ -201,7 +201,7 @@ def import_keras_quietly() -> Any:
     return require("keras", "classbalance compare")
 
 
-def _prepare_worker(threads: int | None) -> None:
+def prepare_worker(threads: int | None) -> None:
     keras = import_keras_quietly()
 
     if not threads:
@@ -230,7 +230,7 @@ def run_one(
     threads: int | None = None,
 ) -> dict[str, Any]:
     """Train one recipe with one seed and score it on the test set (a grid cell)."""
-    _prepare_worker(threads)
+    prepare_worker(threads)
     keras = import_keras_quietly()
     ctx = RunContext(data, cfg, seed, model_fn=model)
     start = time.perf_counter()
