@@ -7,8 +7,10 @@ per label), Adam 1e-3, batch 64, the same number of epochs for every loss. Score
 head (> 300 training positives) / medium / tail (< 50) group, and macro-F1 with thresholds at 0
 (p = 0.5) or tuned per label on the validation split.
 
-Losses: plain BCE; BCE with ``pos_weight`` (negatives / positives) and with its square root;
-AsymmetricLoss at its defaults (gamma_neg=4, gamma_pos=1, clip=0.05).
+Remedies: plain BCE; BCE with ``pos_weight`` (negatives / positives) and with its square root;
+AsymmetricLoss at its defaults (gamma_neg=4, gamma_pos=1, clip=0.05); plain BCE on class-aware
+batches (``BalancedPyDataset(..., multilabel=True)``, each label drawn equally often). Every
+remedy takes the same optimizer steps: the class-aware epochs hold n_train draws.
 
 Run: ``.venv/bin/python benchmarks/bench_multilabel.py [--seeds 5] [--epochs 15 40]``
 (KERAS_BACKEND selects the backend; TensorFlow by default).
@@ -29,9 +31,13 @@ import pandas as pd
 GROUP_BOUNDS = (50, 300)
 
 
-def train_scores(loss, data, epochs: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Validation and test logits of an MLP trained with ``loss``."""
+def train_scores(
+    loss, data, epochs: int, seed: int, class_aware: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validation and test logits of an MLP trained with ``loss`` (on class-aware batches)."""
     import keras
+
+    from classbalance.keras import BalancedPyDataset
 
     keras.utils.set_random_seed(seed)
     model = keras.Sequential(
@@ -42,7 +48,13 @@ def train_scores(loss, data, epochs: int, seed: int) -> tuple[np.ndarray, np.nda
         ]
     )
     model.compile(keras.optimizers.Adam(1e-3), loss)
-    model.fit(data.x_train, data.Y_train.astype("float32"), epochs=epochs, batch_size=64, verbose=0)
+    Y = data.Y_train.astype("float32")
+    if class_aware:
+        batches = BalancedPyDataset(data.x_train, Y, 64, multilabel=True, seed=seed)
+        assert len(batches) == -(-len(Y) // 64)  # the same steps per epoch as plain fit
+        model.fit(batches, epochs=epochs, verbose=0)
+    else:
+        model.fit(data.x_train, Y, epochs=epochs, batch_size=64, verbose=0)
     return (
         model.predict(data.x_val, batch_size=1024, verbose=0),
         model.predict(data.x_test, batch_size=1024, verbose=0),
@@ -61,6 +73,7 @@ def losses(Y_train: np.ndarray) -> dict:
         "bce_pos_weight": WeightedBinaryCrossentropy(weights, from_logits=True),
         "bce_sqrt_pos_weight": WeightedBinaryCrossentropy(np.sqrt(weights), from_logits=True),
         "asymmetric": AsymmetricLoss(),
+        "bce_class_aware": keras.losses.BinaryCrossentropy(from_logits=True),
     }
 
 
@@ -82,7 +95,9 @@ def main() -> None:
         counts = data.Y_train.sum(axis=0)
         for epochs in args.epochs:
             for name, loss in losses(data.Y_train).items():
-                val, test = train_scores(loss, data, epochs, seed)
+                val, test = train_scores(
+                    loss, data, epochs, seed, class_aware=name.endswith("class_aware")
+                )
                 report = multilabel_report(
                     data.Y_test,
                     test,

@@ -1,25 +1,29 @@
-"""tf.data balanced input pipelines, side by side in one run.
+"""tf.data balanced input pipelines, side by side in one run, over equal windows.
 
 784-float32 rows (MNIST-sized, 200,000 rows), batch 256, 10 classes with
-imbalance ratio 100. Samples/s (median of 5 runs after a warm-up) of:
+imbalance ratio 100. Samples/s of each method, median of 5 timed windows
+after a warm-up, the methods' windows interleaved (round after round) so that
+they see the same machine load:
 
-- ``classbalance.tf.balanced_dataset`` (over-sampling; each run is one new
-  iteration = one full epoch, its planning included);
+- ``classbalance.tf.balanced_dataset`` (``strategy="balanced"``: epochs of
+  200,000 samples, every class equally often); a window is one new iteration
+  = one full epoch, its planning included;
 - the pattern of TensorFlow's "Classification on imbalanced data" tutorial:
   one ``from_tensor_slices(...).shuffle(100_000).repeat()`` dataset per
   class, ``tf.data.Dataset.sample_from_datasets`` with equal weights,
-  ``batch``, ``prefetch`` (one long-lived iterator; the warm-up fills the
-  shuffle buffers; each run is 200 batches);
+  ``batch``, ``prefetch``; one long-lived iterator (the warm-up fills the
+  shuffle buffers), a window is **the same number of batches** as ours;
 - ``Dataset.rejection_resample`` to a uniform target with the true initial
-  distribution, on ``from_tensor_slices(...).repeat()`` (each run 10 batches);
+  distribution, on ``from_tensor_slices(...).repeat()``; about 700x slower,
+  so its window is 10 batches (an epoch would take minutes per window);
 - the gather bound: ``np.take(x, idx, axis=0, out=buf, mode="clip")`` per batch
-  with random indices, the cost of copying the rows and nothing else;
+  with random indices, the same number of batches as ours;
 - ``tf.gather`` of the same batches from the rows already in a TensorFlow
   tensor, called eagerly from Python (what one batch of an in-memory tf.data
   pipeline costs at least, before any pipeline overhead).
 
 Run: ``python benchmarks/bench_tf.py [--quick] [--gather]`` (about 2 minutes;
-``--gather`` times only the two gathers, in seconds).
+``--gather`` times only the two gathers).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
+from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -36,7 +42,7 @@ import tensorflow as tf
 import classbalance as cb
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import long_tail_labels, markdown_table, median_time
+from _common import long_tail_labels, markdown_table
 from classbalance.tf import balanced_dataset
 
 BATCH = 256
@@ -49,8 +55,8 @@ def drain(iterator: object, n_batches: int) -> None:
         next(iterator)  # type: ignore[call-overload]
 
 
-def gather_rates(x: np.ndarray, n_batches: int, repeats: int) -> tuple[float, float]:
-    """Samples/s of np.take into a buffer (the bound) and of tf.gather, same random batches."""
+def gather_fns(x: np.ndarray, n_batches: int) -> tuple[Callable[[], None], Callable[[], None]]:
+    """np.take into a buffer (the bound) and eager tf.gather, over the same random batches."""
     idx_all = np.random.default_rng(1).integers(0, x.shape[0], size=n_batches * BATCH)
     buf = np.empty((BATCH, x.shape[1]), dtype=x.dtype)
     x_tf = tf.constant(x)
@@ -64,8 +70,20 @@ def gather_rates(x: np.ndarray, n_batches: int, repeats: int) -> tuple[float, fl
         for idx in idx_tf:
             tf.gather(x_tf, idx)
 
-    bound = n_batches * BATCH / median_time(gather_bound, repeats)
-    return bound, n_batches * BATCH / median_time(tf_gather, repeats)
+    return gather_bound, tf_gather
+
+
+def interleaved_times(fns: list[Callable[[], None]], repeats: int) -> list[float]:
+    """Median time of each fn over `repeats` rounds (after one warm-up round); each round
+    runs every fn once, so all of them see the same load."""
+    samples: list[list[float]] = [[] for _ in fns]
+    for round_ in range(repeats + 1):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            if round_:
+                samples[i].append(time.perf_counter() - t0)
+    return [float(np.median(t)) for t in samples]
 
 
 def main() -> None:
@@ -75,7 +93,6 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 3 if args.quick else 5
     n = 20_000 if args.quick else 200_000
-    tutorial_batches = 50 if args.quick else 200
     rejection_batches = 4 if args.quick else 10
     print(f"tensorflow {tf.__version__}, numpy {np.__version__}, classbalance {cb.__version__}")
 
@@ -84,7 +101,8 @@ def main() -> None:
     y64 = y.astype(np.int64)
     if args.gather:
         n_batches = n // BATCH
-        bound, tf_rate = gather_rates(x, n_batches, repeats)
+        bound_t, tf_t = interleaved_times(list(gather_fns(x, n_batches)), repeats)
+        bound, tf_rate = n_batches * BATCH / bound_t, n_batches * BATCH / tf_t
         print(f"{n} rows, {n_batches} batches of {BATCH}")
         print(
             markdown_table(
@@ -101,7 +119,7 @@ def main() -> None:
         )
         return
 
-    ours = balanced_dataset(x, y64, BATCH, drop_last=True, seed=0)
+    ours = balanced_dataset(x, y64, BATCH, strategy="balanced", drop_last=True, seed=0)
     n_batches = int(ours.cardinality())
 
     def run_ours() -> None:
@@ -134,27 +152,26 @@ def main() -> None:
         .prefetch(2)
     )
     rejection_iter = iter(rejection)
-
-    bound, tf_gather_rate = gather_rates(x, n_batches, repeats)
-    ours_rate = n_batches * BATCH / median_time(run_ours, repeats)
-    tut_rate = (
-        tutorial_batches
-        * BATCH
-        / median_time(lambda: drain(tutorial_iter, tutorial_batches), repeats)
-    )
-    rej_rate = (
-        rejection_batches
-        * BATCH
-        / median_time(lambda: drain(rejection_iter, rejection_batches), repeats)
-    )
-    print(f"{n} rows, {n_batches} batches of {BATCH} per over-sampled epoch")
-    rows = [
-        ["gather bound (np.take into a buffer)", bound],
-        ["tf.gather (eager, tensor in memory)", tf_gather_rate],
-        ["classbalance.tf.balanced_dataset", ours_rate],
-        ["tutorial: sample_from_datasets", tut_rate],
-        ["rejection_resample", rej_rate],
-    ]
+    bound_fn, tf_gather_fn = gather_fns(x, n_batches)
+    windows = {  # name: (one window, batches in it)
+        "gather bound (np.take into a buffer)": (bound_fn, n_batches),
+        "tf.gather (eager, tensor in memory)": (tf_gather_fn, n_batches),
+        "classbalance.tf.balanced_dataset": (run_ours, n_batches),
+        "tutorial: sample_from_datasets": (
+            lambda: drain(tutorial_iter, n_batches),
+            n_batches,
+        ),
+        f"rejection_resample ({rejection_batches} batches per window)": (
+            lambda: drain(rejection_iter, rejection_batches),
+            rejection_batches,
+        ),
+    }
+    times = interleaved_times([fn for fn, _ in windows.values()], repeats)
+    rates = {name: size * BATCH / t for (name, (_, size)), t in zip(windows.items(), times)}
+    rows = list(rates.items())
+    bound = rates["gather bound (np.take into a buffer)"]
+    tut_rate = rates["tutorial: sample_from_datasets"]
+    print(f"{n} rows, windows of {n_batches} batches of {BATCH} (one balanced epoch)")
     print(
         markdown_table(
             ["method", "samples/s", "x gather bound", "x tutorial pattern"],

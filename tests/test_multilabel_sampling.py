@@ -217,6 +217,9 @@ class TestAdapters:
         Y = long_tailed()
         s = BalancedSampler(torch.from_numpy(Y), multilabel=True, seed=6)
         assert list(s) == _plan(Y, 6, 0).tolist()
+        tensors = torch.utils.data.TensorDataset(torch.zeros(len(Y), 1), torch.from_numpy(Y))
+        from_dataset = BalancedSampler(tensors, multilabel=True, seed=6)  # labels_of reads Y
+        assert list(from_dataset) == _plan(Y, 6, 0).tolist()
         ds = ArrayDataset(np.arange(len(Y)), Y)
         bs = BalancedBatchSampler(Y, 10, multilabel=True, seed=6, indices="tensor")
         loader = torch.utils.data.DataLoader(

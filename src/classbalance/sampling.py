@@ -275,7 +275,9 @@ class BalancedSampler:
         stream of fresh permutations. The default becomes ``"balanced"`` at
         ``n_samples`` draws: class-aware sampling (Shen et al., ECCV 2016),
         each label drawn equally often. A sample with several labels can be
-        drawn through each of them. Rows with no label are never drawn
+        drawn through each of them; ``exact=True`` spreads each label's
+        *draws* evenly over the batches (the rows drawn may carry other
+        labels too). Rows with no label are never drawn
         (:attr:`n_unlabeled` counts them; add a "no finding" column to sample
         them); labels with no positive get no draws and are reported in
         :attr:`empty_labels` with a warning.
