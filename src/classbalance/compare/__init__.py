@@ -11,7 +11,8 @@ The main job of ``classbalance compare``, built to be a fair referee:
 Modules: ``data`` (loading and splitting once), ``models`` (defaults and the
 user's model), ``recipes`` (the remedies), ``runner`` (the grid, serial or on
 joblib workers / a Dask or Ray cluster), ``stats`` (bootstrap), ``report``
-(files and figures), ``command`` (the command line).
+(files and figures), ``command`` (the command line); for multi-hot labels
+``multilabel_data``, ``multilabel_recipes`` and ``multilabel`` (the summary).
 
 Examples
 --------

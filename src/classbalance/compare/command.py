@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from classbalance.compare.data import CompareError
+from classbalance.compare.multilabel_recipes import ML_RECIPES
 from classbalance.compare.recipes import RECIPES
 
 __all__ = ["compare"]
@@ -35,11 +36,19 @@ def _print_table(result: Any) -> None:
 
     console = Console()
     if not console.is_terminal:  # pipes and CI logs: don't squeeze the table to 80 columns
-        console = Console(width=max(console.width, 150))
-    table = Table(title="Test-set balanced accuracy, 95% bootstrap intervals (best first)")
-    for i, name in enumerate(SUMMARY_HEADER):
+        console = Console(width=max(console.width, 200 if result.multilabel else 150))
+    if result.multilabel:
+        from classbalance.compare.multilabel import ML_SUMMARY_HEADER, summary_rows_multilabel
+
+        title = "Multi-label test-set mAP and macro-F1, 95% bootstrap intervals (best mAP first)"
+        header, rows = ML_SUMMARY_HEADER, summary_rows_multilabel(result)
+    else:
+        title = "Test-set balanced accuracy, 95% bootstrap intervals (best first)"
+        header, rows = SUMMARY_HEADER, summary_rows(result)
+    table = Table(title=title)
+    for i, name in enumerate(header):
         table.add_column(name, justify="left" if i == 0 else "right")
-    for row in summary_rows(result):
+    for row in rows:
         table.add_row(*row)
     console.print(table)
     console.print(f"[bold]{result.recommendation}[/bold]")
@@ -50,15 +59,17 @@ def _print_table(result: Any) -> None:
 
 @click.command(name="compare")
 @click.option("--data", type=str, default=None, help="Image folder (class folders, or train/ "
-              "valid/ [test/] sub-folders), CSV of numeric features, or .npz with x and y. "
-              "Default: built-in long-tailed digits.")  # fmt: skip
+              "valid/ [test/] sub-folders; multi-label: a folder with labels.csv), CSV of "
+              "numeric features, .npz with x and y (a multi-hot y is multi-label), or "
+              "multilabel-demo. Default: built-in long-tailed digits.")  # fmt: skip
 @click.option("--test", "test", type=str, default=None,
               help="A fixed test set of the same kind as --data.")  # fmt: skip
 @click.option("--model", type=str, default=None, help="module:function or file.py:function "
               "returning an uncompiled Keras model (input_shape, n_classes) -> logits. "
               "Default: MLP for features, small residual CNN for images.")  # fmt: skip
 @click.option("--strategies", type=str, default=None,
-              help=f"Comma-separated subset of: {', '.join(RECIPES)}.")  # fmt: skip
+              help=f"Comma-separated subset of: {', '.join(RECIPES)}; multi-label data: "
+              f"{', '.join(ML_RECIPES)}.")  # fmt: skip
 @click.option("--seeds", type=int, default=3, show_default=True, help="Seeds 0..N-1.")
 @click.option(
     "--epochs",
@@ -82,10 +93,32 @@ def _print_table(result: Any) -> None:
     type=float,
     default=50.0,
     show_default=True,
-    help="Built-in data only: largest / smallest class.",
+    help="Built-in data only: largest / smallest class (multilabel-demo: label rates).",
 )
 @click.option(
-    "--label-col", type=str, default="label", show_default=True, help="CSV only: the label column."
+    "--label-col",
+    type=str,
+    default="label",
+    show_default=True,
+    help="CSV only: the label column (multi-label folder: the column of label sets; "
+    "'labels' when the CSV has no 'label').",
+)
+@click.option(
+    "--label-cols",
+    type=str,
+    default=None,
+    help="Multi-label CSV: the 0/1 label columns, comma-separated (a,b,c).",
+)
+@click.option(
+    "--label-sep",
+    type=str,
+    default=None,
+    help="Multi-label folder: the character joining labels in labels.csv (never guessed).",
+)
+@click.option(
+    "--multilabel",
+    is_flag=True,
+    help="Treat y as multi-hot labels (detected for an .npz whose y has rows with 0 or >= 2 ones).",
 )
 @click.option(
     "--image-size",
@@ -127,6 +160,9 @@ def compare(
     jobs: int,
     imbalance_ratio: float,
     label_col: str,
+    label_cols: str | None,
+    label_sep: str | None,
+    multilabel: bool,
     image_size: int,
     channels: str,
     quick: bool,
@@ -141,8 +177,9 @@ def compare(
         data=data, test=test, model=model,
         strategies=[s.strip() for s in strategies.split(",") if s.strip()] if strategies else None,
         seeds=seeds, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-        jobs=jobs, imbalance_ratio=imbalance_ratio, label_col=label_col,
-        image_size=image_size, channels=channels, quick=quick, out=out,
+        jobs=jobs, imbalance_ratio=imbalance_ratio, label_col=label_col, label_cols=label_cols,
+        label_sep=label_sep, multilabel=multilabel, image_size=image_size, channels=channels,
+        quick=quick, out=out,
     ).resolved()  # fmt: skip
     from rich.progress import (
         BarColumn,

@@ -41,7 +41,11 @@ __all__ = [
     "DataSplit",
     "as_samples",
     "assemble",
+    "decode_images",
     "load_data",
+    "load_npz_xy",
+    "standardize",
+    "take_rows",
 ]
 
 MEMMAP_BYTES = 512 * 2**20  # decoded images above this size go to a memmap on disk
@@ -115,8 +119,16 @@ def _new_array(shape: tuple[int, ...], dtype: np.dtype, nbytes: int) -> np.ndarr
     return np.lib.format.open_memmap(name, mode="w+", dtype=dtype, shape=shape)
 
 
-def _take(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``x[rows]``, into a memmap when ``x`` is one and the result is large."""
+def take_rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``x[rows]``, into a memmap when ``x`` is one and the result is large.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classbalance.compare.data import take_rows
+    >>> take_rows(np.arange(6).reshape(3, 2), np.array([2, 0])).tolist()
+    [[4, 5], [0, 1]]
+    """
     if not isinstance(x, np.memmap):
         return x[rows]
     out = _new_array((len(rows), *x.shape[1:]), x.dtype, len(rows) * x[:1].nbytes)
@@ -125,7 +137,7 @@ def _take(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def _decode_images(root: Path, paths: list[str], size: int, channels: str) -> np.ndarray:
+def decode_images(root: Path, paths: list[str], size: int, channels: str) -> np.ndarray:
     """Decode every image once into uint8 (n, size, size, c); memmap when large."""
     image = require("PIL.Image", "compare on an image folder")
     if channels == "auto":  # grayscale only if every image is stored as grayscale
@@ -163,7 +175,7 @@ def _load_folder(path: Path, size: int, channels: str) -> tuple[np.ndarray, np.n
         raise CompareError(f"{path}: {str(exc).splitlines()[0]}") from exc
     if len(manifest) == 0:
         raise CompareError(f"No images found under {path}.")
-    x = _decode_images(path, manifest["path"].tolist(), size, channels)
+    x = decode_images(path, manifest["path"].tolist(), size, channels)
     return x, manifest["label"].to_numpy()
 
 
@@ -181,7 +193,18 @@ def _load_table(path: Path, label_col: str) -> tuple[np.ndarray, np.ndarray]:
     return features.to_numpy(np.float32), frame[label_col].to_numpy()
 
 
-def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def load_npz_xy(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays ``x`` (as :func:`as_samples`) and ``y`` of an ``.npz``; a one-line error otherwise.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np
+    >>> from classbalance.compare.data import load_npz_xy
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "d.npz"
+    >>> np.savez(p, x=np.zeros((2, 3)), y=np.array([0, 1]))
+    >>> [a.shape for a in load_npz_xy(p)]
+    [(2, 3), (2,)]
+    """
     try:
         arrays = read_npz(path)
     except ValueError as exc:
@@ -216,7 +239,7 @@ def _load_any(path: Path, cfg: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
     if path.suffix.lower() == ".csv":
         return _load_table(path, cfg.label_col)
     if path.suffix.lower() == ".npz":
-        return _load_npz(path)
+        return load_npz_xy(path)
     raise CompareError(
         f"{what} must be a class-folder directory, a .csv or a .npz file; got {path.name}."
     )
@@ -273,7 +296,18 @@ def _check_classes(classes: list[Any], where: str) -> None:
         )
 
 
-def _standardize(split: dict[str, np.ndarray]) -> None:
+def standardize(split: dict[str, np.ndarray]) -> None:
+    """Standardize ``x_train`` / ``x_val`` / ``x_test`` in place with training statistics.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classbalance.compare.data import standardize
+    >>> split = {k: np.array([[0.0], [2.0]]) for k in ("x_train", "x_val", "x_test")}
+    >>> standardize(split)
+    >>> split["x_test"].ravel().tolist()
+    [-1.0, 1.0]
+    """
     x = split["x_train"]
     mean = x.mean(axis=0)
     std = x.std(axis=0)
@@ -311,6 +345,9 @@ def load_data(cfg: Any) -> DataSplit:
     Returns
     -------
     DataSplit
+        A :class:`~classbalance.compare.multilabel_data.MultiLabelSplit` for
+        multi-label data (``cfg.multilabel``, ``label_cols`` or ``label_sep``
+        given, an ``.npz`` with a multi-hot ``y``, or ``multilabel-demo``).
 
     Raises
     ------
@@ -325,6 +362,16 @@ def load_data(cfg: Any) -> DataSplit:
     >>> data.kind, data.n_classes, len(data.y_test)
     ('features', 10, 500)
     """
+    from classbalance.compare.multilabel_data import (
+        MULTILABEL_DEMO,
+        load_multilabel,
+        wants_multilabel,
+    )
+
+    if cfg.data == MULTILABEL_DEMO or (
+        cfg.data is not None and Path(cfg.data).exists() and wants_multilabel(cfg, Path(cfg.data))
+    ):
+        return load_multilabel(cfg)
     if cfg.data is None:
         if cfg.test is not None:
             raise CompareError("--test needs --data (the built-in digits have their own test set).")
@@ -380,25 +427,25 @@ def assemble(parts: dict[str, tuple[Any, Any]], cfg: Any, source: str) -> DataSp
         test_source = "given"
     elif "x_test" in arrays:  # --test given: split train / valid only
         train, val = cb.stratified_split(y_main, val_size=cfg.val_size, seed=seed)
-        arrays.update(x_train=_take(x_main, train), y_train=y_main[train])
-        arrays.update(x_val=_take(x_main, val), y_val=y_main[val])
+        arrays.update(x_train=take_rows(x_main, train), y_train=y_main[train])
+        arrays.update(x_val=take_rows(x_main, val), y_val=y_main[val])
         test_source = "given"
     elif "x_val" in arrays:  # train/ + valid/ without a test set: split test off train
         train, test = cb.stratified_split(y_main, val_size=cfg.test_size, seed=seed)
-        arrays.update(x_train=_take(x_main, train), y_train=y_main[train])
-        arrays.update(x_test=_take(x_main, test), y_test=y_main[test])
+        arrays.update(x_train=take_rows(x_main, train), y_train=y_main[train])
+        arrays.update(x_test=take_rows(x_main, test), y_test=y_main[test])
         test_source = "split"
     else:
         train, val, test = cb.stratified_split(
             y_main, val_size=cfg.val_size, test_size=cfg.test_size, seed=seed
         )
-        arrays.update(x_train=_take(x_main, train), y_train=y_main[train])
-        arrays.update(x_val=_take(x_main, val), y_val=y_main[val])
-        arrays.update(x_test=_take(x_main, test), y_test=y_main[test])
+        arrays.update(x_train=take_rows(x_main, train), y_train=y_main[train])
+        arrays.update(x_val=take_rows(x_main, val), y_val=y_main[val])
+        arrays.update(x_test=take_rows(x_main, test), y_test=y_main[test])
         test_source = "split"
     if kind == "features":
         arrays = {k: v.astype(np.float32) if k.startswith("x") else v for k, v in arrays.items()}
-        _standardize(arrays)
+        standardize(arrays)
     data = DataSplit(**arrays, classes=classes, kind=kind, description="", test_source=test_source)
     shape = "x".join(map(str, data.input_shape))
     data.description = (

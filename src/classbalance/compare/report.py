@@ -174,10 +174,16 @@ def write_report(result: CompareResult, out_dir: str | os.PathLike[str]) -> list
     out.mkdir(parents=True, exist_ok=True)
     written = []
     runs = result.runs.drop(columns=["details", "best_epochs"], errors="ignore")
+    if result.multilabel:
+        from classbalance.compare.multilabel import multilabel_markdown
+
+        markdown = multilabel_markdown(result)
+    else:
+        markdown = _markdown(result)
     for name, text in (
         ("results.csv", runs.to_csv(index=False)),
         ("results.json", json.dumps(results_payload(result), indent=2, default=str)),
-        ("report.md", _markdown(result)),
+        ("report.md", markdown),
     ):
         atomic_write_text(out / name, text)
         written.append(out / name)
@@ -195,6 +201,8 @@ def _figures(result: CompareResult, out: Path) -> list[Path]:
         return []
     import classbalance as cb
 
+    if result.multilabel:
+        return _multilabel_figures(result, out)
     paths = [out / "class_histogram.png"]
     counts = cb.ClassDistribution(
         np.array(list(result.train_counts)), np.array(list(result.train_counts.values()))
@@ -218,6 +226,20 @@ def _figures(result: CompareResult, out: Path) -> list[Path]:
     return paths
 
 
+def _multilabel_figures(result: CompareResult, out: Path) -> list[Path]:
+    import classbalance as cb
+    from classbalance import plots
+
+    paths = [out / "label_histogram.png"]
+    counts = cb.ClassDistribution(
+        np.array(list(result.train_counts)), np.array(list(result.train_counts.values()))
+    )
+    plots.plot_class_histogram(counts, path=paths[-1])
+    paths.append(out / "strategies.png")
+    _save(_interval_figure(result, "mAP", "mAP on the test set, 95% bootstrap interval"), paths[-1])
+    return paths
+
+
 def _save(fig: Any, path: Path) -> None:
     import matplotlib.pyplot as plt
 
@@ -225,13 +247,17 @@ def _save(fig: Any, path: Path) -> None:
     plt.close(fig)
 
 
-def _interval_figure(result: CompareResult) -> Any:
+def _interval_figure(
+    result: CompareResult,
+    column: str = "balanced_accuracy",
+    xlabel: str = "balanced accuracy on the test set, 95% bootstrap interval",
+) -> Any:
     import matplotlib.pyplot as plt
 
     table = result.summary.iloc[::-1]
     fig, ax = plt.subplots(figsize=(7.5, max(2.5, 0.4 * len(table) + 1.2)))
     pos = np.arange(len(table))
-    est = table["balanced_accuracy"].to_numpy(float)
+    est = table[column].to_numpy(float)
     err = np.vstack([est - table["ci_low"].to_numpy(float), table["ci_high"].to_numpy(float) - est])
     colors = ["#4C72B0" if w else "#A0A0A0" for w in table["within_noise_of_best"]]
     ax.barh(pos, est, xerr=err, color=colors, ecolor="#333333", capsize=3)
@@ -239,7 +265,7 @@ def _interval_figure(result: CompareResult) -> Any:
     for p, e, high in zip(pos, est, table["ci_high"].to_numpy(float)):
         ax.text(high + 0.004, p, f"{e:.3f}", va="center", fontsize=8)  # right of the interval
     ax.set_xlim(max(0.0, float(table["ci_low"].min()) - 0.05), 1.0)
-    ax.set_xlabel("balanced accuracy on the test set, 95% bootstrap interval")
+    ax.set_xlabel(xlabel)
     ax.set_title("Blue: within noise of the best; grey: clearly worse")
     fig.tight_layout()
     return fig

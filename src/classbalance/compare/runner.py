@@ -23,6 +23,17 @@ import pandas as pd
 import classbalance as cb
 from classbalance.compare.data import CompareError, DataSplit, as_samples, assemble, load_data
 from classbalance.compare.models import ModelFn, build_model
+from classbalance.compare.multilabel_data import (
+    MultiLabelSplit,
+    assemble_multilabel,
+    is_multihot,
+)
+from classbalance.compare.multilabel_recipes import (
+    CLASS_AWARE_MISSING,
+    ML_RECIPES,
+    class_aware_available,
+    run_one_multilabel,
+)
 from classbalance.compare.recipes import RECIPES, RunContext
 from classbalance.compare.stats import (
     Bootstrap,
@@ -57,6 +68,9 @@ class CompareConfig:
     learning_rate: float = 3e-3
     imbalance_ratio: float = 50.0
     label_col: str = "label"
+    label_cols: Sequence[str] | None = None
+    label_sep: str | None = None
+    multilabel: bool = False
     image_size: int = 28
     channels: str = "auto"
     val_size: float = 0.2
@@ -66,11 +80,12 @@ class CompareConfig:
     quick: bool = False
     out: str = "compare-report"
 
-    def resolved(self, kind: str | None = None) -> CompareConfig:
+    def resolved(self, kind: str | None = None, *, multilabel: bool | None = None) -> CompareConfig:
         """Validate, then apply ``quick`` (1 seed, at most 5 epochs).
 
         ``kind`` ("features" or "images") drops image-only recipes from the
-        default list for feature data.
+        default list for feature data; ``multilabel`` (known once the data
+        are loaded) chooses the multi-label recipes.
         """
         cfg = CompareConfig(**asdict(self))
         for name in ("seeds", "epochs", "batch_size"):
@@ -91,21 +106,37 @@ class CompareConfig:
         if cfg.quick:
             cfg.seeds = 1
             cfg.epochs = min(cfg.epochs, 5)
+        if cfg.label_cols is not None:
+            if isinstance(cfg.label_cols, str):
+                cfg.label_cols = [c.strip() for c in cfg.label_cols.split(",") if c.strip()]
+            cfg.label_cols = list(cfg.label_cols)
+            if not cfg.label_cols or len(set(cfg.label_cols)) != len(cfg.label_cols):
+                raise CompareError(
+                    "--label-cols must name distinct label columns, e.g. --label-cols a,b,c. "
+                    f"Received: {cfg.label_cols!r}"
+                )
+        if cfg.label_sep is not None and (not isinstance(cfg.label_sep, str) or not cfg.label_sep):
+            raise CompareError(f"--label-sep must be a non-empty string; got {cfg.label_sep!r}.")
+        registry = ML_RECIPES if multilabel else RECIPES
         if cfg.strategies:
             names = list(cfg.strategies)
-            unknown = [n for n in names if n not in RECIPES]
+            known = registry if multilabel is not None else {**RECIPES, **ML_RECIPES}
+            unknown = [n for n in names if n not in known]
             if unknown:
+                kind_of = "multi-label" if multilabel else "single-label"
                 raise CompareError(
-                    f"Unknown strategies {unknown}; choose from: {', '.join(RECIPES)}."
+                    f"Unknown strategies {unknown}"
+                    + (f" for {kind_of} data" if multilabel is not None else "")
+                    + f"; choose from: {', '.join(registry if multilabel is not None else known)}."
                 )
-            if kind == "features":
+            if kind == "features" and not multilabel:
                 images_only = [n for n in names if RECIPES[n].images_only]
                 if images_only:
                     raise CompareError(f"{images_only} work on images only; the data are features.")
         elif kind is None:
             names = None  # filled in once the kind of data is known
         else:
-            names = [n for n, r in RECIPES.items() if kind == "images" or not r.images_only]
+            names = [n for n, r in registry.items() if kind == "images" or not r.images_only]
         cfg.strategies = names
         return cfg
 
@@ -127,7 +158,12 @@ class CompareResult:
     recommendation : str
         One sentence built from the intervals.
     predictions : dict of str to ndarray (n_seeds, n_test)
-        Predicted class codes on the test set.
+        Predicted class codes on the test set (multi-label: test-set
+        probabilities, shape (n_seeds, n_test, n_labels)).
+    multilabel : bool
+        Multi-label data: ``summary`` holds mAP (primary), group mAPs and
+        macro-F1 at 0.5 and at tuned thresholds; ``bootstraps`` one
+        :class:`Bootstrap` per metric (``bootstrap`` is the mAP one).
     """
 
     runs: pd.DataFrame
@@ -141,6 +177,8 @@ class CompareResult:
     predictions: dict[str, np.ndarray] = field(default_factory=dict)
     confusions: dict[str, np.ndarray] = field(default_factory=dict)
     classes: list[Any] = field(default_factory=list)
+    multilabel: bool = False
+    bootstraps: dict[str, Bootstrap] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     backend: str = ""
     seconds: float = 0.0
@@ -163,7 +201,7 @@ def import_keras_quietly() -> Any:
     return require("keras", "classbalance compare")
 
 
-def _prepare_worker(threads: int | None) -> None:
+def prepare_worker(threads: int | None) -> None:
     keras = import_keras_quietly()
 
     if not threads:
@@ -192,7 +230,7 @@ def run_one(
     threads: int | None = None,
 ) -> dict[str, Any]:
     """Train one recipe with one seed and score it on the test set (a grid cell)."""
-    _prepare_worker(threads)
+    prepare_worker(threads)
     keras = import_keras_quietly()
     ctx = RunContext(data, cfg, seed, model_fn=model)
     start = time.perf_counter()
@@ -261,10 +299,16 @@ def run_compare(
     started = time.perf_counter()
     cfg = cfg.resolved()  # validate before the (possibly slow) loading
     data = data if data is not None else load_data(cfg)
-    cfg = cfg.resolved(data.kind)
+    multilabel = isinstance(data, MultiLabelSplit)
+    cfg = cfg.resolved(data.kind, multilabel=multilabel)
+    notes: list[str] = []
+    if multilabel:
+        cfg, notes = skip_unavailable(cfg)
     model = model if model is not None else cfg.model
     build_model(model, data)  # fail fast, in this process, on a broken model function
     from joblib import Parallel, delayed
+
+    run = run_one_multilabel if multilabel else run_one
 
     tasks = [(name, seed) for name in cfg.strategies for seed in range(cfg.seeds)]
     threads = _threads_per_job(cfg.jobs)
@@ -273,14 +317,31 @@ def run_compare(
         progress(f"{total} runs", 0, total)
     rows = []
     parallel = Parallel(n_jobs=cfg.jobs, return_as="generator_unordered")
-    results = parallel(delayed(run_one)(data, cfg, n, s, model, threads) for n, s in tasks)
+    results = parallel(delayed(run)(data, cfg, n, s, model, threads) for n, s in tasks)
     for done, row in enumerate(results, start=1):
         rows.append(row)
         if progress is not None:
             progress(f"{row['strategy']} (seed {row['seed']})", done, total)
     order = {name: i for i, name in enumerate(cfg.strategies)}
     rows.sort(key=lambda r: (order[r["strategy"]], r["seed"]))
+    if multilabel:
+        from classbalance.compare.multilabel import summarize_multilabel
+
+        return summarize_multilabel(
+            cfg, data, rows, cb_keras, time.perf_counter() - started, notes=notes
+        )
     return _summarize(cfg, data, rows, cb_keras, time.perf_counter() - started)
+
+
+def skip_unavailable(cfg: CompareConfig) -> tuple[CompareConfig, list[str]]:
+    """Drop ``class_aware`` while the sampling engine has no multi-label sampler (with a note)."""
+    if "class_aware" not in cfg.strategies or class_aware_available():
+        return cfg, []
+    kept = [n for n in cfg.strategies if n != "class_aware"]
+    if not kept:
+        raise CompareError(CLASS_AWARE_MISSING + " Choose other strategies.")
+    cfg.strategies = kept
+    return cfg, [CLASS_AWARE_MISSING]
 
 
 def _summarize(
@@ -348,8 +409,15 @@ def _names(names: list[str]) -> str:
     return ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
-def recommendation(boot: Bootstrap, has_none: bool, n_test: int, n_seeds: int) -> str:
-    """One sentence that the intervals support (balanced accuracy, 95% paired bootstrap).
+def recommendation(
+    boot: Bootstrap,
+    has_none: bool,
+    n_test: int,
+    n_seeds: int,
+    *,
+    metric: str = "balanced accuracy",
+) -> str:
+    """One sentence that the intervals support (``metric``, 95% paired bootstrap).
 
     Examples
     --------
@@ -366,10 +434,7 @@ def recommendation(boot: Bootstrap, has_none: bool, n_test: int, n_seeds: int) -
     if len(boot.names) == 1:
         low, high = boot.interval(best)
         est = boot.estimate[0]
-        return (
-            f"Only `{best}` was run: balanced accuracy {est:.3f} [95% CI {low:.3f}, {high:.3f}]"
-            + basis
-        )
+        return f"Only `{best}` was run: {metric} {est:.3f} [95% CI {low:.3f}, {high:.3f}]" + basis
     group = boot.indistinguishable_from_best()
     others = [n for n in group if n != best]
     tail = (
@@ -380,26 +445,20 @@ def recommendation(boot: Bootstrap, has_none: bool, n_test: int, n_seeds: int) -
     if not has_none:
         low, high = boot.interval(best)
         est = boot.estimate[boot.names.index(best)]
-        return f"Best: `{best}`, balanced accuracy {est:.3f} [95% CI {low:.3f}, {high:.3f}]" + (
-            tail + basis
-        )
+        return f"Best: `{best}`, {metric} {est:.3f} [95% CI {low:.3f}, {high:.3f}]" + (tail + basis)
     if best == "none":
         return (
-            "No remedy beat training without one: `none` has the highest balanced accuracy"
-            + tail
-            + basis
+            f"No remedy beat training without one: `none` has the highest {metric}" + tail + basis
         )
     diff, low, high = boot.difference(best, "none")
     if low > 0:
         return (
-            f"Use `{best}`: {diff:+.3f} balanced accuracy over no remedy "
+            f"Use `{best}`: {diff:+.3f} {metric} over no remedy "
             f"[95% CI {low:+.3f}, {high:+.3f}]" + tail + basis
         )
     return (
-        f"No remedy is clearly better than none: the best, `{best}`, is {diff:+.3f} balanced "
-        f"accuracy over no remedy, but its 95% CI [{low:+.3f}, {high:+.3f}] includes 0"
-        + tail
-        + basis
+        f"No remedy is clearly better than none: the best, `{best}`, is {diff:+.3f} {metric} "
+        f"over no remedy, but its 95% CI [{low:+.3f}, {high:+.3f}] includes 0" + tail + basis
     )
 
 
@@ -434,6 +493,8 @@ def compare(
     x, y : array-like, default=None
         Features ``(n, d)`` or images ``(n, h, w[, c])`` (uint8, or floats in
         [0, 1]) and their labels. ``None``: the built-in long-tailed digits.
+        A multi-hot ``y`` (0/1 matrix with some row of 0 or >= 2 ones) runs
+        the multi-label comparison (mAP, macro-F1, tuned thresholds).
     x_val, y_val, x_test, y_test : array-like, default=None
         Fixed validation / test sets; whatever is missing is split off
         ``(x, y)`` stratified (``val_size``, ``test_size``).
@@ -480,5 +541,8 @@ def compare(
                 raise CompareError(f"Give both `x_{name}` and `y_{name}`, or neither.")
             if xs is not None:
                 parts[key] = (as_samples(xs), np.asarray(ys))
-        data = assemble(parts, cfg, "arrays")
+        if is_multihot(parts[main][1]):
+            data = assemble_multilabel(parts, cfg, "arrays")
+        else:
+            data = assemble(parts, cfg, "arrays")
     return run_compare(cfg, data=data, model=model, progress=progress)
