@@ -110,8 +110,6 @@ def summarize_multilabel(
     rows: list[dict],
     keras: Any,
     seconds: float,
-    *,
-    notes: list[str] | None = None,
 ) -> CompareResult:
     """Bootstrap the runs of every strategy and build the multi-label :class:`CompareResult`."""
     names = list(cfg.strategies)
@@ -156,7 +154,7 @@ def summarize_multilabel(
     best_group = boot.indistinguishable_from_best()
     summary["within_noise_of_best"] = [n in best_group for n in summary.index]
     summary = summary.sort_values("mAP", ascending=False, kind="stable")
-    all_notes = [*data.notes, *(notes or [])]
+    all_notes = list(data.notes)
     if any(r["steps"] != r["budget_steps"] for r in rows):
         all_notes.append("Warning: some runs did not take the budgeted number of steps (see runs).")
     sentence = recommendation(boot, "none" in names, len(data.y_test), cfg.seeds, metric="mAP")

@@ -11,7 +11,6 @@ set, next to the plain 0.5 threshold.
 
 from __future__ import annotations
 
-import inspect
 import time
 import warnings
 from typing import Any
@@ -22,12 +21,7 @@ import classbalance as cb
 from classbalance.compare.recipes import Recipe, RunContext
 from classbalance.compare.stats import weighted_average_precision
 
-__all__ = ["CLASS_AWARE_MISSING", "ML_RECIPES", "MultiLabelRunContext", "run_one_multilabel"]
-
-CLASS_AWARE_MISSING = (
-    "class_aware skipped: this classbalance has no multi-label sampler yet "
-    "(BalancedBatches(..., multilabel=True))."
-)
+__all__ = ["ML_RECIPES", "MultiLabelRunContext", "run_one_multilabel"]
 
 
 def sigmoid(logits: np.ndarray) -> np.ndarray:
@@ -67,11 +61,6 @@ class MultiLabelRunContext(RunContext):
         return mean_average_precision(self.data.y_val, out if scores is None else scores(out))
 
 
-def class_aware_available() -> bool:
-    """Whether the sampling engine takes multi-hot labels (``multilabel=True``)."""
-    return "multilabel" in inspect.signature(cb.BalancedBatches).parameters
-
-
 def _plain(ctx: RunContext) -> Any:
     model = ctx.fit(ctx.model())
     return lambda x: ctx.logits(model, x)
@@ -89,8 +78,6 @@ def _pos_weight(ctx: RunContext) -> Any:
 
 
 def _class_aware(ctx: RunContext) -> Any:
-    if not class_aware_available():
-        raise RuntimeError(CLASS_AWARE_MISSING)
     with warnings.catch_warnings():  # labels without positives are never drawn (in the notes)
         warnings.simplefilter("ignore")
         model = ctx.fit(ctx.model(), sampling={"multilabel": True})

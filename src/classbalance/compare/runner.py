@@ -28,12 +28,7 @@ from classbalance.compare.multilabel_data import (
     assemble_multilabel,
     is_multihot,
 )
-from classbalance.compare.multilabel_recipes import (
-    CLASS_AWARE_MISSING,
-    ML_RECIPES,
-    class_aware_available,
-    run_one_multilabel,
-)
+from classbalance.compare.multilabel_recipes import ML_RECIPES, run_one_multilabel
 from classbalance.compare.recipes import RECIPES, RunContext
 from classbalance.compare.stats import (
     Bootstrap,
@@ -301,9 +296,6 @@ def run_compare(
     data = data if data is not None else load_data(cfg)
     multilabel = isinstance(data, MultiLabelSplit)
     cfg = cfg.resolved(data.kind, multilabel=multilabel)
-    notes: list[str] = []
-    if multilabel:
-        cfg, notes = skip_unavailable(cfg)
     model = model if model is not None else cfg.model
     build_model(model, data)  # fail fast, in this process, on a broken model function
     from joblib import Parallel, delayed
@@ -327,21 +319,8 @@ def run_compare(
     if multilabel:
         from classbalance.compare.multilabel import summarize_multilabel
 
-        return summarize_multilabel(
-            cfg, data, rows, cb_keras, time.perf_counter() - started, notes=notes
-        )
+        return summarize_multilabel(cfg, data, rows, cb_keras, time.perf_counter() - started)
     return _summarize(cfg, data, rows, cb_keras, time.perf_counter() - started)
-
-
-def skip_unavailable(cfg: CompareConfig) -> tuple[CompareConfig, list[str]]:
-    """Drop ``class_aware`` while the sampling engine has no multi-label sampler (with a note)."""
-    if "class_aware" not in cfg.strategies or class_aware_available():
-        return cfg, []
-    kept = [n for n in cfg.strategies if n != "class_aware"]
-    if not kept:
-        raise CompareError(CLASS_AWARE_MISSING + " Choose other strategies.")
-    cfg.strategies = kept
-    return cfg, [CLASS_AWARE_MISSING]
 
 
 def _summarize(
