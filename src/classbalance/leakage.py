@@ -13,12 +13,16 @@ A pair of duplicates in two splits is *leakage*; a pair inside one split is
 reported too (it weights that image twice). A pair whose two labels differ
 is a *label conflict*, reported apart.
 
-Near-duplicate search is not all-pairs. The 64 bits are cut into
-``threshold + 1`` blocks: two hashes within distance ``threshold`` agree
-exactly on at least one block (pigeonhole), so only hashes sharing a block
-value are compared, with one vectorized XOR and ``np.bitwise_count`` per
-candidate pair; a pair is kept only from the first block it shares, so it
-is found once.
+Near-duplicate search is not all-pairs (multi-index hashing, Norouzi,
+Punjani and Fleet, CVPR 2012). The 64 bits are cut into ``m`` blocks: two
+hashes within distance ``threshold`` are within ``threshold // m`` of each
+other on at least one block (pigeonhole), so each block key is probed with
+every mask of at most ``threshold // m`` bits and only hashes whose key
+matches a probe are compared, with one vectorized XOR and
+``np.bitwise_count`` per candidate pair. ``m`` is chosen per threshold from
+an estimate of probes times expected bucket size (3 blocks of about 21 bits
+and radius 2 at threshold 8 on 100,000 hashes). A pair is kept only from
+the first block where it is within the block radius, so it is found once.
 
 Nothing here writes to the input: files are only opened for reading.
 
@@ -355,8 +359,9 @@ def near_pairs(
         Perceptual hashes (e.g. ``hash_files(...)["phash"]``).
     threshold : int, default=4
         Largest Hamming distance counted as a near duplicate (0 to 32).
-        Search time grows quickly with it: ``threshold + 1`` blocks of
-        ``64 / (threshold + 1)`` bits.
+        Search time grows with it (and with the number of pairs found):
+        ``m`` blocks, each probed with every mask of at most
+        ``threshold // m`` bits, ``m`` picked by a cost estimate.
 
     Returns
     -------
