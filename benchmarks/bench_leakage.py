@@ -8,7 +8,7 @@ cache (one warm-up pass first):
 
 - exact-duplicate hashing (file bytes): files/s;
 - full hashing (bytes + decoded pixels + 64-bit phash): files/s;
-- near-duplicate search over the N hashes (bucketed, threshold 4 and 8);
+- near-duplicate search over the N hashes (multi-index, threshold 4 and 8);
 - ``check_leakage`` end to end, and that it finds every planted copy;
 - imagededup's hashing ``PHash().find_duplicates`` if it imports.
 
@@ -125,7 +125,7 @@ def main() -> None:
             t0 = time.perf_counter()
             i, _, _ = near_pairs(hashes, threshold=threshold)
             search_s = time.perf_counter() - t0
-            rows.append([f"near search, threshold {threshold} (bucketed)", f"{n:,} hashes",
+            rows.append([f"near search, threshold {threshold} (multi-index)", f"{n:,} hashes",
                          f"{search_s:.2f}", f"{len(i):,} links"])  # fmt: skip
 
         t0 = time.perf_counter()
