@@ -9,13 +9,15 @@ import warnings
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("PIL")
 pytest.importorskip("imagehash")
 
 from PIL import Image
 
-from classbalance import cli
+from classbalance import cli, leakage
 from classbalance.leakage import (
     check_leakage,
     duplicate_groups,
@@ -196,7 +198,80 @@ class TestCommand:
         assert "train/b" in result.output
 
 
+def _brute_force(h: np.ndarray, threshold: int):
+    """The documented contract by all pairs: equal hashes star-linked to the first item
+    holding the value, distinct values within the threshold linked between first items."""
+    n = len(h)
+    ii, jj = np.triu_indices(n, 1)
+    dd = np.bitwise_count(h[ii] ^ h[jj]).astype(np.int64)
+    _, first_idx, inverse = np.unique(h, return_index=True, return_inverse=True)
+    first = first_idx[inverse]
+    equal = (dd == 0) & (ii == first[jj])  # star: j linked to the first item of its value
+    near = (dd > 0) & (dd <= threshold) & (ii == first[ii]) & (jj == first[jj])
+    keep = equal | near
+    return ii[keep], jj[keep], dd[keep]
+
+
+@st.composite
+def clustered_hashes(draw):
+    """Hashes around a few centres, flips concentrated on a few bits: many near pairs,
+    many pairs at block distances right at the block radius."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    n_centres = draw(st.integers(1, 6))
+    n = draw(st.integers(2, 120))
+    spread = draw(st.integers(0, 12))
+    hot = draw(st.sampled_from([8, 16, 64]))  # flip among a few bits, or any bit
+    centres = rng.integers(0, 2**64, size=n_centres, dtype=np.uint64)
+    bits = rng.choice(64, size=hot, replace=False).astype(np.uint64)
+    h = centres[rng.integers(0, n_centres, size=n)]
+    for k in range(n):
+        flips = rng.choice(bits, size=int(rng.integers(0, spread + 1)), replace=True)
+        for b in flips:
+            h[k] ^= np.uint64(1) << b
+    if draw(st.booleans()):  # repeated values too
+        h = np.concatenate([h, h[rng.integers(0, n, size=n // 3)]])
+    return h
+
+
 class TestSearch:
+    @settings(max_examples=150)
+    @given(h=clustered_hashes(), threshold=st.integers(0, 12))
+    def test_near_pairs_equal_brute_force_clustered(self, h, threshold):
+        """Multi-index search == all pairs on clustered hashes, thresholds 0 to 12."""
+        got = near_pairs(h, threshold=threshold)
+        for a, b in zip(got, _brute_force(h, threshold), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+    @pytest.mark.parametrize("threshold", range(1, 13))
+    def test_every_block_plan_equals_brute_force(self, threshold, monkeypatch):
+        """Every number of blocks m (radius threshold // m), dense bucket tables and binary
+        search, in tiny chunks: the same pairs, each once."""
+        rng = np.random.default_rng(100 + threshold)
+        centres = rng.integers(0, 2**64, size=5, dtype=np.uint64)
+        h = centres[rng.integers(0, 5, size=300)]
+        for _ in range(threshold + 2):
+            flip = rng.random(300) < 0.5
+            h[flip] ^= np.uint64(1) << rng.integers(0, 64, size=int(flip.sum())).astype(np.uint64)
+        h = np.unique(h)
+        expected = _brute_force(h, threshold)
+        assert len(expected[0]) > 50
+        monkeypatch.setattr(leakage, "_PAIR_CHUNK", 7)
+        monkeypatch.setattr(leakage, "_PROBE_CHUNK", 50)
+        for m in range(2, threshold + 2):
+            if leakage._n_masks(32, threshold // m) > 10_000:
+                continue  # 2 blocks at a large threshold: too many probes for a test
+            monkeypatch.setattr(leakage, "_plan", lambda n, r, m=m: (m, r // m))
+            for dense in (0, 22):
+                monkeypatch.setattr(leakage, "_DENSE_BITS", dense)
+                got = near_pairs(h, threshold=threshold)
+                for a, b in zip(got, expected, strict=True):
+                    np.testing.assert_array_equal(a, b, err_msg=f"m={m}, dense={dense}")
+
+    def test_plan_uses_a_block_radius_at_threshold_8(self):
+        """At threshold 8 on 100,000 hashes: 3 blocks of about 21 bits, radius 2."""
+        assert leakage._plan(100_000, 8) == (3, 2)
+
     @pytest.mark.parametrize("threshold", [0, 1, 3, 4, 7])
     def test_near_pairs_equal_brute_force(self, threshold):
         """Bucketed search finds exactly the pairs an all-pairs search finds, each once."""

@@ -13,12 +13,16 @@ A pair of duplicates in two splits is *leakage*; a pair inside one split is
 reported too (it weights that image twice). A pair whose two labels differ
 is a *label conflict*, reported apart.
 
-Near-duplicate search is not all-pairs. The 64 bits are cut into
-``threshold + 1`` blocks: two hashes within distance ``threshold`` agree
-exactly on at least one block (pigeonhole), so only hashes sharing a block
-value are compared, with one vectorized XOR and ``np.bitwise_count`` per
-candidate pair; a pair is kept only from the first block it shares, so it
-is found once.
+Near-duplicate search is not all-pairs (multi-index hashing, Norouzi,
+Punjani and Fleet, CVPR 2012). The 64 bits are cut into ``m`` blocks: two
+hashes within distance ``threshold`` are within ``threshold // m`` of each
+other on at least one block (pigeonhole), so each block key is probed with
+every mask of at most ``threshold // m`` bits and only hashes whose key
+matches a probe are compared, with one vectorized XOR and
+``np.bitwise_count`` per candidate pair. ``m`` is chosen per threshold from
+an estimate of probes times expected bucket size (3 blocks of about 21 bits
+and radius 2 at threshold 8 on 100,000 hashes). A pair is kept only from
+the first block where it is within the block radius, so it is found once.
 
 Nothing here writes to the input: files are only opened for reading.
 
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import os
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -69,6 +74,9 @@ DEFAULT_THRESHOLD = 4
 _READ_CHUNK = 1 << 20
 # Candidate pairs compared per step (bounds the temporaries of the near search).
 _PAIR_CHUNK = 1 << 22
+# Probes (value x mask) looked up per step, and the widest block given a dense table.
+_PROBE_CHUNK = 1 << 21
+_DENSE_BITS = 22
 
 
 # ----------------------------------------------------------------------- hashing
@@ -179,39 +187,6 @@ def hash_files(
 
 
 # ------------------------------------------------------------------- pair search
-def _equal_key_pairs(keys: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """All pairs ``(i, j)``, ``i < j``, with ``keys[i] == keys[j]``, in chunks."""
-    n = keys.shape[0]
-    if n < 2:
-        return
-    order = np.argsort(keys, kind="stable")
-    k = keys[order]
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    np.not_equal(k[1:], k[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], n)
-    group_end = np.repeat(ends, ends - starts)
-    partners = group_end - np.arange(n) - 1  # later members of the same key
-    cum = np.cumsum(partners)
-    total = int(cum[-1])
-    lo = 0
-    while lo < n and total > 0:
-        done = int(cum[lo - 1]) if lo else 0
-        hi = int(np.searchsorted(cum, done + _PAIR_CHUNK, side="right"))
-        hi = max(hi, lo + 1)
-        counts = partners[lo:hi]
-        m = int(counts.sum())
-        if m:
-            left = np.repeat(np.arange(lo, hi), counts)
-            first = np.cumsum(counts) - counts
-            offset = np.arange(m) - np.repeat(first, counts)
-            right = left + 1 + offset
-            a, b = order[left], order[right]
-            yield np.minimum(a, b), np.maximum(a, b)
-        lo = hi
-
-
 def _star_pairs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Link every member of a group of equal codes to the group's first member.
 
@@ -234,11 +209,138 @@ def _star_pairs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
 
 
-def _blocks(threshold: int) -> list[tuple[int, np.uint64]]:
-    """``threshold + 1`` contiguous bit blocks covering 64 bits: (shift, mask)."""
-    m = threshold + 1
+def _blocks(m: int) -> list[tuple[int, int]]:
+    """``m`` contiguous bit blocks covering the 64 bits: (shift, width)."""
     edges = np.linspace(0, 64, m + 1).round().astype(int)
-    return [(int(lo), np.uint64((1 << int(hi - lo)) - 1)) for lo, hi in itertools.pairwise(edges)]
+    return [(int(lo), int(hi - lo)) for lo, hi in itertools.pairwise(edges)]
+
+
+def _n_masks(width: int, radius: int) -> int:
+    """Number of ``width``-bit masks with at most ``radius`` bits set."""
+    return sum(math.comb(width, k) for k in range(radius + 1))
+
+
+def _plan(n: int, threshold: int) -> tuple[int, int]:
+    """Blocks ``m`` and block radius ``threshold // m`` of least estimated cost.
+
+    Cost per block: probes per value times (probe cost + expected bucket size
+    ``n / 2**width``, each candidate costing about as much as a few probes).
+    A probe into a dense bucket table (blocks up to ``_DENSE_BITS`` wide) is
+    cheaper than a binary search.
+    """
+    best = (math.inf, threshold + 1)
+    for m in range(2, threshold + 2):
+        radius = threshold // m
+        cost = 0.0
+        for _, width in _blocks(m):
+            probe = 1.0 if width <= _DENSE_BITS else 4.0
+            cost += _n_masks(width, radius) * (probe + 3.0 * n / 2.0**width)
+        best = min(best, (cost, m))
+    m = best[1]
+    return m, threshold // m
+
+
+def _masks(width: int, radius: int) -> np.ndarray:
+    """All nonzero ``width``-bit masks with at most ``radius`` bits set (int64)."""
+    bits = np.int64(1) << np.arange(width, dtype=np.int64)
+    out = [
+        np.bitwise_or.reduce(bits[np.array(list(itertools.combinations(range(width), k)))], axis=1)
+        for k in range(1, radius + 1)
+    ]
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def _expand(
+    a: np.ndarray, lo: np.ndarray, count: np.ndarray, order: np.ndarray
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Pairs ``(a[k], order[lo[k] + t])`` for ``t < count[k]``, in chunks of candidates."""
+    keep = count > 0
+    a, lo, count = a[keep], lo[keep], count[keep]
+    if a.size == 0:
+        return
+    cum = np.cumsum(count)
+    start = 0
+    while start < a.size:
+        done = int(cum[start - 1]) if start else 0
+        stop = max(int(np.searchsorted(cum, done + _PAIR_CHUNK, side="right")), start + 1)
+        c = count[start:stop]
+        total = int(cum[stop - 1]) - done
+        first = np.repeat(cum[start:stop] - c - done, c)
+        slot = np.repeat(lo[start:stop], c) + (np.arange(total) - first)
+        yield np.repeat(a[start:stop], c), order[slot]
+        start = stop
+
+
+def _block_candidates(
+    keys: np.ndarray, width: int, masks: np.ndarray
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Pairs of values whose block keys differ by ``0`` or one of ``masks``, each once.
+
+    Equal keys give pairs ``(a, c)`` with ``a < c``; keys differing by a mask
+    are probed from the smaller key only (``key ^ mask > key``), so every
+    unordered pair within the block radius is produced exactly once.
+    """
+    n = keys.shape[0]
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    if width <= _DENSE_BITS:
+        start = np.zeros((1 << width) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(keys, minlength=1 << width), out=start[1:])
+
+        def bounds(probe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return start[probe], start[probe + 1]
+    else:
+
+        def bounds(probe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return (
+                np.searchsorted(sorted_keys, probe, side="left"),
+                np.searchsorted(sorted_keys, probe, side="right"),
+            )
+
+    # Equal keys: members after a value in its bucket (stable order: larger index).
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n)
+    _, end = bounds(keys)
+    yield from _expand(np.arange(n), pos + 1, end - pos - 1, order)
+    if masks.size == 0:
+        return
+    step = max(1, _PROBE_CHUNK // masks.size)
+    for lo_v in range(0, n, step):
+        k = keys[lo_v : lo_v + step, None]
+        probe = k ^ masks[None, :]
+        up = probe > k
+        a = np.broadcast_to(np.arange(lo_v, lo_v + k.shape[0])[:, None], probe.shape)[up]
+        probe = probe[up]
+        lo, hi = bounds(probe)
+        yield from _expand(a, lo, hi - lo, order)
+
+
+def _near_value_pairs(
+    uniq: np.ndarray, threshold: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs ``(a, c)``, ``a < c``, of distinct sorted values within ``threshold``, each once."""
+    m, radius = _plan(uniq.shape[0], threshold)
+    blocks = _blocks(m)
+    found_a: list[np.ndarray] = []
+    found_c: list[np.ndarray] = []
+    found_d: list[np.ndarray] = []
+    for b, (shift, width) in enumerate(blocks):
+        keys = ((uniq >> np.uint64(shift)) & np.uint64((1 << width) - 1)).astype(np.int64)
+        for a, c in _block_candidates(keys, width, _masks(width, radius)):
+            x = uniq[a] ^ uniq[c]
+            dist = np.bitwise_count(x).astype(np.int64)
+            keep = dist <= threshold
+            for shift2, width2 in blocks[:b]:  # found already from an earlier block?
+                part = (x >> np.uint64(shift2)) & np.uint64((1 << width2) - 1)
+                keep &= np.bitwise_count(part) > radius
+            a, c = a[keep], c[keep]
+            found_a.append(np.minimum(a, c))
+            found_c.append(np.maximum(a, c))
+            found_d.append(dist[keep])
+    if not found_a:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy(), empty.copy()
+    return np.concatenate(found_a), np.concatenate(found_c), np.concatenate(found_d)
 
 
 def near_pairs(
@@ -257,8 +359,9 @@ def near_pairs(
         Perceptual hashes (e.g. ``hash_files(...)["phash"]``).
     threshold : int, default=4
         Largest Hamming distance counted as a near duplicate (0 to 32).
-        Search time grows quickly with it: ``threshold + 1`` blocks of
-        ``64 / (threshold + 1)`` bits.
+        Search time grows with it (and with the number of pairs found):
+        ``m`` blocks, each probed with every mask of at most
+        ``threshold // m`` bits, ``m`` picked by a cost estimate.
 
     Returns
     -------
@@ -289,25 +392,9 @@ def near_pairs(
     found_i.append(a)
     found_j.append(b)
     found_d.append(np.zeros(a.shape[0], dtype=np.int64))
-    # Distinct values within the threshold: only values sharing a block are compared.
-    blocks = _blocks(threshold)
-    pi: list[np.ndarray] = []
-    pj: list[np.ndarray] = []
-    pd_: list[np.ndarray] = []
+    # Distinct values within the threshold: only values close on a block are compared.
     if threshold > 0 and uniq.shape[0] > 1:
-        for b, (shift, mask) in enumerate(blocks):
-            keys = (uniq >> np.uint64(shift)) & mask
-            for a, c in _equal_key_pairs(keys):
-                x = uniq[a] ^ uniq[c]
-                dist = np.bitwise_count(x).astype(np.int64)
-                keep = dist <= threshold
-                for shift2, mask2 in blocks[:b]:  # found already from an earlier block?
-                    keep &= ((x >> np.uint64(shift2)) & mask2) != 0
-                pi.append(a[keep])
-                pj.append(c[keep])
-                pd_.append(dist[keep])
-    if pi:
-        ua, uc, ud = np.concatenate(pi), np.concatenate(pj), np.concatenate(pd_)
+        ua, uc, ud = _near_value_pairs(uniq, threshold)
         if ua.size:
             # A value pair is reported between the first items holding the two values.
             first = np.full(uniq.shape[0], h.shape[0], dtype=np.int64)
