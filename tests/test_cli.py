@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 import classbalance as cb
 from classbalance import cli
+from classbalance.multilabel import label_distribution
 from folder_helpers import assert_fastai_contract, make_tree, tree_checksum
 
 SRC = str(Path(cb.__file__).resolve().parents[1])
@@ -135,7 +136,7 @@ class TestInspectMultiLabel:
         assert result.exit_code == 0, result.output
         payload = json.loads(result.stdout)
         tags = pd.read_csv(path)["tags"]
-        dist = cb.multilabel.label_distribution(tags, sep="|")
+        dist = label_distribution(tags, sep="|")
         assert payload["multilabel"] is True
         for name in ("n_samples", "n_labels", "n_unlabeled", "empty_labels"):
             assert payload[name] == dist.summary()[name]
@@ -179,7 +180,7 @@ class TestInspectMultiLabel:
         eel = next(line for line in out.splitlines() if " eel " in line)
         assert " 0 " in eel
         assert "inf" in eel
-        dist = cb.multilabel.label_distribution(_Y)
+        dist = label_distribution(_Y)
         assert f"MeanIR {dist.mean_ir:.4g}" in out
         assert f"SCUMBLE {dist.scumble:.4g}" in out
         assert "rows with no label 2" in out
