@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from classbalance.multilabel import encode_multilabel, is_multihot
+
 __all__ = ["LABEL_KEYS", "LABEL_SEPARATORS", "LabelFile", "read_labels", "read_npz", "read_table"]
 
 # Array names of an .npz archive taken as labels, in this order.
@@ -145,15 +147,6 @@ def _npz_labels(target: Path, key: str | None) -> np.ndarray:
     return arrays[chosen]
 
 
-def _is_multihot(y: np.ndarray) -> bool:
-    """A 2-D 0/1 array with some row holding no label or several (one-hot is single-label)."""
-    if y.ndim != 2 or y.shape[1] == 0 or y.shape[0] == 0 or y.dtype.kind not in "biuf":
-        return False
-    if not np.isin(y, (0, 1)).all():
-        return False
-    return bool((y.sum(axis=1) != 1).any())
-
-
 def _shown(value: Any) -> str:
     """A cell value for an error message: ``'x'``, ``2``, or ``a missing value``."""
     if value is None or (np.ndim(value) == 0 and pd.isna(value)):
@@ -210,8 +203,6 @@ def _refuse_joined_strings(column: pd.Series, col: str, name: str) -> None:
 def _read_csv_labels(
     target: Path, label_col: str | None, label_cols: Sequence[str] | None, label_sep: str | None
 ) -> LabelFile:
-    from classbalance.multilabel import encode_multilabel
-
     if label_cols is not None:
         if label_col is not None or label_sep is not None:
             raise ValueError(
@@ -332,7 +323,7 @@ def read_labels(
         frame = pd.DataFrame({"index": np.arange(y.shape[0])})
         if y.ndim == 1:
             frame["label"] = y
-        if _is_multihot(y):
+        if is_multihot(y):
             names = list(range(y.shape[1]))
             return LabelFile(y.astype(np.uint8), frame, names, [], "array", multilabel=True)
         return LabelFile(y, frame, None, [], "array")

@@ -11,6 +11,7 @@ import numpy as np
 from classbalance._optional import require
 from classbalance._validation import ArgumentTypeError, check_positive_int, short_repr
 from classbalance.metrics import ImbalanceReport, imbalance_report
+from classbalance.multilabel import is_multihot
 from classbalance.multilabel_metrics import GROUP_BOUNDS, MultiLabelReport, multilabel_report
 
 keras = require("keras", "classbalance.keras")
@@ -23,15 +24,6 @@ _LOGGED = {
     "g_mean": "g_mean",
     "min_recall": "min_recall",
 }
-
-
-def _is_multihot(y: np.ndarray) -> bool:
-    """Two or more 0/1 columns with some row holding no label or several (one-hot is not)."""
-    if y.ndim != 2 or y.shape[1] < 2 or y.shape[0] == 0 or y.dtype.kind not in "biuf":
-        return False
-    if not np.isin(y, (0, 1)).all():
-        return False
-    return bool((y.sum(axis=1) != 1).any())
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -233,7 +225,7 @@ class ImbalanceMetrics(keras.callbacks.Callback):
         return np.concatenate(ys), np.concatenate(preds)
 
     def _score(self, y: np.ndarray, pred: np.ndarray) -> ImbalanceReport | MultiLabelReport:
-        multilabel = self.multilabel if self.multilabel is not None else _is_multihot(y)
+        multilabel = self.multilabel if self.multilabel is not None else is_multihot(y)
         if multilabel:
             t = self.threshold
             if self.from_logits:
