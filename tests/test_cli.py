@@ -268,6 +268,20 @@ class TestSplit:
         grouped = pd.read_csv(tmp_path / "gs.csv")
         assert (grouped.groupby("patient")["split"].nunique() == 1).all()
 
+    def test_multilabel_csv_split_matches_library(self, tmp_path):
+        """--label-sep and --label-cols: the split column equals stratified_split of the
+        multi-hot matrix with the same seed."""
+        path, names, Y = _tag_table(tmp_path)
+        expected = cb.stratified_split(Y[:, :3], val_size=0.3, seed=2)  # without empty "eel"
+        for args in (["--label-col", "tags", "--label-sep", "|"], ["--label-cols", "bird,cat,dog"]):
+            out_path = tmp_path / "s.csv"
+            result = run("split", path, *args, "--val", "0.3", "--seed", "2", "--out", out_path)
+            assert result.exit_code == 0, result.output
+            out = pd.read_csv(out_path)
+            for name, idx in zip(("train", "val"), expected):
+                assert np.array_equal(np.flatnonzero(out["split"] == name), idx)
+        assert names[:3] == ["bird", "cat", "dog"]
+
     def test_folder_split(self, tree, tmp_path):
         """A folder tree splits into path,label,split with every class in both splits."""
         result = run("split", tree, "--val", "0.25", "--seed", "0", "--out", tmp_path / "s.csv")

@@ -393,6 +393,8 @@ def _seed_or_new(seed: int | None) -> int:
 )
 @_label_col
 @_key
+@_label_cols
+@_label_sep
 @_near_duplicates
 def split(
     path: str,
@@ -403,17 +405,22 @@ def split(
     out_path: str,
     label_col: str | None,
     key: str | None,
+    label_cols: str | None,
+    label_sep: str | None,
     near_duplicates: bool,
 ) -> None:
     """Stratified train/val[/test] split of PATH, written to --out as CSV.
 
     For a class-folder PATH, byte-identical images stay in one split
     (--near-duplicates: also re-encoded and near-identical images).
+    Multi-label data (--label-cols, --label-sep, a multi-hot y) is split by
+    iterative stratification, keeping every label with 2 positives in
+    training and validation.
     """
     import classbalance as cb
     from classbalance._atomic import atomic_write_text
 
-    data = _read_labels(path, label_col, key)
+    data = _read_labels(path, label_col, key, label_cols, label_sep)
     groups = None
     if groups_col is not None:
         if groups_col not in data.frame.columns:
