@@ -360,34 +360,52 @@ def _needed(positives: np.ndarray, n_parts: int) -> np.ndarray:
 def _repair_missing_labels(y: np.ndarray, assignment: np.ndarray, n_parts: int) -> np.ndarray:
     """Swap rows so that every split holds the labels :func:`_needed` says it must.
 
-    Iterative stratification can leave a label out of a split (about 3% of
-    random problems: a label with 5 positives and none of them in a 5-row
-    validation split). For each such (label, split) pair, one positive row of
-    the label moves in from the split with the most positives to spare, and
-    one row without the label moves back, so split sizes stay exact. Both
-    rows are chosen to disturb the other labels' proportions least (the
-    weighted squared distance of each split's label counts to its exact
-    share, weight ``1 / positives`` as for ``groups``), and never so that a
-    split loses the last positive of a label it must hold: a repair never
-    creates a new miss. Deterministic: no random draws, ties go to the lowest
-    row. The loop runs over the missing (label, split) pairs only.
+    Iterative stratification can leave a label out of a split (a few percent
+    of small random problems: a label with 5 positives and none of them in a
+    5-row validation split). For each such (label, split) pair, one positive
+    row of the label moves in from the split with the most positives to
+    spare, and one row without the label moves back, so split sizes stay
+    exact. Both rows are chosen to disturb the other labels' proportions
+    least (the weighted squared distance of each split's label counts to its
+    exact share, weight ``1 / positives`` as for ``groups``), and never so
+    that a split loses the last positive of a label it must hold: a repair
+    never creates a new miss. Deterministic: no random draws, ties go to the
+    lowest row. The loop runs over the missing (label, split) pairs only.
     """
-    Yf = y.astype(np.float64)
-    positives = Yf.sum(axis=0)
     n = y.shape[0]
+    positives = y.sum(axis=0, dtype=np.int64).astype(np.float64)
     need = _needed(positives, n_parts)
-    counts = np.stack([Yf[assignment == s].sum(axis=0) for s in range(n_parts)])
+    counts = np.stack(
+        [
+            y.sum(axis=0, dtype=np.int64, where=(assignment == s)[:, None]).astype(np.float64)
+            for s in range(n_parts)
+        ]
+    )
+    if not (need & (counts == 0)).any():
+        return assignment
     sizes = np.bincount(assignment, minlength=n_parts).astype(np.float64)
     target = sizes[:, None] * positives[None, :] / n
     weight = 1.0 / np.maximum(positives, 1.0)
     for s in (*range(1, n_parts), 0):  # validation first, training last
         for label in np.flatnonzero(need[s] & (counts[s] == 0)).tolist():
-            _swap_in(Yf, assignment, counts, need, target, weight, label, s)
+            _swap_in(y, assignment, counts, need, target, weight, label, s)
     return assignment
 
 
+_CHUNK_ROWS = 1 << 16
+
+
+def _rows_dot(y: np.ndarray, rows: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """``y[rows] @ vectors`` in float64, one block of rows at a time (bounded memory)."""
+    out = np.empty((rows.shape[0], vectors.shape[1]), dtype=np.float64)
+    for start in range(0, rows.shape[0], _CHUNK_ROWS):
+        block = rows[start : start + _CHUNK_ROWS]
+        out[start : start + _CHUNK_ROWS] = y[block].astype(np.float64) @ vectors
+    return out
+
+
 def _swap_in(
-    Yf: np.ndarray,
+    y: np.ndarray,
     assignment: np.ndarray,
     counts: np.ndarray,
     need: np.ndarray,
@@ -402,30 +420,32 @@ def _swap_in(
     spare = counts[:, label] - 1 - need[:, label]  # positives a donor can give and still hold it
     spare[s] = -1
     donors = [d for d in np.argsort(-spare, kind="stable").tolist() if spare[d] >= 0]
+    column = y[:, label] == 1
     for d in donors:
         # A row may leave a split only if the split keeps every label it must hold.
-        last_s = need[s] & (counts[s] <= 1)
-        last_d = need[d] & (counts[d] <= 1)
-        rows_i = np.flatnonzero((assignment == d) & (Yf[:, label] == 1))
-        rows_i = rows_i[Yf[rows_i] @ last_d == 0]
-        rows_j = np.flatnonzero((assignment == s) & (Yf[:, label] == 0))
-        if rows_i.size == 0 or rows_j.size == 0:
-            continue
+        last_s = (need[s] & (counts[s] <= 1)).astype(np.float64)
+        last_d = (need[d] & (counts[d] <= 1)).astype(np.float64)
         a = counts[s] - target[s]
         b = counts[d] - target[d]
         # Cost of a swap (i, j), v = y_i - y_j moving into s: sum w (a+v)^2 + w (b-v)^2
         # = const + f(i) + g(j) - 4 sum w y_i y_j. Pick i by f, then j given i.
-        f = Yf[rows_i] @ (weight * (2 * (a - b) + 2))
+        rows_i = np.flatnonzero((assignment == d) & column)
+        cost_i = _rows_dot(y, rows_i, np.stack([last_d, weight * (2 * (a - b) + 2)], axis=1))
+        rows_i, f = rows_i[cost_i[:, 0] == 0], cost_i[cost_i[:, 0] == 0, 1]
+        if rows_i.size == 0:
+            continue
         i = int(rows_i[np.argmin(f)])
-        yi = Yf[i]
+        yi = y[i].astype(np.float64)
+        rows_j = np.flatnonzero((assignment == s) & ~column)
         # j must not take away the last positive of a label s must hold (unless i brings it).
-        rows_j = rows_j[Yf[rows_j] @ (last_s & (yi == 0)) == 0]
+        vectors = np.stack([last_s * (yi == 0), weight * (2 - 2 * (a - b) - 4 * yi)], axis=1)
+        cost_j = _rows_dot(y, rows_j, vectors)
+        rows_j, g = rows_j[cost_j[:, 0] == 0], cost_j[cost_j[:, 0] == 0, 1]
         if rows_j.size == 0:
             continue
-        g = Yf[rows_j] @ (weight * (-2 * (a - b) + 2)) - 4 * (Yf[rows_j] @ (weight * yi))
         j = int(rows_j[np.argmin(g)])
         assignment[i], assignment[j] = s, d
-        move = yi - Yf[j]
+        move = yi - y[j]
         counts[s] += move
         counts[d] -= move
         return
