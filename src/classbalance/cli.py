@@ -191,9 +191,9 @@ def inspect(
     """Class counts, balanced weights and warnings for PATH.
 
     PATH is a class-folder tree (root/<class>/<image>), a CSV (--label-col)
-    or .npy/.npz labels. Multi-label data (a multi-hot y in .npy/.npz, 0/1
-    CSV columns named by --label-cols, or a CSV column of label sets with
-    --label-sep) shows per-label positives, IRLbl, MeanIR and SCUMBLE.
+    or .npy/.npz labels. Multi-label data shows per-label positives, IRLbl,
+    MeanIR and SCUMBLE: a multi-hot y in .npy/.npz, 0/1 CSV columns
+    (--label-cols), or a CSV column of label sets (--label-sep).
     """
     data = _read_labels(path, label_col, key, label_cols, label_sep)
     if data.multilabel:
