@@ -248,6 +248,21 @@ class TestMultiLabel:
         assert history["val_mAP"][0] == pytest.approx(forced.report.mAP)  # the last writer
         assert auto.report.per_label["support"].tolist() == data.Y_val.sum(axis=0).tolist()
 
+    def test_single_sigmoid_unit_with_logits(self):
+        """Single-label, one output unit without sigmoid: from_logits=True predicts class 1 at
+        logit >= 0 (probability 0.5)."""
+        x, y = _problem()
+        yb = (y > 0).astype("int64")
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        model.compile("adam", keras.losses.BinaryCrossentropy(from_logits=True))
+        callback = ImbalanceMetrics((x, yb), from_logits=True)
+        history = model.fit(x, yb, epochs=1, verbose=0, callbacks=[callback]).history
+        pred = (model.predict(x, verbose=0)[:, 0] >= 0).astype(int)
+        expected = cb.imbalance_report(yb, pred).summary
+        assert history["val_balanced_accuracy"][0] == pytest.approx(expected["balanced_accuracy"])
+        assert history["val_macro_f1"][0] == pytest.approx(expected["macro_f1"])
+
     def test_bad_arguments(self):
         """Wrong types and values, and train_counts with single-label labels, are refused."""
         x, y = np.zeros((4, 8), "float32"), np.array([[1, 0], [1, 1], [0, 0], [0, 1]])
