@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 import classbalance as cb
 from classbalance import cli
+from classbalance.multilabel import label_distribution
 from folder_helpers import assert_fastai_contract, make_tree, tree_checksum
 
 SRC = str(Path(cb.__file__).resolve().parents[1])
@@ -115,6 +116,129 @@ class TestInspect:
         assert isinstance(debug.exception, ValueError)
 
 
+def _tag_table(tmp_path: Path) -> tuple[Path, list[str], np.ndarray]:
+    """A CSV with both multi-label forms: a `tags` column of label sets and 0/1 columns."""
+    tags = ["cat|dog", "dog", None, "bird|dog", "dog", "cat|dog|bird", "dog", None, "cat", "dog"]
+    names = ["bird", "cat", "dog", "eel"]  # eel: a label column with no positive
+    Y = np.array([[int(t is not None and n in t.split("|")) for n in names] for t in tags])
+    frame = pd.DataFrame({"file": [f"x{i}.png" for i in range(10)], "tags": tags})
+    frame[names] = Y
+    path = tmp_path / "tags.csv"
+    frame.to_csv(path, index=False)
+    return path, names, Y
+
+
+class TestInspectMultiLabel:
+    def test_label_sep_json_matches_the_library(self, tmp_path):
+        """--label-sep: counts, IRLbl, MeanIR, SCUMBLE and unlabeled rows as label_distribution."""
+        path, _names, _Y = _tag_table(tmp_path)
+        result = run("inspect", path, "--label-col", "tags", "--label-sep", "|", "--json")
+        assert result.exit_code == 0, result.output
+        payload = json.loads(result.stdout)
+        tags = pd.read_csv(path)["tags"]
+        dist = label_distribution(tags, sep="|")
+        assert payload["multilabel"] is True
+        for name in ("n_samples", "n_labels", "n_unlabeled", "empty_labels"):
+            assert payload[name] == dist.summary()[name]
+        for name in ("mean_ir", "max_ir", "scumble", "cardinality"):
+            assert payload[name] == pytest.approx(dist.summary()[name])
+        frame = dist.to_frame()
+        assert [r["label"] for r in payload["labels"]] == frame.index.tolist()
+        assert [r["count"] for r in payload["labels"]] == frame["count"].tolist()
+        assert [r["irlbl"] for r in payload["labels"]] == pytest.approx(frame["irlbl"].tolist())
+        assert payload["n_unlabeled"] == 2
+        assert any("2 of 10 rows have no label" in w for w in payload["warnings"])
+
+    def test_label_cols_and_npz_read_alike(self, tmp_path):
+        """--label-cols 0/1 columns and a multi-hot .npz y give the same per-label counts."""
+        path, names, Y = _tag_table(tmp_path)
+        np.savez(tmp_path / "d.npz", x=np.zeros((10, 2)), y=Y)
+        by_cols = json.loads(run("inspect", path, "--label-cols", ",".join(names), "--json").stdout)
+        by_npz = json.loads(run("inspect", tmp_path / "d.npz", "--json").stdout)
+        assert by_cols["multilabel"] is by_npz["multilabel"] is True
+        counts = {r["label"]: r["count"] for r in by_cols["labels"]}
+        assert counts == dict(zip(names, Y.sum(axis=0).tolist()))
+        assert {r["label"]: r["count"] for r in by_npz["labels"]} == dict(
+            enumerate(Y.sum(axis=0).tolist())
+        )
+        assert by_cols["empty_labels"] == ["eel"]
+        assert by_npz["empty_labels"] == ["3"]
+        assert by_cols["scumble"] == pytest.approx(by_npz["scumble"])
+        assert by_cols["labels"][-1]["irlbl"] is None  # inf is not JSON
+
+    def test_table_shows_the_measures(self, tmp_path):
+        """The table lists each label's positives and IRLbl, then MeanIR and SCUMBLE, and warns
+        about labels without positives and rows without labels."""
+        path, names, _Y = _tag_table(tmp_path)
+        result = run("inspect", path, "--label-cols", ",".join(names))
+        assert result.exit_code == 0, result.output
+        out = result.stdout
+        assert "10 samples, 4 labels (multi-label)" in out
+        dog = next(line for line in out.splitlines() if " dog " in line)
+        assert " 7 " in dog  # 7 positives, IRLbl 1
+        assert " 1 " in dog
+        eel = next(line for line in out.splitlines() if " eel " in line)
+        assert " 0 " in eel
+        assert "inf" in eel
+        dist = label_distribution(_Y)
+        assert f"MeanIR {dist.mean_ir:.4g}" in out
+        assert f"SCUMBLE {dist.scumble:.4g}" in out
+        assert "rows with no label 2" in out
+        assert "1 labels with no positive sample" in out
+        assert "'eel'" in out
+
+    def test_plot(self, tmp_path):
+        """--plot writes the per-label histogram as PNG."""
+        pytest.importorskip("matplotlib")
+        path, _names, _Y = _tag_table(tmp_path)
+        args = ["--label-col", "tags", "--label-sep", "|", "--plot", tmp_path / "h.png", "--log"]
+        result = run("inspect", path, *args)
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / "h.png").read_bytes()[:8] == PNG_MAGIC
+        assert "histogram written to" in result.stdout
+
+    def test_one_hot_stays_single_label(self, tmp_path):
+        """A one-hot .npz y (exactly one label per row) is still single-label classes."""
+        np.savez(tmp_path / "d.npz", y=np.eye(3, dtype=np.int64)[[0, 0, 1, 2, 0]])
+        payload = json.loads(run("inspect", tmp_path / "d.npz", "--json").stdout)
+        assert payload["multilabel"] is False
+        assert {r["class"]: r["count"] for r in payload["classes"]} == {0: 3, 1: 1, 2: 1}
+
+    def test_errors_are_one_line(self, tmp_path):
+        """Joined labels without --label-sep, non-0/1 label columns, missing columns and mixed
+        forms are one-line errors that say what to pass."""
+        path, _names, _Y = _tag_table(tmp_path)
+        assert_one_line_error(
+            run("inspect", path, "--label-col", "tags"),
+            "'tags' holds strings containing '|'",
+            "'cat|dog'",
+            "--label-sep '|'",
+        )
+        assert_one_line_error(
+            run("inspect", path, "--label-cols", "bird,nope"), "no label columns ['nope']"
+        )
+        assert_one_line_error(
+            run("inspect", path, "--label-cols", "bird,file"),
+            "label column 'file' must hold only 0 and 1",
+            "'x0.png' in row 0",
+        )
+        assert_one_line_error(
+            run("inspect", path, "--label-cols", "bird,cat", "--label-sep", "|"),
+            "cannot be combined",
+        )
+        assert_one_line_error(
+            run("inspect", path, "--label-col", "tags", "--label-sep", ";"),
+            "never occurs",
+        )
+        np.savez(tmp_path / "d.npz", y=np.zeros((3, 2)))
+        assert_one_line_error(
+            run("inspect", tmp_path / "d.npz", "--label-sep", "|"), "are for a CSV table"
+        )
+        result = run("inspect", path, "--label-cols", "bird,,cat")
+        assert result.exit_code == 2
+        assert "--label-cols" in result.output
+
+
 class TestSplit:
     def test_csv_split_matches_library(self, tmp_path):
         """The split column equals stratified_split with the same seed; groups are kept whole."""
@@ -143,6 +267,20 @@ class TestSplit:
         assert result.exit_code == 0, result.output
         grouped = pd.read_csv(tmp_path / "gs.csv")
         assert (grouped.groupby("patient")["split"].nunique() == 1).all()
+
+    def test_multilabel_csv_split_matches_library(self, tmp_path):
+        """--label-sep and --label-cols: the split column equals stratified_split of the
+        multi-hot matrix with the same seed."""
+        path, names, Y = _tag_table(tmp_path)
+        expected = cb.stratified_split(Y[:, :3], val_size=0.3, seed=2)  # without empty "eel"
+        for args in (["--label-col", "tags", "--label-sep", "|"], ["--label-cols", "bird,cat,dog"]):
+            out_path = tmp_path / "s.csv"
+            result = run("split", path, *args, "--val", "0.3", "--seed", "2", "--out", out_path)
+            assert result.exit_code == 0, result.output
+            out = pd.read_csv(out_path)
+            for name, idx in zip(("train", "val"), expected):
+                assert np.array_equal(np.flatnonzero(out["split"] == name), idx)
+        assert names[:3] == ["bird", "cat", "dog"]
 
     def test_folder_split(self, tree, tmp_path):
         """A folder tree splits into path,label,split with every class in both splits."""

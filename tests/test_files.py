@@ -60,6 +60,64 @@ class TestReadLabels:
             assert read_labels(tmp_path / name).labels.tolist() == [0, 0, 1]
 
 
+class TestReadMultiLabel:
+    def test_label_sets_column(self, tmp_path):
+        """--label-sep: a column of joined labels becomes a multi-hot matrix; an empty cell is a
+        row with no label; whitespace around labels is stripped."""
+        (tmp_path / "t.csv").write_text("f,tags\na,cat| dog\nb,dog\nc,\nd,bird|dog\n")
+        data = read_labels(tmp_path / "t.csv", label_col="tags", label_sep="|")
+        assert data.multilabel
+        assert data.classes == ["bird", "cat", "dog"]
+        assert data.labels.tolist() == [[0, 1, 1], [0, 0, 1], [0, 0, 0], [1, 0, 1]]
+        assert data.labels.dtype == np.uint8
+        assert data.frame["f"].tolist() == ["a", "b", "c", "d"]  # rows kept for `split`
+
+    def test_label_columns(self, tmp_path):
+        """label_cols: the named 0/1 columns, in the given order, are the labels."""
+        (tmp_path / "t.csv").write_text("f,b,a\nx,1,0\ny,1,1\nz,0,0\n")
+        data = read_labels(tmp_path / "t.csv", label_cols=["a", "b"])
+        assert data.multilabel
+        assert data.classes == ["a", "b"]
+        assert data.labels.tolist() == [[0, 1], [1, 1], [0, 0]]
+        with pytest.raises(TypeError, match=r"list of column names.*label_cols='a,b'"):
+            read_labels(tmp_path / "t.csv", label_cols="a,b")
+        (tmp_path / "m.csv").write_text("f,b,a\nx,1,0\ny,,1\n")
+        with pytest.raises(
+            ValueError, match=r"column 'b' must hold only 0 and 1.*a missing value in row 1"
+        ):
+            read_labels(tmp_path / "m.csv", label_cols=["a", "b"])
+
+    def test_arrays(self, tmp_path):
+        """A 0/1 array with some row of 0 or >= 2 labels is multi-label; one-hot is not."""
+        np.save(tmp_path / "m.npy", np.array([[1, 1], [0, 1], [0, 0]]))
+        np.save(tmp_path / "o.npy", np.array([[1, 0], [0, 1], [0, 1]]))
+        multi = read_labels(tmp_path / "m.npy")
+        assert multi.multilabel
+        assert multi.classes == [0, 1]
+        assert not read_labels(tmp_path / "o.npy").multilabel
+
+    def test_separator_never_guessed(self, tmp_path):
+        """Strings holding | ; or , need --label-sep; class names with spaces or slashes are
+        single-label as before."""
+        for sep in ("|", ";", ","):
+            (tmp_path / "t.csv").write_text(f'label\n"a{sep}b"\nb\n')
+            with pytest.raises(ValueError, match=rf"containing '\{sep}'.*--label-sep '\{sep}'"):
+                read_labels(tmp_path / "t.csv")
+        (tmp_path / "s.csv").write_text("label\ngolden retriever\n4x4/offroad\npug\n")
+        data = read_labels(tmp_path / "s.csv")
+        assert not data.multilabel
+        assert data.labels.tolist() == ["golden retriever", "4x4/offroad", "pug"]
+
+    def test_label_sep_on_numbers_and_folders(self, tmp_path):
+        """--label-sep on a numeric column, or on a class folder, is refused with a reason."""
+        (tmp_path / "t.csv").write_text("label\n1\n2\n")
+        with pytest.raises(ValueError, match=r"to hold strings of labels; row 0 holds 1"):
+            read_labels(tmp_path / "t.csv", label_sep="|")
+        (tmp_path / "root" / "a").mkdir(parents=True)
+        with pytest.raises(ValueError, match="one label per image"):
+            read_labels(tmp_path / "root", label_sep="|")
+
+
 class TestFileModes:
     def test_atomic_files_follow_the_umask(self, tmp_path):
         """Atomically written files get 0666 & ~umask (0644 under the usual 022), not 0600."""

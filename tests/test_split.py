@@ -32,6 +32,15 @@ def _assert_partition(parts, n):
         assert np.all(np.diff(p) > 0), "each split is sorted ascending"
 
 
+def _assert_labels_kept(y, parts):
+    """Labels with >= 2 positives are in training and validation; with >= 3 also in test."""
+    positives = y.sum(axis=0)
+    for s, part in enumerate(parts):
+        needed = positives >= (3 if s == 2 else 2)
+        missing = np.flatnonzero(needed & (y[part].sum(axis=0) == 0))
+        assert missing.size == 0, f"split {s} lacks labels {missing.tolist()}"
+
+
 class TestPartition:
     @given(class_vectors(), fractions, st.none() | fractions.map(lambda f: f / 2), seeds)
     def test_disjoint_and_covering(self, y, val, test, seed):
@@ -208,27 +217,22 @@ class TestGroups:
 
 
 class TestMultiLabel:
-    @given(multihot_matrices(), seeds)
-    def test_partition_and_labels_kept(self, y, seed):
+    @given(multihot_matrices(), seeds, st.booleans())
+    def test_partition_and_labels_kept(self, y, seed, with_test):
         """Multi-hot y: splits partition the rows, reproducibly; every label with >= 2
-        positives has positives in training and in the held-out rows (validation + test)."""
-        parts = _quiet_split(y, val_size=0.25, test_size=0.15, seed=seed)
+        positives has positives in training and in validation, and with >= 3 in test (the
+        single-label minimums)."""
+        test_size = 0.15 if with_test else None
+        parts = _quiet_split(y, val_size=0.25, test_size=test_size, seed=seed)
         _assert_partition(parts, len(y))
-        again = _quiet_split(y, val_size=0.25, test_size=0.15, seed=seed)
+        again = _quiet_split(y, val_size=0.25, test_size=test_size, seed=seed)
         for p, q in zip(parts, again):
             assert np.array_equal(p, q)
-        positives = y.sum(axis=0)
-        for part in (parts[0], np.concatenate(parts[1:])):
-            assert np.all(y[part].sum(axis=0)[positives >= 2] > 0)
+        _assert_labels_kept(y, parts)
 
-    @pytest.mark.xfail(
-        reason="iterative stratification does not keep every label in validation: here a "
-        "label with 5 positives of 20 rows gets none of the 5 validation rows",
-        strict=True,
-    )
     def test_label_with_five_positives_in_validation(self):
         """A label with 5 positives in 20 rows has one in a 5-row validation split (found by
-        Hypothesis; without a test split such misses happen in about 3% of its examples)."""
+        Hypothesis: before the repair pass, iterative stratification put none of the 5 there)."""
         y = np.zeros((20, 4), dtype=np.int64)
         for row, labels in {
             0: [0, 1, 2, 3],
@@ -246,9 +250,31 @@ class TestMultiLabel:
             19: [0],
         }.items():
             y[row, labels] = 1
-        _train, val, _test = _quiet_split(y, val_size=0.25, test_size=0.15, seed=28)
+        parts = _quiet_split(y, val_size=0.25, test_size=0.15, seed=28)
         assert y[:, 1].sum() == 5
-        assert y[val, 1].sum() > 0
+        assert y[parts[1], 1].sum() > 0
+        assert [len(p) for p in parts] == [12, 5, 3]  # the sizes asked for, exactly
+        _assert_labels_kept(y, parts)
+
+    @pytest.mark.parametrize(
+        ("problem", "test_size"),
+        [(389, None), (374, None), (413, None), (53, 0.15), (151, 0.15)],
+    )
+    def test_regression_seeds_that_missed_a_label(self, problem, test_size):
+        """Problems where iterative stratification alone left a label out of validation
+        (label with 2 positives) or test (3 positives): now every split holds it, at the
+        requested sizes."""
+        rng = np.random.default_rng(problem)
+        k, n = rng.integers(2, 6), rng.integers(20, 121)
+        y = (rng.random((n, k)) < rng.uniform(0.1, 0.6, size=k)).astype(np.int64)
+        y[0] = 1
+        parts = _quiet_split(y, val_size=0.25, test_size=test_size, seed=problem)
+        _assert_partition(parts, n)
+        expected_sizes = [int(np.ceil(0.25 * n - 1e-9))]
+        if test_size is not None:
+            expected_sizes.append(int(np.ceil(test_size * n - 1e-9)))
+        assert [len(p) for p in parts[1:]] == expected_sizes
+        _assert_labels_kept(y, parts)
 
     @pytest.mark.parametrize("split", [0, 1, 2], ids=["train", "val", "test"])
     def test_label_ratios_beat_a_random_split(self, split):

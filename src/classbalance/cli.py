@@ -115,10 +115,24 @@ def main(debug: bool) -> None:
 
 
 # ------------------------------------------------------------------ label loading
-def _read_labels(path: str, label_col: str | None, key: str | None) -> Any:
+def _read_labels(
+    path: str,
+    label_col: str | None,
+    key: str | None,
+    label_cols: str | None = None,
+    label_sep: str | None = None,
+) -> Any:
     from classbalance.files import read_labels
 
-    return read_labels(path, label_col=label_col, key=key)
+    cols = None
+    if label_cols is not None:
+        cols = [c.strip() for c in label_cols.split(",")]
+        if not all(cols):
+            raise click.BadParameter(
+                f"{label_cols!r} must be column names joined by commas, e.g. a,b,c",
+                param_hint="--label-cols",
+            )
+    return read_labels(path, label_col=label_col, key=key, label_cols=cols, label_sep=label_sep)
 
 
 def _console() -> Any:
@@ -135,6 +149,18 @@ _label_col = click.option(
     "--label-col", default=None, help="Label column of a CSV PATH (default: label)."
 )
 _key = click.option("--key", default=None, help="Array name in a .npz PATH (default: y/labels).")
+_label_cols = click.option(
+    "--label-cols",
+    default=None,
+    metavar="A,B,C",
+    help="Multi-label CSV: the 0/1 columns, one per label, joined by commas.",
+)
+_label_sep = click.option(
+    "--label-sep",
+    default=None,
+    metavar="SEP",
+    help="Multi-label CSV: the separator of the label sets in --label-col (e.g. '|').",
+)
 _near_duplicates = click.option(
     "--near-duplicates",
     is_flag=True,
@@ -147,6 +173,8 @@ _near_duplicates = click.option(
 @click.argument("path", type=click.Path(exists=True))
 @_label_col
 @_key
+@_label_cols
+@_label_sep
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Save a histogram PNG.")
 @click.option("--log", is_flag=True, help="Log-scale histogram.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
@@ -154,6 +182,8 @@ def inspect(
     path: str,
     label_col: str | None,
     key: str | None,
+    label_cols: str | None,
+    label_sep: str | None,
     plot_path: str | None,
     log: bool,
     as_json: bool,
@@ -161,11 +191,16 @@ def inspect(
     """Class counts, balanced weights and warnings for PATH.
 
     PATH is a class-folder tree (root/<class>/<image>), a CSV (--label-col)
-    or .npy/.npz labels.
+    or .npy/.npz labels. Multi-label data shows per-label positives, IRLbl,
+    MeanIR and SCUMBLE: a multi-hot y in .npy/.npz, 0/1 CSV columns
+    (--label-cols), or a CSV column of label sets (--label-sep).
     """
+    data = _read_labels(path, label_col, key, label_cols, label_sep)
+    if data.multilabel:
+        _inspect_multilabel(path, data, plot_path, log, as_json)
+        return
     import classbalance as cb
 
-    data = _read_labels(path, label_col, key)
     dist = cb.class_distribution(data.labels, classes=data.classes)
     weights = list(cb.class_weights(dist).values())
     warn = list(data.notes)
@@ -195,6 +230,7 @@ def inspect(
             "n_samples": dist.n_samples,
             "n_classes": dist.n_classes,
             "imbalance_ratio": _json_float(dist.imbalance_ratio),
+            "multilabel": False,
             "classes": rows,
             "warnings": warn,
         }
@@ -222,6 +258,80 @@ def inspect(
     console.print(
         "imbalance ratio (largest / smallest): "
         + ("inf (a class is empty)" if not math.isfinite(ratio) else f"{ratio:.4g}")
+    )
+    for line in warn:
+        console.print(f"[yellow]warning:[/yellow] {line}")
+    if plot_path:
+        console.print(f"histogram written to {plot_path}")
+
+
+def _inspect_multilabel(
+    path: str, data: Any, plot_path: str | None, log: bool, as_json: bool
+) -> None:
+    """``inspect`` of multi-label data: per-label positives, IRLbl, MeanIR, SCUMBLE."""
+    from classbalance.multilabel import label_distribution
+
+    dist = label_distribution(data.labels, labels=data.classes)
+    summary = dist.summary()
+    frame = dist.to_frame()
+    warn = list(data.notes)
+    if dist.empty_labels:
+        warn.append(
+            f"{len(dist.empty_labels)} labels with no positive sample (IRLbl inf, left out of "
+            f"MeanIR): {[str(v) for v in dist.empty_labels[:10]]}"
+        )
+    singles = frame.index[frame["count"] == 1].tolist()
+    if singles:
+        warn.append(
+            f"{len(singles)} labels with a single positive (cannot be in both training and "
+            f"validation): {[str(v) for v in singles[:10]]}"
+        )
+    if dist.n_unlabeled:
+        warn.append(
+            f"{dist.n_unlabeled:,} of {dist.n_samples:,} rows have no label (negatives for "
+            "every label)"
+        )
+    rows = [
+        {
+            "label": label.item() if isinstance(label, np.generic) else label,
+            "count": int(row.count),
+            "fraction": float(row.fraction),
+            "irlbl": _json_float(row.irlbl),
+        }
+        for label, row in zip(frame.index.tolist(), frame.itertuples(index=False))
+    ]
+    if plot_path:
+        dist.plot(log=log, path=plot_path)
+    if as_json:
+        payload: dict[str, Any] = {"path": str(path), "multilabel": True}
+        payload.update(summary)
+        for name in ("cardinality", "mean_ir", "max_ir", "scumble"):
+            payload[name] = _json_float(summary[name])
+        payload["labels"] = rows
+        payload["warnings"] = warn
+        if plot_path:
+            payload["plot"] = str(plot_path)
+        click.echo(json.dumps(payload, indent=2, default=str))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{path}: {dist.n_samples:,} samples, {dist.n_labels} labels (multi-label)")
+    table.add_column("label")
+    table.add_column("positives", justify="right")
+    table.add_column("%", justify="right")
+    table.add_column("IRLbl", justify="right")
+    for row in rows:
+        table.add_row(
+            str(row["label"]),
+            f"{row['count']:,}",
+            f"{100 * row['fraction']:.2f}",
+            "inf" if row["irlbl"] is None else f"{row['irlbl']:.4g}",
+        )
+    console = _console()
+    console.print(table)
+    console.print(
+        f"MeanIR {dist.mean_ir:.4g} · MaxIR {dist.max_ir:.4g} · SCUMBLE {dist.scumble:.4g} · "
+        f"labels per row {dist.cardinality:.3g} · rows with no label {dist.n_unlabeled:,}"
     )
     for line in warn:
         console.print(f"[yellow]warning:[/yellow] {line}")
@@ -283,6 +393,8 @@ def _seed_or_new(seed: int | None) -> int:
 )
 @_label_col
 @_key
+@_label_cols
+@_label_sep
 @_near_duplicates
 def split(
     path: str,
@@ -293,17 +405,22 @@ def split(
     out_path: str,
     label_col: str | None,
     key: str | None,
+    label_cols: str | None,
+    label_sep: str | None,
     near_duplicates: bool,
 ) -> None:
     """Stratified train/val[/test] split of PATH, written to --out as CSV.
 
     For a class-folder PATH, byte-identical images stay in one split
     (--near-duplicates: also re-encoded and near-identical images).
+    Multi-label data (--label-cols, --label-sep, a multi-hot y) is split by
+    iterative stratification, keeping every label with 2 positives in
+    training and validation.
     """
     import classbalance as cb
     from classbalance._atomic import atomic_write_text
 
-    data = _read_labels(path, label_col, key)
+    data = _read_labels(path, label_col, key, label_cols, label_sep)
     groups = None
     if groups_col is not None:
         if groups_col not in data.frame.columns:

@@ -5,12 +5,20 @@ with a label column, ``.npy`` labels, and ``.npz`` archives (labels named
 ``y``, ``labels`` or ``label``, or chosen with ``key``). Every failure is a
 ``ValueError`` (``FileNotFoundError`` for a missing path) with a one-line
 message that names the file and says what to do.
+
+Multi-label targets are read here too (``LabelFile.multilabel``): a 0/1
+array with some row holding no label or several (a one-hot array stays
+single-label), several 0/1 columns of a table (``label_cols``), or a table
+column of label sets joined by a separator (``label_sep``). The separator is
+never guessed: a label column whose strings contain ``|``, ``;`` or ``,``
+is refused unless ``label_sep`` says how to read it.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,10 +26,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["LABEL_KEYS", "LabelFile", "read_labels", "read_npz", "read_table"]
+from classbalance.multilabel import encode_multilabel, is_multihot
+
+__all__ = ["LABEL_KEYS", "LABEL_SEPARATORS", "LabelFile", "read_labels", "read_npz", "read_table"]
 
 # Array names of an .npz archive taken as labels, in this order.
 LABEL_KEYS = ("y", "labels", "label")
+# A label column with strings holding one of these is refused without `label_sep`: they
+# join label sets in CSV files ("cat|dog"), and a wrong guess would silently miscount.
+LABEL_SEPARATORS = ("|", ";", ",")
 
 
 @dataclass
@@ -31,15 +44,20 @@ class LabelFile:
     Attributes
     ----------
     labels : ndarray
-        One label per sample (class vector or one-hot matrix).
+        One label per sample (class vector or one-hot matrix); for multi-label
+        data a uint8 multi-hot matrix of shape (n_samples, n_labels).
     frame : DataFrame
         The table the labels came from (the CSV, the folder manifest, or an
         ``index`` column for arrays).
     classes : list or None
-        Declared classes (class folders, including empty ones), else None.
+        Declared classes (class folders, including empty ones); for
+        multi-label data the label names, one per column of ``labels``;
+        else None.
     notes : list of str
         Problems found while reading (e.g. unreadable images in a folder).
     kind : {"folder", "csv", "array"}
+    multilabel : bool
+        True when ``labels`` is a multi-hot matrix (several labels per sample).
     """
 
     labels: np.ndarray
@@ -47,6 +65,16 @@ class LabelFile:
     classes: list[Any] | None = None
     notes: list[str] = field(default_factory=list)
     kind: str = "array"
+    multilabel: bool = False
+
+
+def _read_frame(target: Path) -> pd.DataFrame:
+    sep = "\t" if target.suffix.lower() == ".tsv" else ","
+    try:
+        return pd.read_csv(target, sep=sep)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"Could not read {target.name} as a table: {first}") from exc
 
 
 def read_table(path: str | os.PathLike[str], *, label_col: str = "label") -> pd.DataFrame:
@@ -62,12 +90,7 @@ def read_table(path: str | os.PathLike[str], *, label_col: str = "label") -> pd.
     ['a', 'b']
     """
     target = Path(path)
-    sep = "\t" if target.suffix.lower() == ".tsv" else ","
-    try:
-        frame = pd.read_csv(target, sep=sep)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ValueError(f"Could not read {target.name} as a table: {first}") from exc
+    frame = _read_frame(target)
     if label_col not in frame.columns:
         raise ValueError(
             f"{target.name} has no label column {label_col!r}; columns are "
@@ -124,8 +147,108 @@ def _npz_labels(target: Path, key: str | None) -> np.ndarray:
     return arrays[chosen]
 
 
+def _shown(value: Any) -> str:
+    """A cell value for an error message: ``'x'``, ``2``, or ``a missing value``."""
+    if value is None or (np.ndim(value) == 0 and pd.isna(value)):
+        return "a missing value"
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _label_cols_matrix(frame: pd.DataFrame, label_cols: Sequence[str], name: str) -> np.ndarray:
+    """The 0/1 label columns of a table as a uint8 matrix; a bad value names its column."""
+    cols = list(label_cols)
+    if not cols or not all(isinstance(c, str) and c for c in cols):
+        raise ValueError(
+            f"`label_cols` must name one or more columns (--label-cols a,b,c). "
+            f"Received: label_cols={cols!r}"
+        )
+    if len(set(cols)) != len(cols):
+        raise ValueError(f"`label_cols` repeats a column. Received: label_cols={cols!r}")
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{name} has no label columns {missing}; columns are {list(frame.columns)[:20]}. "
+            "Name the 0/1 label columns with --label-cols a,b,c."
+        )
+    values = frame[cols].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    bad = ~((values == 0) | (values == 1))  # NaN (missing or non-numeric) lands here too
+    if bad.any():
+        row, col = (int(v) for v in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name}: label column {cols[col]!r} must hold only 0 and 1 (one column per label, "
+            f"--label-cols); found {_shown(frame[cols[col]].iloc[row])} in row {row} "
+            f"({int(bad.sum())} such values). For one column of label sets use "
+            "--label-col NAME --label-sep SEP instead."
+        )
+    return values.astype(np.uint8)
+
+
+def _refuse_joined_strings(column: pd.Series, col: str, name: str) -> None:
+    """Refuse a string label column that looks like joined label sets (no guessing)."""
+    if not pd.api.types.is_string_dtype(column) and column.dtype != object:  # numbers
+        return
+    strings = column.dropna().astype(str)
+    for sep in LABEL_SEPARATORS:
+        hits = strings[strings.str.contains(sep, regex=False)]
+        if not hits.empty:
+            raise ValueError(
+                f"{name}: label column {col!r} holds strings containing {sep!r} (e.g. "
+                f"{hits.iloc[0]!r}, {hits.shape[0]} of {strings.shape[0]} rows). If each row is "
+                f"a set of labels, pass the separator: --label-sep {sep!r}. A separator is "
+                "never guessed; single-label class names may not contain "
+                f"{' '.join(LABEL_SEPARATORS)}."
+            )
+
+
+def _read_csv_labels(
+    target: Path, label_col: str | None, label_cols: Sequence[str] | None, label_sep: str | None
+) -> LabelFile:
+    if label_cols is not None:
+        if label_col is not None or label_sep is not None:
+            raise ValueError(
+                "`label_cols` (0/1 columns, one per label) cannot be combined with `label_col` "
+                "or `label_sep` (one column of label sets); pass one form. Received: "
+                f"label_cols={list(label_cols)!r}, label_col={label_col!r}, "
+                f"label_sep={label_sep!r}"
+            )
+        if isinstance(label_cols, str):
+            raise TypeError(
+                "`label_cols` must be a list of column names, e.g. ['a', 'b']. "
+                f"Received: label_cols={label_cols!r}"
+            )
+        cols = list(label_cols)
+        frame = _read_frame(target)
+        Y = _label_cols_matrix(frame, cols, target.name)
+        return LabelFile(Y, frame, cols, [], "csv", multilabel=True)
+    col = label_col or "label"
+    frame = read_table(target, label_col=col)
+    if label_sep is None:
+        _refuse_joined_strings(frame[col], col, target.name)
+        return LabelFile(frame[col].to_numpy(), frame, None, [], "csv")
+    if not isinstance(label_sep, str) or not label_sep:
+        raise ValueError(
+            f"`label_sep` must be a non-empty string (--label-sep '|'). "
+            f"Received: label_sep={label_sep!r}"
+        )
+    column = frame[col]
+    numbers = column[column.map(lambda v: not isinstance(v, str) and not pd.isna(v))]
+    if not numbers.empty:
+        raise ValueError(
+            f"{target.name}: --label-sep {label_sep!r} needs label column {col!r} to hold "
+            f"strings of labels; row {int(numbers.index[0])} holds {_shown(numbers.iloc[0])}. "
+            "Drop --label-sep for a single-label column."
+        )
+    enc = encode_multilabel(column.astype(object), sep=label_sep, name=f"label column {col!r}")
+    return LabelFile(enc.Y, frame, enc.labels.tolist(), [], "csv", multilabel=True)
+
+
 def read_labels(
-    path: str | os.PathLike[str], *, label_col: str | None = None, key: str | None = None
+    path: str | os.PathLike[str],
+    *,
+    label_col: str | None = None,
+    key: str | None = None,
+    label_cols: Sequence[str] | None = None,
+    label_sep: str | None = None,
 ) -> LabelFile:
     """Read the labels of a class-folder tree, a CSV/TSV table, or ``.npy``/``.npz`` arrays.
 
@@ -139,10 +262,19 @@ def read_labels(
     key : str, default=None
         Array of an ``.npz`` archive (default: the first of ``y``, ``labels``,
         ``label``; an archive without them is refused rather than guessed).
+    label_cols : sequence of str, default=None
+        Multi-label table: the 0/1 columns, one per label (the label names).
+    label_sep : str, default=None
+        Multi-label table: the separator joining the labels of a row in
+        ``label_col`` (``"|"`` for ``"cat|dog"``); an empty or missing cell
+        is a row with no label. Without it, a label column whose strings
+        contain ``|``, ``;`` or ``,`` is refused (never guessed).
 
     Returns
     -------
     LabelFile
+        ``multilabel`` is True for ``label_cols``, ``label_sep``, or a
+        2-D 0/1 array with some row holding no label or several.
 
     Examples
     --------
@@ -152,9 +284,19 @@ def read_labels(
     >>> np.savez(p, x=np.zeros((3, 2)), y=np.array([0, 1, 1]))
     >>> read_labels(p).labels.tolist()
     [0, 1, 1]
+    >>> t = p.with_name("tags.csv")
+    >>> _ = t.write_text("file,tags\\na.png,cat|dog\\nb.png,dog\\nc.png,\\n")
+    >>> data = read_labels(t, label_col="tags", label_sep="|")
+    >>> data.multilabel, data.classes, data.labels.tolist()
+    (True, ['cat', 'dog'], [[1, 1], [0, 1], [0, 0]])
     """
     target = Path(path)
     if target.is_dir():
+        if label_cols is not None or label_sep is not None:
+            raise ValueError(
+                "`label_cols` and `label_sep` are for a CSV table; a class folder has one "
+                f"label per image. Received: path={str(path)!r}"
+            )
         from classbalance.folders import scan
 
         with warnings.catch_warnings():
@@ -168,16 +310,22 @@ def read_labels(
         raise FileNotFoundError(f"PATH does not exist: {str(path)!r}")
     suffix = target.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt"):
-        col = label_col or "label"
-        frame = read_table(target, label_col=col)
-        return LabelFile(frame[col].to_numpy(), frame, None, [], "csv")
+        return _read_csv_labels(target, label_col, label_cols, label_sep)
     if suffix in (".npy", ".npz"):
+        if label_cols is not None or label_sep is not None:
+            raise ValueError(
+                f"`label_cols` and `label_sep` are for a CSV table; {target.name} holds arrays "
+                "(a multi-hot `y` of shape (n_samples, n_labels) is read as multi-label as is)."
+            )
         y = np.asarray(_npz_labels(target, key))
         if y.ndim == 0:
             raise ValueError(f"The labels in {target.name} are a single value, not an array.")
         frame = pd.DataFrame({"index": np.arange(y.shape[0])})
         if y.ndim == 1:
             frame["label"] = y
+        if is_multihot(y):
+            names = list(range(y.shape[1]))
+            return LabelFile(y.astype(np.uint8), frame, names, [], "array", multilabel=True)
         return LabelFile(y, frame, None, [], "array")
     raise ValueError(
         "PATH must be a class-folder tree, a .csv/.tsv file or .npy/.npz labels. "

@@ -46,6 +46,7 @@ __all__ = [
     "LabelDistribution",
     "MultiHotLabels",
     "encode_multilabel",
+    "is_multihot",
     "label_distribution",
     "pos_weight",
 ]
@@ -79,6 +80,31 @@ class MultiHotLabels:
     def n_labels(self) -> int:
         """Number of labels (columns)."""
         return int(self.Y.shape[1])
+
+
+def is_multihot(y: Any) -> bool:
+    """Whether an array is a multi-hot matrix rather than a class vector or one-hot rows.
+
+    True for a 2-D array of 0/1 with at least two columns where some row holds
+    no label or several. One-hot rows (exactly one 1 each) are single-label, so
+    multi-hot data in which every row happens to hold one label is not
+    recognized: say it explicitly where a function offers ``multilabel=True``.
+
+    Examples
+    --------
+    >>> from classbalance.multilabel import is_multihot
+    >>> is_multihot([[1, 1], [0, 1]]), is_multihot([[1, 0], [0, 1]]), is_multihot([0, 1, 1])
+    (True, False, False)
+    """
+    try:
+        arr = np.asarray(y)
+    except (TypeError, ValueError):
+        return False
+    if arr.ndim != 2 or arr.shape[1] < 2 or arr.shape[0] == 0 or arr.dtype.kind not in "biuf":
+        return False
+    if not np.isin(arr, (0, 1)).all():
+        return False
+    return bool((arr.sum(axis=1) != 1).any())
 
 
 def _is_missing(value: Any) -> bool:

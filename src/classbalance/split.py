@@ -5,7 +5,8 @@ each class's members are permuted and cut. Small classes are protected: a
 class with at least two members always appears in training and validation; a
 class with one member goes to training with a warning instead of failing the
 whole split. ``groups`` keeps each group (e.g. one patient's images) in a
-single split; multi-hot ``y`` uses iterative stratification.
+single split; multi-hot ``y`` uses iterative stratification, then keeps every label
+with 2 positives in training and validation (3: in test too) by swapping rows.
 """
 
 from __future__ import annotations
@@ -249,6 +250,15 @@ def stratified_split(
     classes, so relabelling that keeps the order (ints to zero-padded strings)
     gives the same split.
 
+    Multi-hot ``y`` is split by iterative stratification (Sechidis et al.
+    2011, the ``iterative-stratification`` package), followed by a repair
+    pass with the same minimums per label: a label with at least 2 positives
+    has one in training and in validation, with at least 3 also in test.
+    Iterative stratification alone misses this in a few percent of small
+    problems; each miss is fixed by swapping one positive in for one row
+    without the label, chosen to disturb the other labels' proportions least,
+    so the split sizes stay exact and the split stays a function of the seed.
+
     Examples
     --------
     >>> import numpy as np
@@ -324,11 +334,118 @@ def _multilabel_split(
     sub = int(rng_for(seed, _DOMAIN, _KEY_MULTILABEL).integers(0, 2**31 - 1))
     held = n_val + (n_test or 0)
     splitter = strat.MultilabelStratifiedShuffleSplit(n_splits=1, test_size=held, random_state=sub)
-    train, rest = next(splitter.split(np.zeros((n, 1)), y))
-    if n_test is None:
-        return np.sort(train), np.sort(rest)
-    splitter = strat.MultilabelStratifiedShuffleSplit(
-        n_splits=1, test_size=n_test, random_state=sub + 1
+    _train, rest = next(splitter.split(np.zeros((n, 1)), y))
+    assignment = np.zeros(n, dtype=np.int64)
+    assignment[rest] = 1
+    if n_test is not None:
+        splitter = strat.MultilabelStratifiedShuffleSplit(
+            n_splits=1, test_size=n_test, random_state=sub + 1
+        )
+        _val_local, test_local = next(splitter.split(np.zeros((rest.shape[0], 1)), y[rest]))
+        assignment[rest[test_local]] = 2
+    n_parts = 2 if n_test is None else 3
+    assignment = _repair_missing_labels(y, assignment, n_parts)
+    return tuple(np.flatnonzero(assignment == s) for s in range(n_parts))
+
+
+def _needed(positives: np.ndarray, n_parts: int) -> np.ndarray:
+    """Which split must hold each label: the single-label minimums (2 positives: training
+    and validation; 3: test as well). Shape ``(n_parts, n_labels)``."""
+    need = np.broadcast_to(positives >= 2, (n_parts, positives.shape[0])).copy()
+    if n_parts == 3:
+        need[2] = positives >= 3
+    return need
+
+
+def _repair_missing_labels(y: np.ndarray, assignment: np.ndarray, n_parts: int) -> np.ndarray:
+    """Swap rows so that every split holds the labels :func:`_needed` says it must.
+
+    Iterative stratification can leave a label out of a split (a few percent
+    of small random problems: a label with 5 positives and none of them in a
+    5-row validation split). For each such (label, split) pair, one positive
+    row of the label moves in from the split with the most positives to
+    spare, and one row without the label moves back, so split sizes stay
+    exact. Both rows are chosen to disturb the other labels' proportions
+    least (the weighted squared distance of each split's label counts to its
+    exact share, weight ``1 / positives`` as for ``groups``), and never so
+    that a split loses the last positive of a label it must hold: a repair
+    never creates a new miss. Deterministic: no random draws, ties go to the
+    lowest row. The loop runs over the missing (label, split) pairs only.
+    """
+    n = y.shape[0]
+    positives = y.sum(axis=0, dtype=np.int64).astype(np.float64)
+    need = _needed(positives, n_parts)
+    counts = np.stack(
+        [
+            y.sum(axis=0, dtype=np.int64, where=(assignment == s)[:, None]).astype(np.float64)
+            for s in range(n_parts)
+        ]
     )
-    val_local, test_local = next(splitter.split(np.zeros((rest.shape[0], 1)), y[rest]))
-    return np.sort(train), np.sort(rest[val_local]), np.sort(rest[test_local])
+    if not (need & (counts == 0)).any():
+        return assignment
+    sizes = np.bincount(assignment, minlength=n_parts).astype(np.float64)
+    target = sizes[:, None] * positives[None, :] / n
+    weight = 1.0 / np.maximum(positives, 1.0)
+    for s in (*range(1, n_parts), 0):  # validation first, training last
+        for label in np.flatnonzero(need[s] & (counts[s] == 0)).tolist():
+            _swap_in(y, assignment, counts, need, target, weight, label, s)
+    return assignment
+
+
+_CHUNK_ROWS = 1 << 16
+
+
+def _rows_dot(y: np.ndarray, rows: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """``y[rows] @ vectors`` in float64, one block of rows at a time (bounded memory)."""
+    out = np.empty((rows.shape[0], vectors.shape[1]), dtype=np.float64)
+    for start in range(0, rows.shape[0], _CHUNK_ROWS):
+        block = rows[start : start + _CHUNK_ROWS]
+        out[start : start + _CHUNK_ROWS] = y[block].astype(np.float64) @ vectors
+    return out
+
+
+def _swap_in(
+    y: np.ndarray,
+    assignment: np.ndarray,
+    counts: np.ndarray,
+    need: np.ndarray,
+    target: np.ndarray,
+    weight: np.ndarray,
+    label: int,
+    s: int,
+) -> None:
+    """Bring one positive of ``label`` into split ``s`` by a swap (updates in place)."""
+    if counts[s, label] > 0:  # an earlier swap brought it
+        return
+    spare = counts[:, label] - 1 - need[:, label]  # positives a donor can give and still hold it
+    spare[s] = -1
+    donors = [d for d in np.argsort(-spare, kind="stable").tolist() if spare[d] >= 0]
+    column = y[:, label] == 1
+    for d in donors:
+        # A row may leave a split only if the split keeps every label it must hold.
+        last_s = (need[s] & (counts[s] <= 1)).astype(np.float64)
+        last_d = (need[d] & (counts[d] <= 1)).astype(np.float64)
+        a = counts[s] - target[s]
+        b = counts[d] - target[d]
+        # Cost of a swap (i, j), v = y_i - y_j moving into s: sum w (a+v)^2 + w (b-v)^2
+        # = const + f(i) + g(j) - 4 sum w y_i y_j. Pick i by f, then j given i.
+        rows_i = np.flatnonzero((assignment == d) & column)
+        cost_i = _rows_dot(y, rows_i, np.stack([last_d, weight * (2 * (a - b) + 2)], axis=1))
+        rows_i, f = rows_i[cost_i[:, 0] == 0], cost_i[cost_i[:, 0] == 0, 1]
+        if rows_i.size == 0:
+            continue
+        i = int(rows_i[np.argmin(f)])
+        yi = y[i].astype(np.float64)
+        rows_j = np.flatnonzero((assignment == s) & ~column)
+        # j must not take away the last positive of a label s must hold (unless i brings it).
+        vectors = np.stack([last_s * (yi == 0), weight * (2 - 2 * (a - b) - 4 * yi)], axis=1)
+        cost_j = _rows_dot(y, rows_j, vectors)
+        rows_j, g = rows_j[cost_j[:, 0] == 0], cost_j[cost_j[:, 0] == 0, 1]
+        if rows_j.size == 0:
+            continue
+        j = int(rows_j[np.argmin(g)])
+        assignment[i], assignment[j] = s, d
+        move = yi - y[j]
+        counts[s] += move
+        counts[d] -= move
+        return

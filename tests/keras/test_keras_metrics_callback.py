@@ -9,6 +9,8 @@ keras = pytest.importorskip("keras")
 
 import classbalance as cb  # noqa: E402
 from classbalance.keras import BalancedPyDataset, ImbalanceMetrics  # noqa: E402
+from classbalance.multilabel import label_distribution  # noqa: E402
+from classbalance.multilabel_metrics import MultiLabelReport, multilabel_report  # noqa: E402
 
 pytestmark = pytest.mark.backend
 
@@ -132,3 +134,148 @@ class TestDatasets:
         history = model.fit(x, y, epochs=2, verbose=0, callbacks=[ImbalanceMetrics(loader)])
         expected = _expected(model, x, y)
         assert history.history["val_macro_f1"][-1] == pytest.approx(expected["macro_f1"])
+
+
+def _multilabel_problem():
+    from classbalance.multilabel_data import make_long_tailed_multilabel
+
+    return make_long_tailed_multilabel(
+        800, n_val=400, n_test=10, n_labels=6, n_features=8, imbalance_ratio=60, seed=0
+    )
+
+
+def _multilabel_model(n_labels: int, activation: str | None = "sigmoid"):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [keras.Input((8,)), keras.layers.Dense(n_labels, activation=activation)]
+    )
+    loss = keras.losses.BinaryCrossentropy(from_logits=activation is None)
+    model.compile(keras.optimizers.Adam(0.05), loss)
+    return model
+
+
+class _Batches:
+    """A re-iterable of (x, y) batches (as a DataLoader is), not a list (which is (x, y))."""
+
+    def __init__(self, x, y, size):
+        self.x, self.y, self.size = x, y, size
+
+    def __iter__(self):
+        starts = range(0, len(self.x), self.size)
+        return ((self.x[i : i + self.size], self.y[i : i + self.size]) for i in starts)
+
+
+class TestMultiLabel:
+    def test_logged_values_equal_the_report(self):
+        """Multi-hot validation y: each epoch logs mAP, macro/micro-F1 and per-group mAP equal to
+        multilabel_report on the model's own predictions."""
+        data = _multilabel_problem()
+        counts = data.Y_train.sum(axis=0)
+        model = _multilabel_model(data.Y_train.shape[1])
+        callback = ImbalanceMetrics((data.x_val, data.Y_val), train_counts=counts)
+        history = model.fit(
+            data.x_train, data.Y_train, epochs=2, verbose=0, callbacks=[callback]
+        ).history
+        expected = multilabel_report(
+            data.Y_val, model.predict(data.x_val, verbose=0), train_counts=counts
+        ).to_dict()
+        assert set(expected) >= {"mAP", "macro_f1", "micro_f1", "tail_mAP", "head_mAP"}
+        for key, value in expected.items():
+            assert len(history["val_" + key]) == 2
+            assert history["val_" + key][-1] == pytest.approx(value, nan_ok=True), key
+        assert "val_balanced_accuracy" not in history  # no single-label metrics
+        assert callback.report.to_dict() == pytest.approx(expected, nan_ok=True)
+
+    def test_logits(self):
+        """from_logits=True: F1 at sigmoid(logit) >= 0.5, mAP on the logits; equal to the report
+        on probabilities computed here."""
+        data = _multilabel_problem()
+        model = _multilabel_model(data.Y_train.shape[1], activation=None)
+        callback = ImbalanceMetrics((data.x_val, data.Y_val), from_logits=True)
+        history = model.fit(
+            data.x_train, data.Y_train, epochs=2, verbose=0, callbacks=[callback]
+        ).history
+        logits = model.predict(data.x_val, verbose=0).astype(np.float64)
+        expected = multilabel_report(data.Y_val, 1.0 / (1.0 + np.exp(-logits))).to_dict()
+        assert logits.min() < 0 or logits.max() > 1  # really logits
+        for key in ("mAP", "macro_f1", "micro_f1"):
+            assert history["val_" + key][-1] == pytest.approx(expected[key]), key
+
+    def test_early_stopping_and_checkpoint_monitor_it(self, tmp_path):
+        """EarlyStopping and ModelCheckpoint can monitor val_mAP and val_tail_mAP."""
+        data = _multilabel_problem()
+        model = _multilabel_model(data.Y_train.shape[1])
+        stop = keras.callbacks.EarlyStopping(monitor="val_tail_mAP", mode="max", patience=1)
+        checkpoint = keras.callbacks.ModelCheckpoint(
+            tmp_path / "best.keras", monitor="val_mAP", mode="max", save_best_only=True
+        )
+        metrics = ImbalanceMetrics(
+            (data.x_val, data.Y_val), train_counts=label_distribution(data.Y_train)
+        )
+        history = model.fit(
+            data.x_train,
+            data.Y_train,
+            epochs=30,
+            verbose=0,
+            callbacks=[metrics, stop, checkpoint],
+        ).history
+        assert stop.best == pytest.approx(max(history["val_tail_mAP"]))
+        assert len(history["val_tail_mAP"]) < 30
+        assert checkpoint.best == pytest.approx(max(history["val_mAP"]))
+        assert (tmp_path / "best.keras").exists()
+
+    def test_batches_and_the_multilabel_flag(self):
+        """Multi-hot y is recognized in batches too; rows that each hold one label look one-hot,
+        so multilabel=True is needed to score them per label."""
+        data = _multilabel_problem()
+        model = _multilabel_model(data.Y_train.shape[1])
+        batches = _Batches(data.x_val, data.Y_val, 100)
+        one_each = np.eye(6, dtype=np.uint8)[np.arange(60) % 6]
+        x_one = data.x_val[:60]
+        auto = ImbalanceMetrics(batches)
+        single = ImbalanceMetrics((x_one, one_each))
+        forced = ImbalanceMetrics((x_one, one_each), multilabel=True)
+        history = model.fit(
+            data.x_train,
+            data.Y_train,
+            epochs=1,
+            verbose=0,
+            callbacks=[auto, single, forced],
+        ).history
+        assert isinstance(auto.report, MultiLabelReport)
+        assert isinstance(single.report, cb.ImbalanceReport)
+        assert isinstance(forced.report, MultiLabelReport)
+        assert history["val_mAP"][0] == pytest.approx(forced.report.mAP)  # the last writer
+        assert auto.report.per_label["support"].tolist() == data.Y_val.sum(axis=0).tolist()
+
+    def test_single_sigmoid_unit_with_logits(self):
+        """Single-label, one output unit without sigmoid: from_logits=True predicts class 1 at
+        logit >= 0 (probability 0.5)."""
+        x, y = _problem()
+        yb = (y > 0).astype("int64")
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        model.compile("adam", keras.losses.BinaryCrossentropy(from_logits=True))
+        callback = ImbalanceMetrics((x, yb), from_logits=True)
+        history = model.fit(x, yb, epochs=1, verbose=0, callbacks=[callback]).history
+        pred = (model.predict(x, verbose=0)[:, 0] >= 0).astype(int)
+        expected = cb.imbalance_report(yb, pred).summary
+        assert history["val_balanced_accuracy"][0] == pytest.approx(expected["balanced_accuracy"])
+        assert history["val_macro_f1"][0] == pytest.approx(expected["macro_f1"])
+
+    def test_bad_arguments(self):
+        """Wrong types and values, and train_counts with single-label labels, are refused."""
+        x, y = np.zeros((4, 8), "float32"), np.array([[1, 0], [1, 1], [0, 0], [0, 1]])
+        with pytest.raises(TypeError, match="Received: from_logits='yes'"):
+            ImbalanceMetrics((x, y), from_logits="yes")
+        with pytest.raises(TypeError, match="Received: multilabel=1"):
+            ImbalanceMetrics((x, y), multilabel=1)
+        with pytest.raises(ValueError, match=r"must be in \(0, 1\).*threshold=1.0"):
+            ImbalanceMetrics((x, y), from_logits=True, threshold=1.0)
+        with pytest.raises(ValueError, match="cannot be used with multilabel=False"):
+            ImbalanceMetrics((x, y), multilabel=False, train_counts=[2, 2])
+        xs, ys = _problem(60)
+        model = _model()
+        callback = ImbalanceMetrics((xs, ys), train_counts=[10, 5, 1])
+        with pytest.raises(ValueError, match="validation labels are single-label"):
+            model.fit(xs, ys, epochs=1, verbose=0, callbacks=[callback])

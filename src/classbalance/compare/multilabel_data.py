@@ -40,7 +40,7 @@ from classbalance.compare.data import (
     take_rows,
 )
 from classbalance.files import read_table
-from classbalance.multilabel import encode_multilabel
+from classbalance.multilabel import encode_multilabel, is_multihot  # re-exported for runner
 
 __all__ = [
     "LABELS_CSV",
@@ -83,25 +83,6 @@ class MultiLabelSplit(DataSplit):
     @property
     def test_counts(self) -> np.ndarray:
         return self.y_test.sum(axis=0, dtype=np.int64)
-
-
-def is_multihot(y: Any) -> bool:
-    """True for a 2-D 0/1 matrix with some row holding 0 or several ones.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from classbalance.compare.multilabel_data import is_multihot
-    >>> is_multihot(np.array([[1, 1], [0, 1]])), is_multihot(np.eye(3)), is_multihot([0, 1])
-    (True, False, False)
-
-    A single 0/1 column is a binary class vector, not multi-label (pass
-    ``--multilabel`` to treat it as one label).
-    """
-    arr = np.asarray(y)
-    if arr.ndim != 2 or arr.shape[1] < 2 or arr.dtype.kind not in "biuf" or arr.size == 0:
-        return False
-    return bool(np.isin(arr, (0, 1)).all() and np.any(arr.sum(axis=1) != 1))
 
 
 def npz_has_multihot_y(path: Path) -> bool:

@@ -1,14 +1,18 @@
-"""``ImbalanceMetrics``: class-balanced validation metrics in the Keras epoch logs."""
+"""``ImbalanceMetrics``: class-balanced (or multi-label) validation metrics in the Keras logs."""
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
 
 from classbalance._optional import require
-from classbalance._validation import check_positive_int, short_repr
+from classbalance._validation import ArgumentTypeError, check_positive_int, short_repr
 from classbalance.metrics import ImbalanceReport, imbalance_report
+from classbalance.multilabel import is_multihot
+from classbalance.multilabel_metrics import GROUP_BOUNDS, MultiLabelReport, multilabel_report
 
 keras = require("keras", "classbalance.keras")
 
@@ -22,21 +26,35 @@ _LOGGED = {
 }
 
 
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # tanh form: no overflow warning for large negative logits.
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64)))
+
+
 def _numpy(value: Any) -> Any:
     # Batches from tf.data, PyTorch or NumPy all support __array__; no backend round trip.
     return keras.tree.map_structure(np.asarray, value)
 
 
 class ImbalanceMetrics(keras.callbacks.Callback):
-    """Add ``val_macro_f1``, ``val_balanced_accuracy``, ``val_g_mean``, ``val_min_recall`` to logs.
+    """Add class-balanced (or multi-label) validation metrics to the Keras epoch logs.
 
     At the end of every epoch the model predicts the validation data once,
-    and :func:`classbalance.imbalance_report` turns the predictions into
-    class-balanced metrics that are written into the epoch's ``logs``. So
-    ``History``, TensorBoard, ``EarlyStopping(monitor="val_macro_f1",
+    and the predictions are scored; the scores are written into the epoch's
+    ``logs``. So ``History``, TensorBoard, ``EarlyStopping(monitor=...,
     mode="max")`` and ``ModelCheckpoint(monitor=..., mode="max")`` can use
     them: put this callback **before** those in the ``callbacks`` list
     (Keras calls callbacks in order, and ``History`` always comes last).
+
+    - Single-label models (softmax, or one sigmoid unit):
+      :func:`classbalance.imbalance_report` gives ``val_macro_f1``,
+      ``val_balanced_accuracy``, ``val_g_mean`` and ``val_min_recall``.
+    - Multi-label models (one sigmoid unit per label, multi-hot ``y``):
+      :func:`classbalance.multilabel_metrics.multilabel_report` gives
+      ``val_mAP``, ``val_macro_f1`` and ``val_micro_f1``; with
+      ``train_counts``, also ``val_<group>_mAP`` and ``val_<group>_macro_f1``
+      for each group of labels present (``head``, ``medium``, ``tail``), e.g.
+      ``EarlyStopping(monitor="val_tail_mAP", mode="max")``.
 
     Parameters
     ----------
@@ -44,18 +62,41 @@ class ImbalanceMetrics(keras.callbacks.Callback):
         ``(x, y)`` or ``(x, y, sample_weight)`` arrays; a Keras ``PyDataset``
         (e.g. :class:`~classbalance.keras.BalancedPyDataset`); a
         ``tf.data.Dataset`` or any re-iterable of ``(x, y[, w])`` batches.
-        ``y`` may be class indices or one-hot rows. Sample weights are ignored.
+        ``y`` may be class indices, one-hot rows, or multi-hot rows
+        (multi-label). Sample weights are ignored.
     batch_size : int, default=32
         Prediction batch size for array data.
     threshold : float, default=0.5
-        For a single sigmoid output unit: predict class 1 at ``p >= threshold``.
+        Decision threshold on a sigmoid probability: for a single sigmoid
+        output unit (predict class 1 at ``p >= threshold``), and, multi-label,
+        for every label (F1 scores; mAP does not depend on it).
     prefix : str, default="val_"
         Prefix of the log keys.
+    multilabel : bool or None, default=None
+        Score as multi-label. ``None`` decides from the validation ``y`` of
+        each epoch: multi-label when it has two or more 0/1 columns and some
+        row holds no label or several. Pass ``True`` when every validation
+        row happens to hold exactly one label (it would look one-hot).
+    from_logits : bool, default=False
+        The model outputs logits (no final sigmoid/softmax). Multi-label: a
+        label is predicted at ``logit >= log(threshold / (1 - threshold))``,
+        which is ``sigmoid(logit) >= threshold``; mAP uses the logits as they
+        are (a ranking, unchanged by the sigmoid). Single-label: a single
+        output unit goes through the sigmoid; softmax logits need nothing
+        (the argmax is the same).
+    train_counts : LabelDistribution or array-like of shape (n_labels,), default=None
+        Multi-label only: training positives per label
+        (``label_distribution(Y_train)`` or ``Y_train.sum(axis=0)``); labels
+        are grouped into head / medium / tail by ``group_bounds`` and each
+        group's mAP and macro-F1 is logged.
+    group_bounds : (int, int), default=(20, 100)
+        Multi-label only: tail < low <= medium <= high < head (training
+        positives), as in :func:`~classbalance.multilabel_metrics.multilabel_report`.
 
     Attributes
     ----------
-    report : ImbalanceReport or None
-        The full report of the last epoch (per-class table, confusion matrix).
+    report : ImbalanceReport, MultiLabelReport or None
+        The full report of the last epoch (per-class or per-label table).
 
     Examples
     --------
@@ -72,6 +113,18 @@ class ImbalanceMetrics(keras.callbacks.Callback):
     ... )
     >>> sorted(k for k in history.history if k.startswith("val_"))
     ['val_balanced_accuracy', 'val_g_mean', 'val_macro_f1', 'val_min_recall']
+
+    A multi-label model with logits, and the tail labels' mAP:
+
+    >>> Y = (x[:, :3] > [0.3, 0.7, 0.95]).astype("float32")
+    >>> multi = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    >>> multi.compile("adam", keras.losses.BinaryCrossentropy(from_logits=True))
+    >>> metrics = ImbalanceMetrics((x, Y), from_logits=True, train_counts=Y.sum(axis=0))
+    >>> history = multi.fit(x, Y, epochs=2, verbose=0, callbacks=[metrics])
+    >>> Y.sum(axis=0).tolist()  # training positives: medium, medium, tail labels
+    [92.0, 41.0, 11.0]
+    >>> sorted(k for k in history.history if k.endswith("mAP"))
+    ['val_mAP', 'val_medium_mAP', 'val_tail_mAP']
     """
 
     def __init__(
@@ -81,14 +134,46 @@ class ImbalanceMetrics(keras.callbacks.Callback):
         batch_size: int = 32,
         threshold: float = 0.5,
         prefix: str = "val_",
+        multilabel: bool | None = None,
+        from_logits: bool = False,
+        train_counts: Any = None,
+        group_bounds: tuple[int, int] = GROUP_BOUNDS,
     ) -> None:
         super().__init__()
         self.batch_size = check_positive_int(batch_size, "batch_size")
+        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
+            raise ArgumentTypeError(
+                f"`threshold` must be a number. Received: threshold={short_repr(threshold)}"
+            )
         self.threshold = float(threshold)
         if not isinstance(prefix, str):
             raise ValueError(f"`prefix` must be a str. Received: prefix={short_repr(prefix)}")
         self.prefix = prefix
-        self.report: ImbalanceReport | None = None
+        if multilabel is not None and not isinstance(multilabel, bool):
+            raise ArgumentTypeError(
+                "`multilabel` must be True, False or None (decide from the validation labels). "
+                f"Received: multilabel={short_repr(multilabel)}"
+            )
+        if not isinstance(from_logits, bool):
+            raise ArgumentTypeError(
+                "`from_logits` must be True or False. "
+                f"Received: from_logits={short_repr(from_logits)}"
+            )
+        if from_logits and not 0.0 < self.threshold < 1.0:
+            raise ValueError(
+                "`threshold` is a probability, so with from_logits=True it must be in (0, 1) "
+                f"(it becomes the logit log(t / (1 - t))). Received: threshold={threshold}"
+            )
+        if train_counts is not None and multilabel is False:
+            raise ValueError(
+                "`train_counts` (training positives per label) is for multi-label models; "
+                "it cannot be used with multilabel=False."
+            )
+        self.multilabel = multilabel
+        self.from_logits = from_logits
+        self.train_counts = train_counts
+        self.group_bounds = group_bounds
+        self.report: ImbalanceReport | MultiLabelReport | None = None
         self._arrays: tuple[Any, Any] | None = None
         self._batches: Any = None
         if isinstance(validation_data, (tuple, list)):
@@ -139,10 +224,38 @@ class ImbalanceMetrics(keras.callbacks.Callback):
             raise ValueError("`validation_data` yielded no batches.")
         return np.concatenate(ys), np.concatenate(preds)
 
+    def _score(self, y: np.ndarray, pred: np.ndarray) -> ImbalanceReport | MultiLabelReport:
+        multilabel = self.multilabel if self.multilabel is not None else is_multihot(y)
+        if multilabel:
+            t = self.threshold
+            if self.from_logits:
+                t = math.log(t / (1.0 - t))
+            return multilabel_report(
+                y,
+                pred,
+                train_counts=self.train_counts,
+                thresholds=t,
+                group_bounds=self.group_bounds,
+            )
+        if self.train_counts is not None:
+            raise ValueError(
+                "`train_counts` was given, but the validation labels are single-label (a class "
+                "vector or one-hot rows). Pass multilabel=True if they are multi-hot rows that "
+                "each hold one label, or drop `train_counts`."
+            )
+        if self.from_logits and pred.ndim == 2 and pred.shape[1] == 1:
+            pred = _sigmoid(pred)
+        return imbalance_report(y, pred, threshold=self.threshold)
+
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         y, pred = self._predict()
-        report = imbalance_report(y, pred, threshold=self.threshold)
+        report = self._score(y, pred)
         self.report = report
-        if logs is not None:
+        if logs is None:
+            return
+        if isinstance(report, MultiLabelReport):
+            for key, value in report.to_dict().items():
+                logs[self.prefix + key] = value
+        else:
             for key, name in _LOGGED.items():
                 logs[self.prefix + key] = report.summary[name]
