@@ -282,7 +282,8 @@ class TestBadInput:
         np.savez(tmp_path / "d.npz", x=x, y=Y)
         self.one_line_error(
             ["--data", str(tmp_path / "d.npz"), "--strategies", "focal", "--quick"],
-            "multi-label", "asymmetric_loss",
+            "multi-label",
+            "asymmetric_loss",
         )
 
 
