@@ -208,12 +208,11 @@ class TestInspectMultiLabel:
         """Joined labels without --label-sep, non-0/1 label columns, missing columns and mixed
         forms are one-line errors that say what to pass."""
         path, _names, _Y = _tag_table(tmp_path)
-        assert_one_line_error(
-            run("inspect", path, "--label-col", "tags"),
-            "'tags' holds strings containing '|'",
-            "'cat|dog'",
-            "--label-sep '|'",
-        )
+        result = run("inspect", path, "--label-col", "tags")  # read as single-label: rows empty
+        assert_one_line_error(result, "missing label")
+        (warning,) = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+        assert "'tags' holds strings containing '|'" in warning
+        assert "--label-sep '|'" in warning
         assert_one_line_error(
             run("inspect", path, "--label-cols", "bird,nope"), "no label columns ['nope']"
         )
@@ -356,6 +355,63 @@ class TestWeights:
         result = run("weights", tree, "--normalize", "none", "--strategy", "inverse")
         assert result.exit_code == 0, result.output
         assert "0.05" in result.stdout  # 1 / 20 for cat
+
+    def test_joined_class_names_are_single_label_with_a_warning(self, tmp_path):
+        """A class name holding '|' is a class (nothing guessed); stderr names --label-sep."""
+        y = ["a|b"] * 3 + ["c"]
+        pd.DataFrame({"label": y}).to_csv(tmp_path / "t.csv", index=False)
+        result = run("weights", tmp_path / "t.csv", "--json")
+        assert result.exit_code == 0, result.output
+        got = json.loads(result.stdout)["class_weight"]
+        assert got == pytest.approx({str(k): v for k, v in cb.class_weights(y).items()})
+        assert "Warning:" in result.stderr
+        assert "--label-sep '|'" in result.stderr
+
+    @pytest.mark.parametrize("form", ["label-sep", "label-cols", "npz"])
+    def test_multilabel_pos_weight_equals_library(self, tmp_path, form):
+        """Multi-label data get cb.pos_weight per label, whatever the file form."""
+        path, names, Y = _tag_table(tmp_path)
+        args = {
+            "label-sep": ["--label-col", "tags", "--label-sep", "|"],
+            "label-cols": ["--label-cols", ",".join(names)],
+            "npz": [],
+        }[form]
+        if form == "npz":
+            path = tmp_path / "d.npz"
+            np.savez(path, y=Y)
+        result = run("weights", path, *args, "--smoothing", "1", "--power", "0.5", "--json")
+        assert result.exit_code == 0, result.output
+        payload = json.loads(result.stdout)
+        Y_read = Y if form != "label-sep" else Y[:, :3]  # no row holds 'eel' in the tag strings
+        expected = cb.pos_weight(Y_read, smoothing=1.0, power=0.5)
+        assert payload["pos_weight"] == pytest.approx(expected.tolist())
+        assert [r["positives"] for r in payload["labels"]] == Y_read.sum(0).tolist()
+        assert [r["negatives"] for r in payload["labels"]] == (10 - Y_read.sum(0)).tolist()
+
+    def test_multilabel_table_and_empty_label(self, tmp_path):
+        """The table lists positives, negatives and pos_weight; a label with no positive gets
+        weight 1 and a warning, not a crash or an infinite weight."""
+        path, names, _Y = _tag_table(tmp_path)
+        result = run("weights", path, "--label-cols", ",".join(names))
+        assert result.exit_code == 0, result.output
+        assert "pos_weight" in result.stdout
+        assert "BCEWithLogitsLoss" in result.stdout
+        eel = [line for line in result.stdout.splitlines() if "eel" in line]
+        assert eel
+        assert eel[0].split()[-2] == "1"
+        assert "Warning:" in result.stderr
+        assert "eel" in result.stderr
+
+    def test_options_of_the_other_kind_are_refused(self, tmp_path):
+        """--strategy/--beta/--normalize are single-label; --smoothing/--power multi-label."""
+        path, names, _Y = _tag_table(tmp_path)
+        result = run("weights", path, "--label-cols", ",".join(names), "--strategy", "sqrt")
+        assert result.exit_code == 2
+        assert "--strategy does not apply to multi-label data" in result.output
+        np.save(tmp_path / "y.npy", np.repeat([0, 1], [9, 1]))
+        result = run("weights", tmp_path / "y.npy", "--power", "0.5")
+        assert result.exit_code == 2
+        assert "--power does not apply to single-label data" in result.output
 
 
 class TestEntryPoints:

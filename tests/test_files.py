@@ -97,16 +97,37 @@ class TestReadMultiLabel:
         assert not read_labels(tmp_path / "o.npy").multilabel
 
     def test_separator_never_guessed(self, tmp_path):
-        """Strings holding | ; or , need --label-sep; class names with spaces or slashes are
-        single-label as before."""
+        """Without --label-sep a column is single-label: strings holding | ; or , stay class
+        names, with a note naming the separator to pass if the rows are label sets."""
         for sep in ("|", ";", ","):
-            (tmp_path / "t.csv").write_text(f'label\n"a{sep}b"\nb\n')
-            with pytest.raises(ValueError, match=rf"containing '\{sep}'.*--label-sep '\{sep}'"):
-                read_labels(tmp_path / "t.csv")
+            (tmp_path / "t.csv").write_text(f'label\n"a{sep}b"\nb\n"a{sep}b"\n')
+            data = read_labels(tmp_path / "t.csv")
+            assert not data.multilabel
+            assert data.labels.tolist() == [f"a{sep}b", "b", f"a{sep}b"]
+            (note,) = data.notes
+            assert f"containing '{sep}'" in note
+            assert "2 of 3 rows" in note
+            assert f"--label-sep '{sep}'" in note
+            assert read_labels(tmp_path / "t.csv", label_sep=sep).multilabel
         (tmp_path / "s.csv").write_text("label\ngolden retriever\n4x4/offroad\npug\n")
         data = read_labels(tmp_path / "s.csv")
         assert not data.multilabel
+        assert data.notes == []
         assert data.labels.tolist() == ["golden retriever", "4x4/offroad", "pug"]
+
+    def test_label_sets_are_read_as_written(self, tmp_path):
+        """With --label-sep, labels named NA / None / null are labels (pandas would read them as
+        missing); only an empty cell is a row with no label."""
+        (tmp_path / "t.csv").write_text("f,tags\na,NA|cat\nb,NA\nc,\nd,null\ne,None|cat\n")
+        data = read_labels(tmp_path / "t.csv", label_col="tags", label_sep="|")
+        assert data.classes == ["NA", "None", "cat", "null"]
+        assert data.labels.tolist() == [
+            [1, 0, 1, 0],
+            [1, 0, 0, 0],
+            [0, 0, 0, 0],
+            [0, 0, 0, 1],
+            [0, 1, 1, 0],
+        ]
 
     def test_label_sep_on_numbers_and_folders(self, tmp_path):
         """--label-sep on a numeric column, or on a class folder, is refused with a reason."""

@@ -121,7 +121,10 @@ def _read_labels(
     key: str | None,
     label_cols: str | None = None,
     label_sep: str | None = None,
+    *,
+    show_notes: bool = True,
 ) -> Any:
+    """Read PATH's labels; ``show_notes``: print the reader's notes as warnings on stderr."""
     from classbalance.files import read_labels
 
     cols = None
@@ -132,7 +135,15 @@ def _read_labels(
                 f"{label_cols!r} must be column names joined by commas, e.g. a,b,c",
                 param_hint="--label-cols",
             )
-    return read_labels(path, label_col=label_col, key=key, label_cols=cols, label_sep=label_sep)
+    data = read_labels(path, label_col=label_col, key=key, label_cols=cols, label_sep=label_sep)
+    if show_notes:
+        _show_notes(data.notes)
+    return data
+
+
+def _show_notes(notes: list[str]) -> None:
+    for note in notes:
+        click.secho(f"Warning: {note}", fg="yellow", err=True)
 
 
 def _console() -> Any:
@@ -195,13 +206,17 @@ def inspect(
     MeanIR and SCUMBLE: a multi-hot y in .npy/.npz, 0/1 CSV columns
     (--label-cols), or a CSV column of label sets (--label-sep).
     """
-    data = _read_labels(path, label_col, key, label_cols, label_sep)
+    data = _read_labels(path, label_col, key, label_cols, label_sep, show_notes=False)
     if data.multilabel:
         _inspect_multilabel(path, data, plot_path, log, as_json)
         return
     import classbalance as cb
 
-    dist = cb.class_distribution(data.labels, classes=data.classes)
+    try:
+        dist = cb.class_distribution(data.labels, classes=data.classes)
+    except ValueError:
+        _show_notes(data.notes)  # e.g. "read as single-label, pass --label-sep": the likely fix
+        raise
     weights = list(cb.class_weights(dist).values())
     warn = list(data.notes)
     if data.kind != "folder" and dist.empty_classes:
@@ -634,6 +649,10 @@ def _console_err() -> Any:
 
 
 # ----------------------------------------------------------------------- weights
+_SINGLE_LABEL_WEIGHT_OPTIONS = ("strategy", "beta", "normalize")
+_MULTILABEL_WEIGHT_OPTIONS = ("smoothing", "power")
+
+
 @main.command(context_settings=_CONTEXT)
 @click.argument("path", type=click.Path(exists=True))
 @click.option(
@@ -650,22 +669,66 @@ def _console_err() -> Any:
     show_default=True,
     help="Mean weight 1 per sample, per class, or raw.",
 )
+@click.option(
+    "--smoothing",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Multi-label pos_weight: add S to both counts of every label.",
+)
+@click.option(
+    "--power",
+    type=click.FloatRange(0, 1),
+    default=1.0,
+    show_default=True,
+    help="Multi-label pos_weight: exponent of negatives/positives (0.5 = square root).",
+)
 @_label_col
 @_key
+@_label_cols
+@_label_sep
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (class_weight dict for Keras).")
 def weights(
     path: str,
     strategy: str,
     beta: float,
     normalize: str,
+    smoothing: float,
+    power: float,
     label_col: str | None,
     key: str | None,
+    label_cols: str | None,
+    label_sep: str | None,
     as_json: bool,
 ) -> None:
-    """Class weights for PATH, ready for Keras fit(class_weight=...)."""
+    """Class weights for PATH, ready for Keras fit(class_weight=...).
+
+    Multi-label data (--label-cols, --label-sep, a multi-hot y) get one
+    pos_weight per label (negatives / positives, --smoothing, --power) for
+    torch.nn.BCEWithLogitsLoss(pos_weight=...) or
+    classbalance.keras.losses.WeightedBinaryCrossentropy.
+    """
     import classbalance as cb
 
-    data = _read_labels(path, label_col, key)
+    data = _read_labels(path, label_col, key, label_cols, label_sep)
+    ctx = click.get_current_context()
+    given = {
+        name
+        for name in _SINGLE_LABEL_WEIGHT_OPTIONS + _MULTILABEL_WEIGHT_OPTIONS
+        if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+    }
+    wrong = _SINGLE_LABEL_WEIGHT_OPTIONS if data.multilabel else _MULTILABEL_WEIGHT_OPTIONS
+    misplaced = sorted(given.intersection(wrong))
+    if misplaced:
+        kind = "multi-label" if data.multilabel else "single-label"
+        use = "--smoothing/--power" if data.multilabel else "--strategy/--beta/--normalize"
+        raise click.UsageError(
+            f"{', '.join('--' + m for m in misplaced)} does not apply to {kind} data ({path}); "
+            f"its weights take {use}."
+        )
+    if data.multilabel:
+        _weights_multilabel(path, data, smoothing, power, as_json)
+        return
     dist = cb.class_distribution(data.labels, classes=data.classes)
     values = cb.class_weights(
         dist, strategy, beta=beta, normalize=None if normalize == "none" else normalize
@@ -688,6 +751,54 @@ def weights(
             str(row["class"]), str(row["key"]), f"{row['count']:,}", f"{row['weight']:.6g}"
         )
     _console().print(table)
+
+
+def _weights_multilabel(
+    path: str, data: Any, smoothing: float, power: float, as_json: bool
+) -> None:
+    """``weights`` of multi-label data: per-label pos_weight (negatives / positives)."""
+    from classbalance.multilabel import label_distribution, pos_weight
+
+    dist = label_distribution(data.labels, labels=data.classes)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        values = pos_weight(dist, smoothing=smoothing, power=power)
+    notes = [str(w.message) for w in caught]
+    n = dist.n_samples
+    rows = [
+        {"label": label, "positives": int(p), "negatives": int(n - p), "pos_weight": float(w)}
+        for label, p, w in zip(dist.labels.tolist(), dist.counts.tolist(), values.tolist())
+    ]
+    if as_json:
+        payload = {
+            "multilabel": True,
+            "smoothing": smoothing,
+            "power": power,
+            "pos_weight": values.tolist(),
+            "labels": rows,
+            "warnings": notes,
+        }
+        click.echo(json.dumps(payload, indent=2, default=str))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"pos_weight per label for {path} ({n:,} rows)")
+    for name in ("label", "positives", "negatives", "pos_weight"):
+        table.add_column(name, justify="left" if name == "label" else "right")
+    for row in rows:
+        table.add_row(
+            str(row["label"]),
+            f"{row['positives']:,}",
+            f"{row['negatives']:,}",
+            f"{row['pos_weight']:.6g}",
+        )
+    console = _console()
+    console.print(table)
+    console.print(
+        "torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(w)) or "
+        "classbalance.keras.losses.WeightedBinaryCrossentropy(w), w in label order"
+    )
+    _show_notes(notes)
 
 
 # ----------------------------------------------------------------------- leakage

@@ -10,8 +10,9 @@ Multi-label targets are read here too (``LabelFile.multilabel``): a 0/1
 array with some row holding no label or several (a one-hot array stays
 single-label), several 0/1 columns of a table (``label_cols``), or a table
 column of label sets joined by a separator (``label_sep``). The separator is
-never guessed: a label column whose strings contain ``|``, ``;`` or ``,``
-is refused unless ``label_sep`` says how to read it.
+never guessed: without ``label_sep`` a label column is single-label, and
+strings holding ``|``, ``;`` or ``,`` add a note that names the separator to
+pass if the rows are label sets.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ __all__ = ["LABEL_KEYS", "LABEL_SEPARATORS", "LabelFile", "read_labels", "read_n
 
 # Array names of an .npz archive taken as labels, in this order.
 LABEL_KEYS = ("y", "labels", "label")
-# A label column with strings holding one of these is refused without `label_sep`: they
-# join label sets in CSV files ("cat|dog"), and a wrong guess would silently miscount.
+# A single-label column with strings holding one of these gets a note: they join label sets
+# in CSV files ("cat|dog"), and the separator is never guessed (class names may hold them).
 LABEL_SEPARATORS = ("|", ";", ",")
 
 
@@ -68,10 +69,13 @@ class LabelFile:
     multilabel: bool = False
 
 
+def _table_sep(target: Path) -> str:
+    return "\t" if target.suffix.lower() == ".tsv" else ","
+
+
 def _read_frame(target: Path) -> pd.DataFrame:
-    sep = "\t" if target.suffix.lower() == ".tsv" else ","
     try:
-        return pd.read_csv(target, sep=sep)
+        return pd.read_csv(target, sep=_table_sep(target))
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValueError(f"Could not read {target.name} as a table: {first}") from exc
@@ -183,21 +187,21 @@ def _label_cols_matrix(frame: pd.DataFrame, label_cols: Sequence[str], name: str
     return values.astype(np.uint8)
 
 
-def _refuse_joined_strings(column: pd.Series, col: str, name: str) -> None:
-    """Refuse a string label column that looks like joined label sets (no guessing)."""
+def _joined_strings_note(column: pd.Series, col: str, name: str) -> list[str]:
+    """A note when a single-label string column looks like joined label sets (never guessed)."""
     if not pd.api.types.is_string_dtype(column) and column.dtype != object:  # numbers
-        return
+        return []
     strings = column.dropna().astype(str)
     for sep in LABEL_SEPARATORS:
         hits = strings[strings.str.contains(sep, regex=False)]
         if not hits.empty:
-            raise ValueError(
+            return [
                 f"{name}: label column {col!r} holds strings containing {sep!r} (e.g. "
-                f"{hits.iloc[0]!r}, {hits.shape[0]} of {strings.shape[0]} rows). If each row is "
-                f"a set of labels, pass the separator: --label-sep {sep!r}. A separator is "
-                "never guessed; single-label class names may not contain "
-                f"{' '.join(LABEL_SEPARATORS)}."
-            )
+                f"{hits.iloc[0]!r}, {hits.shape[0]} of {strings.shape[0]} rows); they are read "
+                "as single-label class names. If each row is a set of labels, pass the "
+                f"separator: --label-sep {sep!r} (it is never guessed)."
+            ]
+    return []
 
 
 def _read_csv_labels(
@@ -223,21 +227,31 @@ def _read_csv_labels(
     col = label_col or "label"
     frame = read_table(target, label_col=col)
     if label_sep is None:
-        _refuse_joined_strings(frame[col], col, target.name)
-        return LabelFile(frame[col].to_numpy(), frame, None, [], "csv")
+        notes = _joined_strings_note(frame[col], col, target.name)
+        return LabelFile(frame[col].to_numpy(), frame, None, notes, "csv")
     if not isinstance(label_sep, str) or not label_sep:
         raise ValueError(
             f"`label_sep` must be a non-empty string (--label-sep '|'). "
             f"Received: label_sep={label_sep!r}"
         )
     column = frame[col]
-    numbers = column[column.map(lambda v: not isinstance(v, str) and not pd.isna(v))]
-    if not numbers.empty:
+    filled = column.notna().to_numpy()
+    if not pd.api.types.is_string_dtype(column) and column.dtype != object and filled.any():
+        first = int(np.flatnonzero(filled)[0])
         raise ValueError(
             f"{target.name}: --label-sep {label_sep!r} needs label column {col!r} to hold "
-            f"strings of labels; row {int(numbers.index[0])} holds {_shown(numbers.iloc[0])}. "
+            f"strings of labels; row {first} holds {_shown(column.iloc[first])}. "
             "Drop --label-sep for a single-label column."
         )
+    # The cells as written: a label named "NA", "None" or "null" is a label; only "" is none.
+    raw = pd.read_csv(
+        target,
+        sep=_table_sep(target),
+        usecols=[col],
+        dtype=str,
+        keep_default_na=False,
+    )[col]
+    column = raw.where(raw != "", None)
     enc = encode_multilabel(column.astype(object), sep=label_sep, name=f"label column {col!r}")
     return LabelFile(enc.Y, frame, enc.labels.tolist(), [], "csv", multilabel=True)
 
@@ -267,8 +281,9 @@ def read_labels(
     label_sep : str, default=None
         Multi-label table: the separator joining the labels of a row in
         ``label_col`` (``"|"`` for ``"cat|dog"``); an empty or missing cell
-        is a row with no label. Without it, a label column whose strings
-        contain ``|``, ``;`` or ``,`` is refused (never guessed).
+        is a row with no label. Without it the column is single-label (never
+        guessed); strings containing ``|``, ``;`` or ``,`` add a note to
+        ``notes`` naming the separator to pass if the rows are label sets.
 
     Returns
     -------

@@ -39,7 +39,7 @@ from classbalance.compare.data import (
     standardize,
     take_rows,
 )
-from classbalance.files import read_table
+from classbalance.files import read_labels
 from classbalance.multilabel import encode_multilabel, is_multihot  # re-exported for runner
 
 __all__ = [
@@ -112,10 +112,6 @@ def _encode(y: Any, labels: list[Any] | None, where: str, sep: str | None = None
         raise CompareError(f"{where}: {message}") from exc
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _read_csv_labels(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np.ndarray, Any]:
     cols = list(cfg.label_cols or [])
     if not cols:
@@ -123,27 +119,11 @@ def _read_csv_labels(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np
             f"{path.name}: a multi-label CSV of features needs its 0/1 label columns: "
             "--label-cols a,b,c."
         )
-    try:
-        frame = read_table(path, label_col=cols[0])
+    try:  # the CLI's reader: the same checks and messages as inspect / split / weights
+        table = read_labels(path, label_cols=cols)
     except ValueError as exc:
-        raise CompareError(f"{exc}".replace("(--label-col NAME)", "(--label-cols a,b,c)")) from exc
-    missing = [c for c in cols if c not in frame.columns]
-    if missing:
-        raise CompareError(
-            f"{path.name} has no label column {missing[0]!r} (from --label-cols); columns are "
-            f"{list(frame.columns)[:20]}."
-        )
-    for col in cols:
-        values = frame[col]
-        bad = ~values.isin([0, 1])
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise CompareError(
-                f"{path.name}: label column {col!r} must hold only 0 and 1; found "
-                f"{_plain(values.iloc[row])!r} in row {row}. Binarize it, or leave it out of "
-                "--label-cols (a column of feature values is not a label)."
-            )
-    features = frame.drop(columns=cols)
+        raise CompareError(str(exc)) from exc
+    features = table.frame.drop(columns=cols)
     bad_features = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
     if bad_features:
         raise CompareError(
@@ -152,8 +132,8 @@ def _read_csv_labels(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np
         )
     if features.shape[1] == 0:
         raise CompareError(f"{path.name} has no feature columns besides the label columns.")
-    enc = _encode(frame[cols].astype(np.uint8), labels, path.name)
-    return features.to_numpy(np.float32), enc
+    names = table.classes if labels is None else labels  # --test: the training data's labels
+    return features.to_numpy(np.float32), _encode(table.labels, names, path.name)
 
 
 def _read_folder(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np.ndarray, Any]:
