@@ -109,6 +109,30 @@ class TestErrors:
         with pytest.raises(ValueError, match=r"multi-label .*row 0 has 2.*use stratified_split"):
             encode_labels(y, function="f", multilabel_alternative="stratified_split")
 
+    @pytest.mark.parametrize(
+        ("call", "alternative"),
+        [
+            (lambda Y, x: cb.class_weights(Y), "cb.pos_weight(Y)"),
+            (lambda Y, x: cb.sample_weights(Y), "cb.pos_weight(Y)"),
+            (lambda Y, x: cb.class_distribution(Y), "cb.label_distribution(Y)"),
+            (lambda Y, x: next(cb.balanced_batch_generator(x, Y, 4)), "multilabel=True"),
+            (lambda Y, x: cb.BalancedBatches(x, Y, 4), "multilabel=True"),
+            (lambda Y, x: cb.BalancedSampler(Y), "multilabel=True"),
+            (lambda Y, x: cb.imbalance_report(Y, Y), "cb.multilabel_report(Y_true, scores)"),
+            (lambda Y, x: cb.tune_threshold(Y, x[:, :3]), "cb.tune_thresholds(Y_val, scores)"),
+            (lambda Y, x: cb.synthetic_oversample(x, Y), "cb.ml_ros(Y)"),
+        ],
+    )
+    def test_public_functions_name_their_multilabel_counterpart(self, call, alternative):
+        """A multi-hot y given to a single-label function says which function takes it."""
+        Y = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 0], [0, 1, 1]] * 5)
+        x = np.random.default_rng(0).random((20, 4))
+        with pytest.raises(ValueError, match="looks multi-label") as info:
+            call(Y, x)
+        message = str(info.value)
+        assert "For multi-label data use" in message
+        assert alternative in message.split("For multi-label data use")[1]
+
     def test_all_zero_row(self):
         """A one-hot row without a 1 is reported."""
         with pytest.raises(ValueError, match="row 1 has no positive class"):

@@ -376,7 +376,11 @@ def balanced_batch_generator(
         )
     batch_size = check_positive_int(batch_size, "batch_size")
     _check_same_length(len(x), len(y))
-    encoded = encode_labels(y, function="balanced_batch_generator")
+    encoded = encode_labels(
+        y,
+        function="balanced_batch_generator",
+        multilabel_alternative="cb.BalancedBatches(x, Y, batch_size, multilabel=True)",
+    )
     empty = encoded.classes[encoded.counts() == 0].tolist()
     if empty:
         warnings.warn(

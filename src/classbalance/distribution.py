@@ -162,7 +162,12 @@ def class_distribution(y: Any, *, classes: Sequence[Any] | None = None) -> Class
     >>> dist.counts.tolist(), dist.imbalance_ratio
     ([3, 1, 0], inf)
     """
-    enc = encode_labels(y, classes=classes, function="class_distribution")
+    enc = encode_labels(
+        y,
+        classes=classes,
+        function="class_distribution",
+        multilabel_alternative="cb.label_distribution(Y)",
+    )
     return _from_encoded(enc)
 
 

@@ -153,7 +153,13 @@ def predictions_to_codes(
     threshold: float = 0.5,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(true_codes, pred_codes, classes)`` from labels, one-hot or probabilities."""
-    enc = encode_labels(y_true, classes=classes, name="y_true", function="imbalance_report")
+    enc = encode_labels(
+        y_true,
+        classes=classes,
+        name="y_true",
+        function="imbalance_report",
+        multilabel_alternative="cb.multilabel_report(Y_true, scores)",
+    )
     true_codes = enc.codes.astype(np.int64)
     found = enc.classes
     pred = _as_numpy(y_pred)

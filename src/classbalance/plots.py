@@ -85,7 +85,11 @@ def plot_class_histogram(
     if hasattr(dist_or_y, "counts") and hasattr(dist_or_y, "classes"):
         all_counts, all_classes = np.asarray(dist_or_y.counts), np.asarray(dist_or_y.classes)
     else:
-        encoded = encode_labels(dist_or_y, function="plot_class_histogram")
+        encoded = encode_labels(
+            dist_or_y,
+            function="plot_class_histogram",
+            multilabel_alternative="cb.label_distribution(Y).plot()",
+        )
         all_counts, all_classes = encoded.counts(), encoded.classes
     order = np.argsort(-all_counts, kind="stable")
     counts = all_counts[order]

@@ -201,8 +201,13 @@ def tune_threshold(
     >>> result.predict(s).tolist()
     [0, 0, 0, 0, 1, 1, 1, 1]
     """
+    enc = encode_labels(
+        y_true,
+        name="y_true",
+        function="tune_threshold",
+        multilabel_alternative="cb.tune_thresholds(Y_val, scores) (one threshold per label)",
+    )
     values = _binary_scores(scores)
-    enc = encode_labels(y_true, name="y_true", function="tune_threshold")
     if enc.n_classes != 2:
         raise ValueError(
             f"`y_true` must hold exactly 2 classes for threshold tuning; found {enc.n_classes}: "

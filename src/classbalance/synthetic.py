@@ -91,7 +91,11 @@ def synthetic_oversample(
             "`x` must be a numeric 2-D array of shape (n_samples, n_features). "
             f"Received an array of shape {features.shape} and dtype {features.dtype}.{hint}"
         )
-    labels = encode_labels(y, function="synthetic_oversample")
+    labels = encode_labels(
+        y,
+        function="synthetic_oversample",
+        multilabel_alternative="cb.ml_ros(Y) (clone rows of rare labels)",
+    )
     if features.shape[0] != labels.n_samples:
         raise ValueError(
             f"`x` has {features.shape[0]} samples but `y` has {labels.n_samples}; "

@@ -57,7 +57,12 @@ def _labels_and_counts(
     enc = (
         y
         if isinstance(y, EncodedLabels)
-        else encode_labels(y, classes=classes, function="class_weights")
+        else encode_labels(
+            y,
+            classes=classes,
+            function="class_weights",
+            multilabel_alternative="cb.pos_weight(Y) (a weight per label for binary cross-entropy)",
+        )
     )
     return enc.classes, enc.counts(), enc.keras_keys(), enc
 
