@@ -276,6 +276,17 @@ class TestBadInput:
         np.savez(tmp_path / "d.npz", x=x, y=Y)
         self.one_line_error(["--data", str(tmp_path / "d.npz"), "--label-cols", "a"], "CSV")
 
+    def test_test_set_of_another_shape(self, tmp_path):
+        """A --test whose samples have another shape is refused, naming both shapes."""
+        x, Y, x_test, Y_test = generated(n_train=200)
+        np.savez(tmp_path / "d.npz", x=x, y=Y)
+        np.savez(tmp_path / "t.npz", x=x_test[:, :-1], y=Y_test)
+        self.one_line_error(
+            ["--data", str(tmp_path / "d.npz"), "--test", str(tmp_path / "t.npz")],
+            f"The test data has samples of shape ({x.shape[1] - 1},)",
+            f"the training data ({x.shape[1]},)",
+        )
+
     def test_single_label_strategy_on_multilabel_data(self, tmp_path):
         """A single-label remedy asked for multi-label data lists the multi-label ones."""
         x, Y, _, _ = generated(n_train=200)

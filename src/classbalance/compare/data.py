@@ -41,6 +41,7 @@ __all__ = [
     "DataSplit",
     "as_samples",
     "assemble",
+    "check_part_shape",
     "decode_images",
     "load_data",
     "load_npz_xy",
@@ -117,6 +118,15 @@ def _new_array(shape: tuple[int, ...], dtype: np.dtype, nbytes: int) -> np.ndarr
     fd, name = tempfile.mkstemp(suffix=".npy", dir=_CACHE[0])
     os.close(fd)
     return np.lib.format.open_memmap(name, mode="w+", dtype=dtype, shape=shape)
+
+
+def check_part_shape(key: str, x_part: Any, x_main: Any) -> None:
+    """Refuse a ``valid`` / ``test`` part whose samples differ in shape from the training data."""
+    if x_part.shape[1:] != x_main.shape[1:]:
+        raise CompareError(
+            f"The {key} data has samples of shape {x_part.shape[1:]} but the training "
+            f"data {x_main.shape[1:]}; they must match."
+        )
 
 
 def take_rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -412,11 +422,7 @@ def assemble(parts: dict[str, tuple[Any, Any]], cfg: Any, source: str) -> DataSp
     for key in ("valid", "test"):
         if key in parts:
             x_part, labels = parts[key]
-            if x_part.shape[1:] != x_main.shape[1:]:
-                raise CompareError(
-                    f"The {key} data has samples of shape {x_part.shape[1:]} but the training "
-                    f"data {x_main.shape[1:]}; they must match."
-                )
+            check_part_shape(key, x_part, x_main)
             arrays[f"x_{'val' if key == 'valid' else key}"] = x_part
             arrays[f"y_{'val' if key == 'valid' else key}"] = _encode(
                 labels, classes, f"the {key} data"

@@ -34,6 +34,7 @@ import classbalance as cb
 from classbalance.compare.data import (
     CompareError,
     DataSplit,
+    check_part_shape,
     decode_images,
     load_npz_xy,
     standardize,
@@ -356,11 +357,7 @@ def assemble_multilabel(parts: dict[str, tuple[Any, Any]], cfg: Any, source: str
     for key, short in (("valid", "val"), ("test", "test")):
         if key in parts:
             x_part, y_part = parts[key]
-            if x_part.shape[1:] != x_main.shape[1:]:
-                raise CompareError(
-                    f"The {key} data has samples of shape {x_part.shape[1:]} but the training "
-                    f"data {x_main.shape[1:]}; they must match."
-                )
+            check_part_shape(key, x_part, x_main)
             arrays[f"x_{short}"] = x_part
             arrays[f"y_{short}"] = _encode(y_part, labels, f"the {key} data").Y
     seed = cfg.data_seed
