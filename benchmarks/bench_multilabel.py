@@ -1,6 +1,6 @@
 """Multi-label remedies against plain binary cross-entropy on long-tailed generated data.
 
-Data: ``classbalance.multilabel_data.make_long_tailed_multilabel`` (10 labels, training rates
+Data: ``classbalance.datasets.make_long_tailed_multilabel`` (10 labels, training rates
 falling from 0.4 to 0.004, imbalance ratio 100; 4,000 training, 1,000 validation and 4,000 test
 samples; every label at rate 0.2 in the test set). Model: a Keras MLP (64 ReLU units, one logit
 per label), Adam 1e-3, batch 64, the same number of epochs for every loss. Scores: test mAP per
@@ -65,7 +65,7 @@ def losses(Y_train: np.ndarray) -> dict:
     import keras
 
     from classbalance.keras.losses import AsymmetricLoss, WeightedBinaryCrossentropy
-    from classbalance.multilabel import pos_weight
+    from classbalance.weights import pos_weight
 
     weights = pos_weight(Y_train)
     return {
@@ -85,8 +85,9 @@ def main() -> None:
 
     import keras
 
-    from classbalance.multilabel_data import make_long_tailed_multilabel
-    from classbalance.multilabel_metrics import multilabel_report, tune_thresholds
+    from classbalance.datasets import make_long_tailed_multilabel
+    from classbalance.metrics import multilabel_report
+    from classbalance.thresholds import tune_thresholds
 
     rows = []
     start = time.perf_counter()

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 import classbalance as cb
 from classbalance import cli
-from classbalance.multilabel import label_distribution
+from classbalance.distribution import label_distribution
 from folder_helpers import assert_fastai_contract, make_tree, tree_checksum
 
 SRC = str(Path(cb.__file__).resolve().parents[1])

@@ -30,7 +30,7 @@ from classbalance.compare.stats import (  # noqa: E402
     bootstrap_multilabel,
     weighted_average_precision,
 )
-from classbalance.multilabel_data import make_long_tailed_multilabel  # noqa: E402
+from classbalance.datasets import make_long_tailed_multilabel  # noqa: E402
 
 ML_FILES = ["results.csv", "results.json", "report.md", "label_histogram.png", "strategies.png"]
 

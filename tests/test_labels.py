@@ -1,4 +1,4 @@
-"""Label encoding: every accepted form, and the errors for the rest."""
+"""Label encoding, single- and multi-label: every accepted form, and the errors for the rest."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 
 import classbalance as cb
-from classbalance.labels import encode_labels
+from classbalance.labels import encode_labels, encode_multilabel, is_multihot
 from strategies import class_vectors
 
 
@@ -200,3 +200,87 @@ class TestDistribution:
     def test_repr(self):
         """The repr shows counts and the ratio."""
         assert "imbalance_ratio=3" in repr(cb.class_distribution([0, 0, 0, 1]))
+
+
+class TestMultiHot:
+    """encode_multilabel: matrices, label sets and separated strings into one 0/1 matrix."""
+
+    def test_forms_agree(self):
+        """Matrix, DataFrame, label sets and separated strings give the same matrix."""
+        Y = np.array([[1, 0, 1], [0, 0, 0], [0, 1, 0], [1, 1, 1]])
+        names = ["a", "b", "c"]
+        sets = [{"a", "c"}, set(), {"b"}, {"a", "b", "c"}]
+        strings = pd.Series(["a|c", "", "b", "c | b|a"])
+        for enc in (
+            encode_multilabel(Y, classes=names),
+            encode_multilabel(pd.DataFrame(Y, columns=names)),
+            encode_multilabel(sets),
+            encode_multilabel(strings, sep="|"),
+            encode_multilabel(Y.astype(bool), classes=names),
+            encode_multilabel(Y.astype(float).tolist(), classes=names),
+        ):
+            np.testing.assert_array_equal(enc.Y, Y)
+            assert enc.classes.tolist() == names
+            assert enc.Y.dtype == np.uint8
+
+    def test_missing_strings_are_unlabeled_rows(self):
+        """None and NaN in a string column are rows without labels."""
+        enc = encode_multilabel(pd.Series(["x;y", None, np.nan, "y", pd.NA]), sep=";")
+        assert enc.Y.tolist() == [[1, 1], [0, 0], [0, 0], [0, 1], [0, 0]]
+
+    def test_declared_labels_order_and_unseen(self):
+        """`classes` fixes column order; a declared but unseen label is a zero column."""
+        enc = encode_multilabel([("b",), ("a", "b")], classes=["b", "a", "z"])
+        assert enc.Y.tolist() == [[1, 0, 0], [1, 1, 0]]
+
+    def test_integer_label_sets(self):
+        """Sets of integer ids become columns of the sorted ids (ragged lists too)."""
+        assert encode_multilabel([{3, 1}, {7}]).classes.tolist() == [1, 3, 7]
+        assert encode_multilabel([[3, 1], [7]]).Y.tolist() == [[1, 1, 0], [0, 0, 1]]
+
+    @pytest.mark.parametrize(
+        ("y", "match"),
+        [
+            (np.array([[0, 2], [1, 0]]), r"only 0 and 1.*found 2 at row 0, column 1"),
+            (np.array([[0.0, np.nan], [1, 0]]), r"found nan at row 0, column 1"),
+            (np.array([[0.5, 1.0]]), r"found 0.5"),
+            ([], "is empty"),
+            (np.zeros((3, 0)), "0 columns"),
+            (pd.Series(["a,b", "c"]), r"pass `sep`.*\[','\]"),
+            (pd.Series(["a,b", "c"]), r"y\[0\]='a,b'"),
+        ],
+    )
+    def test_bad_values(self, y, match):
+        """Non-0/1 entries, NaN, empty input and strings without `sep` raise ValueError."""
+        with pytest.raises(ValueError, match=match):
+            encode_multilabel(y)
+
+    def test_unknown_separator(self):
+        """A `sep` that never occurs while a common separator does is refused."""
+        with pytest.raises(ValueError, match=r"`sep`='\|' never occurs in `y`, but \[';'\]"):
+            encode_multilabel(["a;b", "c"], sep="|")
+
+    def test_unknown_label(self):
+        """A label outside `classes` is named in the error."""
+        with pytest.raises(ValueError, match=r"not listed in `classes`: \['q'\]"):
+            encode_multilabel([{"a"}, {"q"}], classes=["a"])
+
+    @pytest.mark.parametrize(
+        "y", [np.array([0, 1, 2]), [0, 1, 1], "a|b", 3, None, [{"a"}, 5], np.zeros((2, 2, 2))]
+    )
+    def test_wrong_types(self, y):
+        """Class vectors, scalars, strings and 3-D arrays are TypeErrors."""
+        with pytest.raises(TypeError, match="`y`"):
+            encode_multilabel(y)
+
+    def test_wrong_labels_length(self):
+        """`classes` must name every column."""
+        with pytest.raises(ValueError, match="each of the 2 columns"):
+            encode_multilabel(np.eye(2), classes=["a"])
+
+    def test_is_multihot(self):
+        """Multi-hot rows are recognized; one-hot rows and class vectors are not."""
+        assert is_multihot([[1, 1], [0, 1]])
+        assert not is_multihot([[1, 0], [0, 1]])
+        assert not is_multihot([0, 1, 1])
+        assert not is_multihot([[0, 2], [1, 1]])

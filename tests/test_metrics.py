@@ -1,4 +1,4 @@
-"""The imbalance report: agrees with scikit-learn, accepts every prediction format."""
+"""The imbalance reports (single- and multi-label): agree with scikit-learn, accept every format."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn import metrics
 from sklearn.metrics import (
     balanced_accuracy_score,
     classification_report,
@@ -18,6 +19,8 @@ from sklearn.metrics import (
 )
 
 import classbalance as cb
+from classbalance.distribution import label_distribution
+from classbalance.metrics import multilabel_report
 
 
 def _predictions(seed: int, n: int = 300):
@@ -164,3 +167,98 @@ class TestOutputs:
         assert figure is not None
         assert path.exists()
         assert path.stat().st_size > 0
+
+
+def _multilabel_problem(
+    n: int = 400, n_labels: int = 6, seed: int = 0, decimals: int | None = None
+):
+    """Labels with falling frequency and noisy scores that rank positives higher."""
+    rng = np.random.default_rng(seed)
+    prob = 0.5 * 0.6 ** np.arange(n_labels)
+    Y = (rng.random((n, n_labels)) < prob).astype(np.uint8)
+    S = 1 / (1 + np.exp(-(2.0 * Y - 1.0 + rng.normal(scale=1.2, size=Y.shape))))
+    if decimals is not None:
+        S = np.round(S, decimals)  # many tied scores
+    return Y, S
+
+
+class TestMultiLabelReport:
+    def test_against_sklearn(self):
+        """mAP, per-label P/R/F1 and macro/micro F1 equal scikit-learn's."""
+        Y, S = _multilabel_problem()
+        t = np.linspace(0.3, 0.6, Y.shape[1])
+        report = multilabel_report(Y, S, thresholds=t)
+        P = np.greater_equal(S, t).astype(int)
+        assert report.mAP == pytest.approx(metrics.average_precision_score(Y, S, average="macro"))
+        np.testing.assert_allclose(
+            report.per_label["ap"], metrics.average_precision_score(Y, S, average=None)
+        )
+        p, r, f, s = metrics.precision_recall_fscore_support(Y, P, average=None, zero_division=0)
+        np.testing.assert_allclose(report.per_label["precision"], p)
+        np.testing.assert_allclose(report.per_label["recall"], r)
+        np.testing.assert_allclose(report.per_label["f1"], f)
+        np.testing.assert_array_equal(report.per_label["support"], s)
+        assert report.macro_f1 == pytest.approx(metrics.f1_score(Y, P, average="macro"))
+        assert report.micro_f1 == pytest.approx(metrics.f1_score(Y, P, average="micro"))
+        assert report.groups is None
+
+    def test_groups_rule(self):
+        """tail < 20 <= medium <= 100 < head training positives; group means per group."""
+        Y, S = _multilabel_problem(n_labels=5)
+        counts = [1000, 101, 100, 20, 19]
+        report = multilabel_report(Y, S, train_counts=counts)
+        assert report.per_label["group"].tolist() == ["head", "head", "medium", "medium", "tail"]
+        assert report.groups.index.tolist() == ["head", "medium", "tail"]
+        ap = report.per_label["ap"].to_numpy()
+        assert report.groups.loc["head", "mAP"] == pytest.approx(ap[:2].mean())
+        assert report.groups.loc["tail", "n_labels"] == 1
+        assert report.to_dict()["tail_mAP"] == pytest.approx(ap[4])
+        custom = multilabel_report(Y, S, train_counts=counts, group_bounds=(200, 500))
+        assert custom.per_label["group"].tolist() == ["head", "tail", "tail", "tail", "tail"]
+
+    def test_train_counts_from_label_distribution(self):
+        """A LabelDistribution of the training labels gives the counts."""
+        Y, S = _multilabel_problem()
+        Y_train, _ = _multilabel_problem(seed=1)
+        a = multilabel_report(Y, S, train_counts=label_distribution(Y_train))
+        b = multilabel_report(Y, S, train_counts=Y_train.sum(axis=0))
+        assert a.per_label.equals(b.per_label)
+
+    def test_label_without_test_positives(self):
+        """No test positive: AP NaN, left out of mAP and listed; nothing crashes."""
+        Y, S = _multilabel_problem()
+        Y[:, 2] = 0
+        report = multilabel_report(Y, S, train_counts=np.full(Y.shape[1], 50))
+        assert np.isnan(report.per_label["ap"].iloc[2])
+        assert report.labels_without_positives == [2]
+        keep = [0, 1, 3, 4, 5]
+        expected = metrics.average_precision_score(Y[:, keep], S[:, keep], average="macro")
+        assert report.mAP == pytest.approx(expected)
+        assert np.isfinite(report.groups.loc["medium", "mAP"])
+        assert "mAP" in str(report)
+
+    def test_label_sets_and_names(self):
+        """Label sets work as Y_true; rows are named by label."""
+        report = multilabel_report(
+            [{"cat"}, {"dog", "cat"}, set()], np.array([[0.9, 0.1], [0.8, 0.7], [0.1, 0.2]])
+        )
+        assert report.per_label.index.tolist() == ["cat", "dog"]
+        assert report.mAP == pytest.approx(1.0)
+
+    @pytest.mark.parametrize(
+        ("kwargs", "error", "match"),
+        [
+            ({"scores": np.zeros((3, 2))}, ValueError, r"shape \(4, 3\)"),
+            ({"scores": np.full((4, 3), np.nan)}, ValueError, "must be finite"),
+            ({"thresholds": [0.5, 0.5]}, ValueError, "`thresholds`"),
+            ({"thresholds": True}, TypeError, "`thresholds`"),
+            ({"train_counts": [1, 2]}, ValueError, "`train_counts`"),
+            ({"group_bounds": (50, 10)}, ValueError, "`group_bounds`"),
+            ({"group_bounds": 5}, TypeError, "`group_bounds`"),
+        ],
+    )
+    def test_bad_arguments(self, kwargs, error, match):
+        """Bad arguments raise, naming the argument."""
+        args = {"scores": np.full((4, 3), 0.5), **kwargs}
+        with pytest.raises(error, match=match):
+            multilabel_report(np.eye(4, 3, dtype=int), **args)

@@ -1,4 +1,4 @@
-"""Plots: class histogram and confusion matrix, drawn for real with matplotlib (Agg)."""
+"""Plots: class and label histograms, confusion matrix, drawn for real with matplotlib (Agg)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ pytest.importorskip("matplotlib")
 from sklearn.metrics import confusion_matrix
 
 import classbalance as cb
-from classbalance.plots import plot_class_histogram, plot_confusion_matrix
+from classbalance.plots import plot_class_histogram, plot_confusion_matrix, plot_label_histogram
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -78,6 +78,34 @@ class TestHistogram:
         """`log` must be a bool."""
         with pytest.raises(TypeError, match="Received: log='yes'"):
             plot_class_histogram([0, 1], log="yes")
+
+
+class TestLabelHistogram:
+    def test_one_bar_per_label_and_png(self, tmp_path):
+        """LabelDistribution.plot draws one bar per label, most frequent first, and saves a PNG."""
+        rng = np.random.default_rng(0)
+        Y = (rng.random((300, 8)) < 0.6 * 0.55 ** np.arange(8)).astype(np.uint8)
+        dist = cb.label_distribution(Y)
+        path = tmp_path / "labels.png"
+        fig = dist.plot(log=True, path=path)
+        assert len(fig.axes[0].patches) == 8
+        assert path.read_bytes()[:4] == b"\x89PNG"
+        with pytest.raises(TypeError, match="`log`"):
+            dist.plot(log="yes")
+
+    def test_given_axes_and_title(self):
+        """Draws into the caller's axes; the default title states MeanIR and SCUMBLE."""
+        from matplotlib.figure import Figure
+
+        fig = Figure()
+        ax = fig.add_subplot()
+        out = cb.label_distribution(["a|b", "a", "a|c"], sep="|").plot(ax=ax)
+        assert out is fig
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+        assert "MeanIR" in ax.get_title()
+        assert "SCUMBLE" in ax.get_title()
+        with pytest.raises(TypeError, match="LabelDistribution"):
+            plot_label_histogram(cb.class_distribution([0, 1, 1]))
 
 
 class TestConfusion:

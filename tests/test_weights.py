@@ -1,6 +1,8 @@
-"""Class and sample weights."""
+"""Class and sample weights; per-label pos_weight for multi-label targets."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pytest
@@ -8,7 +10,16 @@ from hypothesis import given
 from sklearn.utils.class_weight import compute_class_weight
 
 import classbalance as cb
+from classbalance.distribution import label_distribution
+from classbalance.weights import pos_weight
 from strategies import class_vectors
+
+
+def _random_multihot(n: int = 300, n_labels: int = 8, seed: int = 0) -> np.ndarray:
+    """Long-tailed multi-hot labels: label l is present with probability 0.6 * 0.55**l."""
+    rng = np.random.default_rng(seed)
+    prob = 0.6 * 0.55 ** np.arange(n_labels)
+    return (rng.random((n, n_labels)) < prob).astype(np.uint8)
 
 
 class TestClassWeights:
@@ -121,3 +132,53 @@ class TestSampleWeights:
         """Counts alone cannot give per-sample weights."""
         with pytest.raises(TypeError, match="labels themselves"):
             cb.sample_weights(cb.ClassDistribution.from_counts([1, 2]))
+
+
+class TestPosWeight:
+    def test_negatives_over_positives(self):
+        """pos_weight = negatives / positives per label, with smoothing and power."""
+        Y = _random_multihot()
+        pos = Y.sum(axis=0)
+        neg = len(Y) - pos
+        np.testing.assert_allclose(pos_weight(Y), neg / pos)
+        np.testing.assert_allclose(pos_weight(Y, smoothing=2.0), (neg + 2) / (pos + 2))
+        np.testing.assert_allclose(pos_weight(Y, power=0.5), np.sqrt(neg / pos))
+
+    def test_from_label_distribution(self):
+        """A LabelDistribution gives the same weights as the labels themselves."""
+        Y = _random_multihot()
+        np.testing.assert_array_equal(pos_weight(label_distribution(Y)), pos_weight(Y))
+
+    def test_empty_label_warns_and_is_finite(self):
+        """A label without positives gets weight 1 and a warning (smoothing 0), else finite."""
+        Y = np.array([[1, 0], [0, 0], [1, 0]])
+        with pytest.warns(UserWarning, match=r"Labels \[1\] have no positive"):
+            weights = pos_weight(Y)
+        assert weights.tolist() == [0.5, 1.0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert pos_weight(Y, smoothing=1.0).tolist() == [2 / 3, 4.0]
+
+    def test_torch_bce_with_pos_weight(self):
+        """The weights plug into torch's BCEWithLogitsLoss and weight positives as documented."""
+        torch = pytest.importorskip("torch")
+        Y = _random_multihot(n=64)
+        w = pos_weight(Y, smoothing=0.5)
+        logits = torch.zeros(Y.shape, dtype=torch.float64)
+        loss = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(w), reduction="none")
+        got = loss(logits, torch.tensor(Y, dtype=torch.float64)).numpy()
+        np.testing.assert_allclose(got, np.log(2) * np.where(Y == 1, w, 1.0))
+
+    @pytest.mark.parametrize(
+        ("kwargs", "error"),
+        [
+            ({"smoothing": -1.0}, ValueError),
+            ({"smoothing": True}, TypeError),
+            ({"power": 2.0}, ValueError),
+            ({"power": "half"}, TypeError),
+        ],
+    )
+    def test_bad_arguments(self, kwargs, error):
+        """Arguments are checked, with the argument named."""
+        with pytest.raises(error, match=f"`{next(iter(kwargs))}`"):
+            pos_weight(np.eye(2), **kwargs)

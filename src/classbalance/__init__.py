@@ -19,10 +19,15 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from classbalance.batches import BalancedBatches, balanced_batch_generator
-from classbalance.distribution import ClassDistribution, class_distribution
-from classbalance.labels import EncodedLabels, encode_labels
+from classbalance.distribution import (
+    ClassDistribution,
+    LabelDistribution,
+    class_distribution,
+    label_distribution,
+)
+from classbalance.labels import EncodedLabels, MultiHotLabels, encode_labels, encode_multilabel
 from classbalance.sampling import BalancedSampler, progressive_alpha
-from classbalance.weights import class_weights, sample_weights
+from classbalance.weights import class_weights, pos_weight, sample_weights
 
 try:
     __version__ = version("classbalance")
@@ -35,18 +40,14 @@ _LAZY: dict[str, str] = {
     "BalancedEnsemble": "classbalance.ensemble",
     "ImbalanceReport": "classbalance.metrics",
     "imbalance_report": "classbalance.metrics",
+    "multilabel_report": "classbalance.metrics",
     "adjust_logits": "classbalance.posthoc",
-    "tune_threshold": "classbalance.posthoc",
-    "synthetic_oversample": "classbalance.synthetic",
+    "tune_threshold": "classbalance.thresholds",
+    "tune_thresholds": "classbalance.thresholds",
+    "synthetic_oversample": "classbalance.resampling",
+    "ml_ros": "classbalance.resampling",
+    "ml_rus": "classbalance.resampling",
     "stratified_split": "classbalance.split",
-    "LabelDistribution": "classbalance.multilabel",
-    "encode_multilabel": "classbalance.multilabel",
-    "label_distribution": "classbalance.multilabel",
-    "pos_weight": "classbalance.multilabel",
-    "ml_ros": "classbalance.multilabel_resampling",
-    "ml_rus": "classbalance.multilabel_resampling",
-    "multilabel_report": "classbalance.multilabel_metrics",
-    "tune_thresholds": "classbalance.multilabel_metrics",
 }
 
 __all__ = [
@@ -54,11 +55,16 @@ __all__ = [
     "BalancedSampler",
     "ClassDistribution",
     "EncodedLabels",
+    "LabelDistribution",
+    "MultiHotLabels",
     "__version__",
     "balanced_batch_generator",
     "class_distribution",
     "class_weights",
     "encode_labels",
+    "encode_multilabel",
+    "label_distribution",
+    "pos_weight",
     "progressive_alpha",
     "sample_weights",
     *_LAZY,

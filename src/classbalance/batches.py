@@ -11,8 +11,7 @@ import numpy as np
 
 from classbalance._gather import Gatherer
 from classbalance._validation import check_choice, check_positive_int, short_repr
-from classbalance.labels import EncodedLabels, encode_labels
-from classbalance.multilabel import MultiHotLabels, encode_multilabel
+from classbalance.labels import EncodedLabels, MultiHotLabels, encode_labels, encode_multilabel
 from classbalance.sampling import AlphaLike, BalancedSampler, StrategyLike
 from classbalance.weights import class_weight_array
 
@@ -144,7 +143,7 @@ class BalancedBatches(Sequence):
                     "WeightedBinaryCrossentropy). Received: "
                     f"class_weight={short_repr(class_weight)}, y_format={self.y_format!r}"
                 )
-            encoded = encode_multilabel(label_source, labels=classes)
+            encoded = encode_multilabel(label_source, classes=classes)
         else:
             encoded = encode_labels(
                 label_source,

@@ -284,9 +284,9 @@ def _inspect_multilabel(
     path: str, data: Any, plot_path: str | None, log: bool, as_json: bool
 ) -> None:
     """``inspect`` of multi-label data: per-label positives, IRLbl, MeanIR, SCUMBLE."""
-    from classbalance.multilabel import label_distribution
+    from classbalance.distribution import label_distribution
 
-    dist = label_distribution(data.labels, labels=data.classes)
+    dist = label_distribution(data.labels, classes=data.classes)
     summary = dist.summary()
     frame = dist.to_frame()
     warn = list(data.notes)
@@ -757,9 +757,10 @@ def _weights_multilabel(
     path: str, data: Any, smoothing: float, power: float, as_json: bool
 ) -> None:
     """``weights`` of multi-label data: per-label pos_weight (negatives / positives)."""
-    from classbalance.multilabel import label_distribution, pos_weight
+    from classbalance.distribution import label_distribution
+    from classbalance.weights import pos_weight
 
-    dist = label_distribution(data.labels, labels=data.classes)
+    dist = label_distribution(data.labels, classes=data.classes)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         values = pos_weight(dist, smoothing=smoothing, power=power)
@@ -767,7 +768,7 @@ def _weights_multilabel(
     n = dist.n_samples
     rows = [
         {"label": label, "positives": int(p), "negatives": int(n - p), "pos_weight": float(w)}
-        for label, p, w in zip(dist.labels.tolist(), dist.counts.tolist(), values.tolist())
+        for label, p, w in zip(dist.classes.tolist(), dist.counts.tolist(), values.tolist())
     ]
     if as_json:
         payload = {

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from classbalance.multilabel import encode_multilabel, is_multihot
+from classbalance.labels import encode_multilabel, is_multihot
 
 __all__ = ["LABEL_KEYS", "LABEL_SEPARATORS", "LabelFile", "read_labels", "read_npz", "read_table"]
 
@@ -253,7 +253,7 @@ def _read_csv_labels(
     )[col]
     column = raw.where(raw != "", None)
     enc = encode_multilabel(column.astype(object), sep=label_sep, name=f"label column {col!r}")
-    return LabelFile(enc.Y, frame, enc.labels.tolist(), [], "csv", multilabel=True)
+    return LabelFile(enc.Y, frame, enc.classes.tolist(), [], "csv", multilabel=True)
 
 
 def read_labels(

@@ -1,20 +1,56 @@
-"""Validate labels once and turn them into integer codes ``0..K-1``.
+"""Validate a target once: class codes ``0..K-1``, or a multi-hot matrix for multi-label data.
 
-Everything downstream (distribution, weights, sampling plans) works on the
-codes; everything user-facing speaks the original class values kept in
-:attr:`EncodedLabels.classes`.
+Single-label targets (a class vector, one-hot rows) become
+:class:`EncodedLabels`: integer codes plus the class values they stand for.
+Multi-label targets (each sample has a *set* of labels) become
+:class:`MultiHotLabels`: a 0/1 matrix ``Y`` of shape ``(n_samples,
+n_labels)`` plus the label names, by :func:`encode_multilabel`. Everything
+downstream (distribution, weights, sampling plans) works on the codes or the
+matrix; everything user-facing speaks the original values, kept in
+``classes`` for both kinds.
+
+Multi-label inputs accepted by :func:`encode_multilabel`:
+
+- a 0/1 matrix (NumPy array, nested lists, or a pandas DataFrame whose column
+  names become the label names); ``bool`` and float ``0.0``/``1.0`` are fine,
+  anything else is refused with the offending position and value;
+- a list (or pandas Series) of label sets: each element a ``set``, ``list``,
+  ``tuple`` or ``frozenset`` of hashable labels;
+- a list (or pandas Series, e.g. a CSV column) of strings holding labels
+  joined by a separator ``sep`` (``"cat|dog"``). ``sep`` must be given; it is
+  never guessed.
+
+Rows with no label (an all-zero row, an empty set, an empty string, or a
+missing value ``None``/``NaN`` in a string column) are allowed: such a
+sample is a negative for every label. Labels with no positive sample are
+allowed too and reported (``LabelDistribution.empty_labels``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["EncodedLabels", "encode_labels", "keras_keys"]
+from classbalance._label_sets import (
+    check_class_names,
+    is_missing,
+    matrix_to_multihot,
+    sets_to_multihot,
+)
+from classbalance._validation import short_repr
+
+__all__ = [
+    "EncodedLabels",
+    "MultiHotLabels",
+    "encode_labels",
+    "encode_multilabel",
+    "is_multihot",
+    "keras_keys",
+]
 
 # Integer labels in [0, _DENSE_LIMIT) are encoded with a bincount lookup table,
 # which is O(n) and much faster than a sort or hash for 1e8 labels.
@@ -397,3 +433,166 @@ def _finish(codes: np.ndarray, classes: np.ndarray, kind: str) -> EncodedLabels:
     if codes.dtype != dtype:
         codes = codes.astype(dtype)
     return EncodedLabels(codes=codes, classes=np.asarray(classes), kind=kind)
+
+
+# --------------------------------------------------------------------- multi-label
+@dataclass(frozen=True)
+class MultiHotLabels:
+    """A validated multi-label target.
+
+    Attributes
+    ----------
+    Y : ndarray of shape (n_samples, n_labels), dtype uint8
+        ``Y[i, l] == 1`` when sample ``i`` has label ``l``.
+    classes : ndarray of shape (n_labels,)
+        Label names, index = column of ``Y``.
+    """
+
+    Y: np.ndarray
+    classes: np.ndarray
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples (rows)."""
+        return int(self.Y.shape[0])
+
+    @property
+    def n_labels(self) -> int:
+        """Number of labels (columns)."""
+        return int(self.Y.shape[1])
+
+
+def is_multihot(y: Any) -> bool:
+    """Whether an array is a multi-hot matrix rather than a class vector or one-hot rows.
+
+    True for a 2-D array of 0/1 with at least two columns where some row holds
+    no label or several. One-hot rows (exactly one 1 each) are single-label, so
+    multi-hot data in which every row happens to hold one label is not
+    recognized: say it explicitly where a function offers ``multilabel=True``.
+
+    Examples
+    --------
+    >>> from classbalance.labels import is_multihot
+    >>> is_multihot([[1, 1], [0, 1]]), is_multihot([[1, 0], [0, 1]]), is_multihot([0, 1, 1])
+    (True, False, False)
+    """
+    try:
+        arr = np.asarray(y)
+    except (TypeError, ValueError):
+        return False
+    if arr.ndim != 2 or arr.shape[1] < 2 or arr.shape[0] == 0 or arr.dtype.kind not in "biuf":
+        return False
+    if not np.isin(arr, (0, 1)).all():
+        return False
+    return bool((arr.sum(axis=1) != 1).any())
+
+
+def encode_multilabel(
+    y: Any, *, classes: Sequence[Any] | None = None, sep: str | None = None, name: str = "y"
+) -> MultiHotLabels:
+    """Validate a multi-label target into a 0/1 matrix and label names.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples, n_labels), or sequence of label sets or strings
+        A 0/1 matrix (array, nested lists, DataFrame), a sequence/Series of
+        label sets, or a sequence/Series of strings of labels joined by ``sep``.
+        A :class:`MultiHotLabels` is returned unchanged.
+    classes : sequence, default=None
+        Label names. For a matrix: one per column (default: the DataFrame's
+        columns, else ``0..n_labels-1``). For label sets or strings: the
+        columns and their order (default: sorted labels seen in ``y``); a
+        label not listed is an error, a listed label never seen is a column of
+        zeros.
+    sep : str, default=None
+        Separator inside label strings (``"|"`` for ``"cat|dog"``); required
+        when ``y`` holds strings. Whitespace around labels is stripped and
+        empty pieces dropped.
+    name : str, default="y"
+        Argument name used in error messages.
+
+    Returns
+    -------
+    MultiHotLabels
+        ``Y`` (uint8, shape (n_samples, n_labels)) and ``classes``.
+
+    Raises
+    ------
+    TypeError
+        ``y`` is not one of the accepted forms (e.g. a 1-D vector of numbers,
+        which is a single-label class vector).
+    ValueError
+        Empty ``y``; a matrix entry other than 0 or 1 (NaN included); strings
+        without ``sep``, or a ``sep`` that never occurs while another common
+        separator does; labels outside ``classes``.
+
+    Examples
+    --------
+    >>> from classbalance.labels import encode_multilabel
+    >>> enc = encode_multilabel(["cat|dog", "dog", "", "bird|dog"], sep="|")
+    >>> enc.classes.tolist()
+    ['bird', 'cat', 'dog']
+    >>> enc.Y.tolist()
+    [[0, 1, 1], [0, 0, 1], [0, 0, 0], [1, 0, 1]]
+    >>> encode_multilabel([{"a"}, {"a", "b"}]).Y.tolist()
+    [[1, 0], [1, 1]]
+    """
+    if isinstance(y, MultiHotLabels):
+        return y
+    if isinstance(y, (str, bytes)) or y is None or np.isscalar(y):
+        raise TypeError(
+            f"`{name}` must be a 0/1 matrix or a sequence of label sets or strings. "
+            f"Received: {name}={short_repr(y)}"
+        )
+    if isinstance(y, pd.DataFrame):
+        if classes is None:
+            classes = list(y.columns)
+        arr = y.to_numpy()
+        if arr.dtype == object:
+            try:
+                arr = arr.astype(np.float64)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    f"`{name}` is a DataFrame with non-numeric values; each column must hold "
+                    f"0/1 for one label ({exc})."
+                ) from exc
+        values: Any = arr
+    elif isinstance(y, pd.Series):
+        values = y.tolist()
+    elif isinstance(y, np.ndarray):
+        values = y
+    elif isinstance(y, Iterable):
+        values = list(y)
+    else:
+        raise TypeError(
+            f"`{name}` must be a 0/1 matrix or a sequence of label sets or strings. "
+            f"Received: {name}={short_repr(y)} of type {type(y).__name__}"
+        )
+    if len(values) == 0:
+        raise ValueError(f"`{name}` is empty; at least one sample is needed.")
+
+    matrix: np.ndarray | None = None
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        matrix = values
+    elif not isinstance(values[0], (str, set, frozenset)) and not is_missing(values[0]):
+        # Nested lists of numbers are a matrix; label sets of integer ids must be sets.
+        try:
+            candidate = np.asarray(values)
+        except (TypeError, ValueError):
+            candidate = None
+        if candidate is not None and candidate.dtype.kind in "biuf":
+            matrix = candidate
+    if matrix is not None and matrix.ndim == 2:
+        names = check_class_names(classes, matrix.shape[1])
+        if matrix.shape[1] == 0:
+            raise ValueError(f"`{name}` has 0 columns; at least one label is needed.")
+        Y = matrix_to_multihot(matrix, name)
+        return MultiHotLabels(Y=Y, classes=np.arange(Y.shape[1]) if names is None else names)
+    if matrix is not None:
+        raise TypeError(
+            f"`{name}` must be a 2-D 0/1 matrix (n_samples, n_labels) or a sequence of label "
+            f"sets; received an array of shape {matrix.shape}. A 1-D vector of class ids is "
+            "single-label: use `cb.class_distribution`."
+        )
+    Y, found = sets_to_multihot(values, check_class_names(classes, None), sep, name)
+    return MultiHotLabels(Y=Y, classes=found)

@@ -1,4 +1,4 @@
-"""Plots: class histogram and confusion matrix (matplotlib, optional extra ``plot``).
+"""Plots: class and label histograms, confusion matrix (matplotlib, optional extra ``plot``).
 
 Figures are built with ``matplotlib.figure.Figure`` and the Agg canvas, not
 ``pyplot``: no GUI backend is touched, no global figure state is kept, and the
@@ -23,7 +23,12 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_class_histogram", "plot_confusion_matrix", "plot_strategy_comparison"]
+__all__ = [
+    "plot_class_histogram",
+    "plot_confusion_matrix",
+    "plot_label_histogram",
+    "plot_strategy_comparison",
+]
 
 NORMALIZE_CHOICES = ("both", "true", "none")
 
@@ -40,6 +45,36 @@ def _save(fig: Figure, path: str | os.PathLike[str] | None) -> None:
     if path is None:
         return
     atomic_write_with(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+
+
+def _count_bars(
+    ax: Axes | None,
+    names: list[str],
+    counts: np.ndarray,
+    bar_labels: list[str] | None,
+    *,
+    log: bool,
+    xlabel: str,
+    ylabel: str,
+) -> tuple[Figure, Axes]:
+    """Bars of ``counts`` (already sorted) on ``ax`` or a new figure: the histograms' one style."""
+    if ax is None:
+        fig = _new_figure(max(5.0, 0.45 * len(names) + 2.0), 4.0)
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    positions = np.arange(len(names))
+    bars = ax.bar(positions, counts, color="#4C72B0")
+    many = len(names) > 6
+    ax.set_xticks(positions, names, rotation=45 if many else 0, ha="right" if many else "center")
+    if log:
+        ax.set_yscale("log")
+    if bar_labels is not None:
+        ax.bar_label(bars, labels=bar_labels, fontsize=8 if len(names) <= 20 else 6, padding=2)
+    ax.margins(y=0.2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel + (" (log scale)" if log else ""))
+    return fig, ax
 
 
 def plot_class_histogram(
@@ -93,28 +128,16 @@ def plot_class_histogram(
         all_counts, all_classes = encoded.counts(), encoded.classes
     order = np.argsort(-all_counts, kind="stable")
     counts = all_counts[order]
-    names = [str(c) for c in all_classes[order].tolist()]
     share = counts / counts.sum() * 100.0
-    if ax is None:
-        fig = _new_figure(max(5.0, 0.45 * len(names) + 2.0), 4.0)
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
-    positions = np.arange(len(names))
-    bars = ax.bar(positions, counts, color="#4C72B0")
-    ax.set_xticks(
-        positions,
-        names,
-        rotation=45 if len(names) > 6 else 0,
-        ha="right" if len(names) > 6 else "center",
+    fig, ax = _count_bars(
+        ax,
+        [str(c) for c in all_classes[order].tolist()],
+        counts,
+        [f"{n:,}\n{p:.1f}%" for n, p in zip(counts.tolist(), share.tolist())],
+        log=log,
+        xlabel="class",
+        ylabel="samples",
     )
-    if log:
-        ax.set_yscale("log")
-    labels = [f"{n:,}\n{p:.1f}%" for n, p in zip(counts.tolist(), share.tolist())]
-    ax.bar_label(bars, labels=labels, fontsize=8 if len(names) <= 20 else 6, padding=2)
-    ax.margins(y=0.2)
-    ax.set_xlabel("class")
-    ax.set_ylabel("samples" + (" (log scale)" if log else ""))
     smallest = all_counts.min() if len(all_counts) else 0
     ratio = float(all_counts.max() / smallest) if smallest > 0 else float("inf")
     if not np.isfinite(ratio):
@@ -125,6 +148,65 @@ def plot_class_histogram(
         title
         or f"{int(all_counts.sum()):,} samples, {len(all_counts)} classes, "
         f"imbalance ratio {ratio_text}"
+    )
+    _save(fig, path)
+    return fig
+
+
+def plot_label_histogram(
+    dist: Any,
+    *,
+    log: bool = False,
+    path: str | os.PathLike[str] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Bar chart of positives per label of a multi-label target, most frequent first.
+
+    Parameters
+    ----------
+    dist : LabelDistribution
+        From :func:`~classbalance.label_distribution`.
+    log : bool, default=False
+        Log-scale count axis (long-tailed labels).
+    path : path, default=None
+        Save the figure as PNG there (atomically).
+    ax : matplotlib Axes, default=None
+        Draw into these axes instead of a new figure.
+    title : str, default=None
+        Title; default states MeanIR and SCUMBLE.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import classbalance as cb
+    >>> fig = cb.label_distribution(["a|b", "a", "a|c"], sep="|").plot()
+    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ['a', 'b', 'c']
+    """
+    if not isinstance(log, bool):
+        raise TypeError(f"`log` must be a bool. Received: log={short_repr(log)}")
+    # Read by attributes, like plot_class_histogram: plots imports nothing from distribution.
+    if not all(hasattr(dist, a) for a in ("to_frame", "scumble", "mean_ir", "empty_labels")):
+        raise TypeError(
+            "`dist` must be a LabelDistribution (cb.label_distribution(Y)). "
+            f"Received: dist={short_repr(dist)}"
+        )
+    frame = dist.to_frame()
+    counts = frame["count"].to_numpy()
+    names = [str(v) for v in frame.index.tolist()]
+    bar_labels = [f"{n:,}" for n in counts.tolist()] if len(names) <= 40 else None
+    fig, ax = _count_bars(
+        ax, names, counts, bar_labels, log=log, xlabel="label", ylabel="positive samples"
+    )
+    empty = f", {len(dist.empty_labels)} without positives" if dist.empty_labels else ""
+    ax.set_title(
+        title
+        or f"{dist.n_samples:,} samples, {dist.n_labels} labels{empty}; "
+        f"MeanIR {dist.mean_ir:.3g}, SCUMBLE {dist.scumble:.3f}"
     )
     _save(fig, path)
     return fig

@@ -45,8 +45,7 @@ from classbalance._validation import (
     rng_for,
     short_repr,
 )
-from classbalance.labels import EncodedLabels, encode_labels
-from classbalance.multilabel import MultiHotLabels, encode_multilabel
+from classbalance.labels import EncodedLabels, MultiHotLabels, encode_labels, encode_multilabel
 
 __all__ = ["SAMPLING_STRATEGIES", "BalancedSampler", "alpha_shares", "progressive_alpha"]
 
@@ -266,7 +265,7 @@ class BalancedSampler:
         the label names, one per column.
     multilabel : bool, default=False
         ``y`` is a multi-label target: a 0/1 matrix (n_samples, n_labels), a
-        sequence of label sets, or :class:`~classbalance.multilabel.MultiHotLabels`
+        sequence of label sets, or :class:`~classbalance.labels.MultiHotLabels`
         (which needs no flag; strings joined by a separator go through
         :func:`~classbalance.encode_multilabel` first). Every class-level
         notion above then applies to labels: a label's members are its
@@ -342,7 +341,7 @@ class BalancedSampler:
             )
         if multilabel or isinstance(y, MultiHotLabels):
             self._init_multilabel(
-                encode_multilabel(y, labels=classes), strategy, alpha, epoch_size, seed
+                encode_multilabel(y, classes=classes), strategy, alpha, epoch_size, seed
             )
             return
         if isinstance(y, EncodedLabels):
@@ -391,7 +390,7 @@ class BalancedSampler:
     ) -> None:
         self.labels = labels
         self.multilabel = True
-        self.classes = labels.labels
+        self.classes = labels.classes
         Y = labels.Y
         self.counts = Y.sum(axis=0, dtype=np.int64)
         if not self.counts.any():

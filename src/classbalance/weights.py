@@ -1,17 +1,25 @@
-"""Class weights and per-sample weights from labels or counts."""
+"""Class weights and per-sample weights from labels or counts; per-label ``pos_weight``."""
 
 from __future__ import annotations
 
+import numbers
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from classbalance._validation import check_choice, check_fraction, short_repr
-from classbalance.distribution import ClassDistribution
-from classbalance.labels import EncodedLabels, encode_labels, keras_keys
+from classbalance.distribution import ClassDistribution, LabelDistribution
+from classbalance.labels import EncodedLabels, encode_labels, encode_multilabel, keras_keys
 
-__all__ = ["WEIGHT_STRATEGIES", "class_weight_array", "class_weights", "sample_weights"]
+__all__ = [
+    "WEIGHT_STRATEGIES",
+    "class_weight_array",
+    "class_weights",
+    "pos_weight",
+    "sample_weights",
+]
 
 
 def _balanced(counts: np.ndarray, beta: float, power: float) -> np.ndarray:
@@ -311,3 +319,84 @@ def class_weight_array(
             counts, values, dict(zip(values.tolist(), out)), beta, power, normalize
         )
     return out
+
+
+def pos_weight(
+    y: Any,
+    *,
+    smoothing: float = 0.0,
+    power: float = 1.0,
+    classes: Sequence[Any] | None = None,
+    sep: str | None = None,
+) -> np.ndarray:
+    r"""Per-label positive weights ``negatives / positives`` for binary cross-entropy.
+
+    Ready for ``torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(w))`` and for
+    :class:`classbalance.keras.losses.WeightedBinaryCrossentropy`: the positive
+    term of label ``l`` is multiplied by ``w[l]``, so positives and negatives
+    of every label weigh the same in total.
+
+    .. math:: w_l = \left(\frac{n_{\mathrm{neg},l} + s}{n_{\mathrm{pos},l} + s}\right)^{p}
+
+    Parameters
+    ----------
+    y : multi-hot matrix, label sets, strings joined by ``sep``, or LabelDistribution
+        Training labels (see :func:`~classbalance.labels.encode_multilabel`), or
+        their :func:`~classbalance.label_distribution`.
+    smoothing : float, default=0.0
+        Additive smoothing ``s`` (>= 0) of both counts; it tames the weight of
+        very rare labels (``s=1`` is Laplace smoothing).
+    power : float, default=1.0
+        Exponent ``p`` in [0, 1] (0.5 = square root: a milder re-weighting).
+    classes, sep :
+        As for :func:`~classbalance.labels.encode_multilabel`.
+
+    Returns
+    -------
+    ndarray of shape (n_labels,), float64
+
+    Warns
+    -----
+    UserWarning
+        For labels with no positive sample when ``smoothing=0``: their
+        weight would be infinite (and ``inf * 0`` is NaN inside the loss), so
+        it is set to 1 (no positive term ever fires for them anyway).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import classbalance as cb
+    >>> Y = np.array([[1, 0], [1, 0], [1, 1], [0, 0]])
+    >>> cb.pos_weight(Y).tolist()
+    [0.3333333333333333, 3.0]
+    >>> cb.pos_weight(Y, smoothing=1.0).tolist()
+    [0.5, 2.0]
+    """
+    for value, arg in ((smoothing, "smoothing"), (power, "power")):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"`{arg}` must be a number. Received: {arg}={short_repr(value)}")
+    if not (np.isfinite(smoothing) and smoothing >= 0):
+        raise ValueError(
+            f"`smoothing` must be a finite number >= 0. Received: smoothing={smoothing}"
+        )
+    if not 0 <= power <= 1:
+        raise ValueError(f"`power` must be in [0, 1]. Received: power={power}")
+    if isinstance(y, LabelDistribution):
+        names, n_samples, positives = y.classes, y.n_samples, y.counts.astype(np.float64)
+    else:
+        enc = encode_multilabel(y, classes=classes, sep=sep)
+        names, n_samples = enc.classes, enc.n_samples
+        positives = enc.Y.sum(axis=0, dtype=np.int64).astype(np.float64)
+    negatives = n_samples - positives
+    empty = positives + smoothing == 0
+    if empty.any():
+        warnings.warn(
+            f"Labels {short_repr(names[empty].tolist())} have no positive sample; their "
+            "pos_weight is set to 1. Pass smoothing > 0 to give them a finite weight instead.",
+            UserWarning,
+            stacklevel=2,
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weights = (negatives + smoothing) / (positives + smoothing)
+    weights = np.where(empty, 1.0, weights)
+    return np.power(weights, power)

@@ -8,9 +8,9 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import classbalance as cb  # noqa: E402
+from classbalance.distribution import label_distribution  # noqa: E402
 from classbalance.keras import BalancedPyDataset, ImbalanceMetrics  # noqa: E402
-from classbalance.multilabel import label_distribution  # noqa: E402
-from classbalance.multilabel_metrics import MultiLabelReport, multilabel_report  # noqa: E402
+from classbalance.metrics import MultiLabelReport, multilabel_report  # noqa: E402
 
 pytestmark = pytest.mark.backend
 
@@ -137,7 +137,7 @@ class TestDatasets:
 
 
 def _multilabel_problem():
-    from classbalance.multilabel_data import make_long_tailed_multilabel
+    from classbalance.datasets import make_long_tailed_multilabel
 
     return make_long_tailed_multilabel(
         800, n_val=400, n_test=10, n_labels=6, n_features=8, imbalance_ratio=60, seed=0

@@ -13,10 +13,10 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from classbalance.datasets import make_long_tailed_multilabel  # noqa: E402
 from classbalance.keras.losses import WeightedBinaryCrossentropy  # noqa: E402
-from classbalance.multilabel import pos_weight  # noqa: E402
-from classbalance.multilabel_data import make_long_tailed_multilabel  # noqa: E402
-from classbalance.multilabel_metrics import multilabel_report  # noqa: E402
+from classbalance.metrics import multilabel_report  # noqa: E402
+from classbalance.weights import pos_weight  # noqa: E402
 
 EPOCHS = 15
 

@@ -19,7 +19,7 @@ import pandas as pd
 from classbalance.compare.multilabel_recipes import ML_RECIPES
 from classbalance.compare.runner import CompareConfig, CompareResult, recommendation
 from classbalance.compare.stats import Bootstrap, bootstrap_multilabel
-from classbalance.multilabel_metrics import GROUP_BOUNDS
+from classbalance.metrics import FREQUENCY_BOUNDS, frequency_groups
 
 __all__ = [
     "ML_SUMMARY_HEADER",
@@ -54,13 +54,7 @@ def label_groups(train_counts: np.ndarray) -> dict[str, np.ndarray]:
     >>> {k: v.tolist() for k, v in label_groups(np.array([500, 100, 20, 19, 0])).items()}
     {'head': [0], 'medium': [1, 2], 'tail': [3, 4]}
     """
-    low, high = GROUP_BOUNDS
-    counts = np.asarray(train_counts)
-    return {
-        "head": np.flatnonzero(counts > high),
-        "medium": np.flatnonzero((counts >= low) & (counts <= high)),
-        "tail": np.flatnonzero(counts < low),
-    }
+    return frequency_groups(train_counts)
 
 
 def _paired_gain(boots: dict[str, Bootstrap], name: str) -> tuple[float, float, float]:
@@ -227,7 +221,7 @@ def multilabel_markdown(result: CompareResult) -> str:
     budget = int(result.runs["budget_steps"].iloc[0])
     counts = np.array(list(result.train_counts.values()))
     groups = label_groups(counts)
-    low, high = GROUP_BOUNDS
+    low, high = FREQUENCY_BOUNDS
     lines = [
         "# classbalance compare (multi-label)",
         "",

@@ -13,7 +13,7 @@ Sources (each may come with a fixed test set of the same kind, ``--test``):
   labels are joined by ``--label-sep`` (required: separators are never
   guessed);
 - ``--data multilabel-demo``: generated long-tailed multi-label features
-  (:func:`classbalance.multilabel_data.make_long_tailed_multilabel`).
+  (:func:`classbalance.datasets.make_long_tailed_multilabel`).
 
 Without a test set the data are split by iterative stratification
 (:func:`classbalance.stratified_split` on the multi-hot matrix). Labels with
@@ -41,7 +41,7 @@ from classbalance.compare.data import (
     take_rows,
 )
 from classbalance.files import read_labels
-from classbalance.multilabel import encode_multilabel, is_multihot  # re-exported for runner
+from classbalance.labels import encode_multilabel, is_multihot  # re-exported for runner
 
 __all__ = [
     "LABELS_CSV",
@@ -107,7 +107,7 @@ def _encode(y: Any, labels: list[Any] | None, where: str, sep: str | None = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return encode_multilabel(y, labels=labels, sep=sep, name="y")
+            return encode_multilabel(y, classes=labels, sep=sep, name="y")
     except (ValueError, TypeError) as exc:
         message = str(exc).replace("pass `sep`", "pass --label-sep").replace("`sep`", "--label-sep")
         raise CompareError(f"{where}: {message}") from exc
@@ -269,7 +269,7 @@ def _finish(arrays: dict[str, Any], labels: list[Any], source: str, test_source:
 
 
 def _builtin(cfg: Any) -> MultiLabelSplit:
-    from classbalance.multilabel_data import make_long_tailed_multilabel
+    from classbalance.datasets import make_long_tailed_multilabel
 
     demo = make_long_tailed_multilabel(
         2000, n_val=500, n_test=2000, n_labels=10, n_features=32,
@@ -325,7 +325,7 @@ def load_multilabel(cfg: Any) -> MultiLabelSplit:
     x_main, enc = _read_any(path, cfg, "--data", None)
     parts: dict[str, tuple[Any, Any]] = {"all": (x_main, enc)}
     if cfg.test is not None:
-        parts["test"] = _read_any(Path(cfg.test), cfg, "--test", enc.labels.tolist())
+        parts["test"] = _read_any(Path(cfg.test), cfg, "--test", enc.classes.tolist())
     return assemble_multilabel(parts, cfg, str(path))
 
 
@@ -333,7 +333,7 @@ def assemble_multilabel(parts: dict[str, tuple[Any, Any]], cfg: Any, source: str
     """Check and split ``parts`` (``all`` or ``train``, optional ``valid`` / ``test``).
 
     Each part is ``(x, y)`` with ``y`` a multi-hot matrix or label sets (or
-    a :class:`~classbalance.multilabel.MultiHotLabels`); the other parts are
+    a :class:`~classbalance.labels.MultiHotLabels`); the other parts are
     encoded with the labels of the main one.
 
     Examples
@@ -350,7 +350,7 @@ def assemble_multilabel(parts: dict[str, tuple[Any, Any]], cfg: Any, source: str
     main_key = "train" if "train" in parts else "all"
     x_main, y_main = parts[main_key]
     enc = _encode(y_main, None, source)
-    Y, labels = enc.Y, enc.labels.tolist()
+    Y, labels = enc.Y, enc.classes.tolist()
     if len(x_main) != len(Y):
         raise CompareError(f"x has {len(x_main)} samples but y has {len(Y)}.")
     arrays: dict[str, Any] = {}

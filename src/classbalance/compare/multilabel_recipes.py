@@ -138,7 +138,8 @@ def run_one_multilabel(
     (True, True)
     """
     from classbalance.compare.runner import import_keras_quietly, prepare_worker
-    from classbalance.multilabel_metrics import multilabel_report, tune_thresholds
+    from classbalance.metrics import multilabel_report
+    from classbalance.thresholds import tune_thresholds
 
     prepare_worker(threads)
     keras = import_keras_quietly()

@@ -10,9 +10,14 @@ import numpy as np
 
 from classbalance._optional import require
 from classbalance._validation import ArgumentTypeError, check_positive_int, short_repr
-from classbalance.metrics import ImbalanceReport, imbalance_report
-from classbalance.multilabel import is_multihot
-from classbalance.multilabel_metrics import GROUP_BOUNDS, MultiLabelReport, multilabel_report
+from classbalance.labels import is_multihot
+from classbalance.metrics import (
+    FREQUENCY_BOUNDS,
+    ImbalanceReport,
+    MultiLabelReport,
+    imbalance_report,
+    multilabel_report,
+)
 
 keras = require("keras", "classbalance.keras")
 
@@ -50,7 +55,7 @@ class ImbalanceMetrics(keras.callbacks.Callback):
       :func:`classbalance.imbalance_report` gives ``val_macro_f1``,
       ``val_balanced_accuracy``, ``val_g_mean`` and ``val_min_recall``.
     - Multi-label models (one sigmoid unit per label, multi-hot ``y``):
-      :func:`classbalance.multilabel_metrics.multilabel_report` gives
+      :func:`classbalance.metrics.multilabel_report` gives
       ``val_mAP``, ``val_macro_f1`` and ``val_micro_f1``; with
       ``train_counts``, also ``val_<group>_mAP`` and ``val_<group>_macro_f1``
       for each group of labels present (``head``, ``medium``, ``tail``), e.g.
@@ -91,7 +96,7 @@ class ImbalanceMetrics(keras.callbacks.Callback):
         group's mAP and macro-F1 is logged.
     group_bounds : (int, int), default=(20, 100)
         Multi-label only: tail < low <= medium <= high < head (training
-        positives), as in :func:`~classbalance.multilabel_metrics.multilabel_report`.
+        positives), as in :func:`~classbalance.metrics.multilabel_report`.
 
     Attributes
     ----------
@@ -137,7 +142,7 @@ class ImbalanceMetrics(keras.callbacks.Callback):
         multilabel: bool | None = None,
         from_logits: bool = False,
         train_counts: Any = None,
-        group_bounds: tuple[int, int] = GROUP_BOUNDS,
+        group_bounds: tuple[int, int] = FREQUENCY_BOUNDS,
     ) -> None:
         super().__init__()
         self.batch_size = check_positive_int(batch_size, "batch_size")

@@ -724,7 +724,7 @@ class WeightedBinaryCrossentropy(_MultiLabelLoss):
     ``keras.losses.BinaryCrossentropy`` (which it equals for ``w = 1``). It
     is the Keras counterpart of ``torch.nn.BCEWithLogitsLoss(pos_weight=w)``
     (whose mean is the same mean over all entries); take ``w`` from
-    :func:`classbalance.multilabel.pos_weight` (negatives / positives per
+    :func:`classbalance.pos_weight` (negatives / positives per
     label on the training set).
 
     Parameters
@@ -760,7 +760,7 @@ class WeightedBinaryCrossentropy(_MultiLabelLoss):
         if weights is None:
             raise ValueError(
                 "`pos_weight` must be a number >= 0 or one weight >= 0 per label, e.g. "
-                "`classbalance.multilabel.pos_weight(Y_train)`. Received: pos_weight=None"
+                "`classbalance.pos_weight(Y_train)`. Received: pos_weight=None"
             )
         self.pos_weight = weights
 

@@ -15,8 +15,7 @@ import numpy as np
 
 from classbalance._optional import require
 from classbalance._validation import check_choice, check_positive_int, short_repr
-from classbalance.labels import EncodedLabels, encode_labels
-from classbalance.multilabel import MultiHotLabels, encode_multilabel
+from classbalance.labels import EncodedLabels, MultiHotLabels, encode_labels, encode_multilabel
 from classbalance.sampling import AlphaLike, BalancedSampler, StrategyLike
 from classbalance.torch._labels import labels_of
 
@@ -41,7 +40,7 @@ def _encode(
     elif isinstance(labels, torch.Tensor):
         labels = labels.detach().cpu().numpy()
     if check_bool(multilabel, "multilabel") or isinstance(labels, MultiHotLabels):
-        return encode_multilabel(labels, labels=classes, name="labels")
+        return encode_multilabel(labels, classes=classes, name="labels")
     return encode_labels(
         labels,
         classes=classes,

@@ -1,7 +1,9 @@
-"""ML-ROS / ML-RUS: invariants, bad input, and agreement with one-sample-at-a-time references."""
+"""Static resampling: ML-ROS / ML-RUS (invariants, bad input, agreement with one-sample-at-a-time
+references) and synthetic_oversample (SMOTE family via imbalanced-learn)."""
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -11,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import classbalance as cb
-import classbalance.multilabel_resampling as resampling
-from classbalance.multilabel import label_distribution
-from classbalance.multilabel_data import make_long_tailed_multilabel
-from classbalance.multilabel_resampling import MultiLabelResampling, ml_ros, ml_rus
+import classbalance.resampling._random as random_resampling
+from classbalance.datasets import make_long_tailed_multilabel
+from classbalance.distribution import label_distribution
+from classbalance.resampling import SYNTHETIC_METHODS, MultiLabelResampling, ml_ros, ml_rus
 from strategies import multihot_matrices
 
 
@@ -157,8 +159,8 @@ def _patterned_rus() -> np.ndarray:
 def chunks(request, monkeypatch):
     """Run with the default chunk sizes, and with chunks of one round at most."""
     if request.param == "tiny":
-        monkeypatch.setattr(resampling, "_FIRST_CHUNK", 1)
-        monkeypatch.setattr(resampling, "_MAX_CELLS", 1)
+        monkeypatch.setattr(random_resampling, "_FIRST_CHUNK", 1)
+        monkeypatch.setattr(random_resampling, "_MAX_CELLS", 1)
     return request.param
 
 
@@ -416,3 +418,101 @@ class TestInputs:
         _, info = cb.ml_ros(_long_tailed(), seed=0, return_info=True)
         assert isinstance(info, MultiLabelResampling)
         assert info.method == "ML-ROS"
+
+
+# ------------------------------------------------------------------ synthetic_oversample
+def _features(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.array(["big", "mid", "small"]), [80, 30, 12])
+    x = rng.normal(size=(len(y), 4)) + 3.0 * (y == "small")[:, None]
+    return x, y
+
+
+class TestSynthetic:
+    @pytest.fixture(autouse=True)
+    def _imblearn(self):
+        pytest.importorskip("imblearn")
+
+    @pytest.mark.parametrize("method", SYNTHETIC_METHODS)
+    def test_balances_and_keeps_originals_first(self, method):
+        """Originals come first, unchanged; the classes end up (nearly) balanced."""
+        x, y = _features()
+        x_res, y_res = cb.synthetic_oversample(x, y, method, seed=0)
+        np.testing.assert_array_equal(x_res[: len(x)], x)
+        np.testing.assert_array_equal(y_res[: len(y)], y)
+        counts = cb.class_distribution(y_res).counts
+        assert counts.max() == 80
+        assert counts.min() >= (60 if method in ("adasyn", "svm_smote") else 80)
+
+    def test_synthetic_points_interpolate_within_their_class(self):
+        """Every SMOTE point lies on a segment from a real sample of its class to one of that
+        sample's k nearest neighbours in the class; no point of another class is created."""
+        x, y = _features()
+        k = 5
+        x_res, y_res = cb.synthetic_oversample(x, y, k_neighbors=k, seed=1)
+        new_x, new_y = x_res[len(x) :], y_res[len(y) :]
+        assert set(new_y) == {"mid", "small"}
+        for c in ("mid", "small"):
+            real = x[y == c]
+            made = new_x[new_y == c]
+            # Segments (a, b): each real sample a to its k nearest real neighbours b.
+            dist = np.linalg.norm(real[:, None] - real[None], axis=-1)
+            neighbours = np.argsort(dist, axis=1)[:, 1 : k + 1]
+            a = np.repeat(real, k, axis=0)
+            b = real[neighbours.ravel()]
+            ab = b - a
+            t = np.einsum("psd,sd->ps", made[:, None] - a[None], ab) / np.sum(ab * ab, axis=1)
+            closest = a[None] + np.clip(t, 0, 1)[..., None] * ab[None]
+            gap = np.linalg.norm(closest - made[:, None], axis=-1).min(axis=1)
+            assert np.all(gap < 1e-9), gap.max()
+
+    def test_seed_reproducible_and_dict_strategy(self):
+        """Same seed, same samples; a dict strategy sets target counts by class value."""
+        x, y = _features()
+        a = cb.synthetic_oversample(x, y, seed=3)
+        b = cb.synthetic_oversample(x, y, seed=3)
+        np.testing.assert_array_equal(a[0], b[0])
+        _, y_res = cb.synthetic_oversample(x, y, strategy={"small": 40}, seed=0)
+        _, counts = np.unique(y_res, return_counts=True)
+        assert counts.tolist() == [80, 30, 40]
+
+    def test_one_hot_labels_round_trip(self):
+        """One-hot y comes back one-hot."""
+        x, y = _features()
+        _, codes = np.unique(y, return_inverse=True)
+        x_res, y_res = cb.synthetic_oversample(x, np.eye(3)[codes], seed=0)
+        assert y_res.shape == (len(x_res), 3)
+        assert y_res.sum(0).tolist() == [80, 80, 80]
+
+
+class TestSyntheticValidation:
+    @pytest.fixture(autouse=True)
+    def _imblearn(self, request):
+        if request.node.name != "test_missing_imblearn_names_the_extra":
+            pytest.importorskip("imblearn")
+
+    def test_images_are_refused_with_advice(self):
+        """A 4-D image batch is refused, pointing to embeddings."""
+        with pytest.raises(ValueError, match="feature vectors, not raw images"):
+            cb.synthetic_oversample(np.zeros((10, 8, 8, 3)), [0] * 5 + [1] * 5)
+
+    def test_too_small_class(self):
+        """A class with <= k_neighbors samples is named, with the fix."""
+        x, y = _features()
+        with pytest.raises(ValueError, match=r"Classes \['small'\] have 12 .* at most 11"):
+            cb.synthetic_oversample(x, y, k_neighbors=12)
+
+    def test_bad_method_and_unknown_class(self):
+        """Unknown method or strategy class are named."""
+        x, y = _features()
+        with pytest.raises(ValueError, match="`method` must be one of 'smote'"):
+            cb.synthetic_oversample(x, y, "gan")
+        with pytest.raises(ValueError, match=r"not in y: \['tiny'\]"):
+            cb.synthetic_oversample(x, y, strategy={"tiny": 5})
+
+    def test_missing_imblearn_names_the_extra(self, monkeypatch):
+        """Without imbalanced-learn the error says what to install."""
+        monkeypatch.setitem(sys.modules, "imblearn.over_sampling", None)
+        x, y = _features()
+        with pytest.raises(ImportError, match=r'pip install "classbalance\[imblearn\]"'):
+            cb.synthetic_oversample(x, y)

@@ -55,7 +55,8 @@ import numpy as np
 
 from classbalance._streams import ML_ROS, ML_RUS
 from classbalance._validation import ArgumentTypeError, resolve_seed, rng_for, short_repr
-from classbalance.multilabel import LabelDistribution, MultiHotLabels, encode_multilabel
+from classbalance.distribution import LabelDistribution
+from classbalance.labels import MultiHotLabels, encode_multilabel
 
 __all__ = ["MultiLabelResampling", "ml_ros", "ml_rus"]
 
@@ -183,11 +184,11 @@ def _bags(
 
 
 def _prepare(
-    y: Any, labels: Sequence[Any] | None, sep: str | None, percentage: Any, seed: Any
+    y: Any, classes: Sequence[Any] | None, sep: str | None, percentage: Any, seed: Any
 ) -> tuple[MultiHotLabels, LabelDistribution, float, int]:
     fraction = _check_percentage(percentage)
     seed = resolve_seed(seed)
-    enc = encode_multilabel(y, labels=labels, sep=sep)
+    enc = encode_multilabel(y, classes=classes, sep=sep)
     dist = LabelDistribution(enc)
     if dist.empty_labels:
         warnings.warn(
@@ -230,11 +231,11 @@ def _finish(
 ) -> Any:
     if not return_info:
         return indices
-    after = LabelDistribution(MultiHotLabels(Y=enc.Y[indices], labels=enc.labels))
+    after = LabelDistribution(MultiHotLabels(Y=enc.Y[indices], classes=enc.classes))
     return indices, MultiLabelResampling(
         method=method,
         indices=indices,
-        resampled_labels=enc.labels[turn_labels].tolist(),
+        resampled_labels=enc.classes[turn_labels].tolist(),
         mean_ir=dist.mean_ir,
         budget=budget,
         n_changed=n_changed,
@@ -260,7 +261,7 @@ def ml_ros(
     *,
     percentage: float = ...,
     seed: Any = ...,
-    labels: Sequence[Any] | None = ...,
+    classes: Sequence[Any] | None = ...,
     sep: str | None = ...,
     return_info: Literal[False] = ...,
 ) -> np.ndarray: ...
@@ -270,7 +271,7 @@ def ml_ros(
     *,
     percentage: float = ...,
     seed: Any = ...,
-    labels: Sequence[Any] | None = ...,
+    classes: Sequence[Any] | None = ...,
     sep: str | None = ...,
     return_info: Literal[True],
 ) -> tuple[np.ndarray, MultiLabelResampling]: ...
@@ -279,14 +280,14 @@ def ml_ros(
     *,
     percentage: float = 0.25,
     seed: Any = None,
-    labels: Sequence[Any] | None = None,
+    classes: Sequence[Any] | None = None,
     sep: str | None = None,
     return_info: bool = False,
 ) -> np.ndarray | tuple[np.ndarray, MultiLabelResampling]:
     """ML-ROS: clone random samples of the minority labels (Charte et al. 2015).
 
     The minority labels are those with IRLbl above MeanIR (both from
-    :func:`~classbalance.multilabel.label_distribution` of ``y``). They take
+    :func:`~classbalance.label_distribution` of ``y``). They take
     turns in column order; at its turn a label clones one sample drawn
     uniformly from its positives in ``y`` (clones are never drawn again as
     such) and leaves once its IRLbl, with the counts after that clone, is at
@@ -298,13 +299,13 @@ def ml_ros(
     Parameters
     ----------
     y : multi-hot matrix, sequence of label sets, or strings joined by ``sep``
-        Training labels (see :func:`~classbalance.multilabel.encode_multilabel`).
+        Training labels (see :func:`~classbalance.labels.encode_multilabel`).
     percentage : float, default=0.25
         Samples to add, as a share of ``n_samples``, in (0, 1].
     seed : int, numpy Generator or None, default=None
         Randomness; the same seed gives the same indices.
-    labels, sep :
-        As for :func:`~classbalance.multilabel.encode_multilabel`.
+    classes, sep :
+        As for :func:`~classbalance.labels.encode_multilabel`.
     return_info : bool, default=False
         Also return a :class:`MultiLabelResampling` (counts and measures
         before and after, why the run stopped).
@@ -349,7 +350,7 @@ def ml_ros(
     >>> round(info.before.mean_ir, 3), round(info.after.mean_ir, 3)
     (2.75, 1.875)
     """
-    enc, dist, fraction, seed = _prepare(y, labels, sep, percentage, seed)
+    enc, dist, fraction, seed = _prepare(y, classes, sep, percentage, seed)
     Y, n = enc.Y, enc.n_samples
     budget = int(np.floor(fraction * n + 0.5))
     finite = np.isfinite(dist.irlbl)
@@ -398,7 +399,7 @@ def ml_rus(
     *,
     percentage: float = ...,
     seed: Any = ...,
-    labels: Sequence[Any] | None = ...,
+    classes: Sequence[Any] | None = ...,
     sep: str | None = ...,
     return_info: Literal[False] = ...,
 ) -> np.ndarray: ...
@@ -408,7 +409,7 @@ def ml_rus(
     *,
     percentage: float = ...,
     seed: Any = ...,
-    labels: Sequence[Any] | None = ...,
+    classes: Sequence[Any] | None = ...,
     sep: str | None = ...,
     return_info: Literal[True],
 ) -> tuple[np.ndarray, MultiLabelResampling]: ...
@@ -417,14 +418,14 @@ def ml_rus(
     *,
     percentage: float = 0.25,
     seed: Any = None,
-    labels: Sequence[Any] | None = None,
+    classes: Sequence[Any] | None = None,
     sep: str | None = None,
     return_info: bool = False,
 ) -> np.ndarray | tuple[np.ndarray, MultiLabelResampling]:
     """ML-RUS: delete random samples of the majority labels (Charte et al. 2015).
 
     The majority labels are those with IRLbl below MeanIR (both from
-    :func:`~classbalance.multilabel.label_distribution` of ``y``). A sample
+    :func:`~classbalance.label_distribution` of ``y``). A sample
     carrying any minority label (IRLbl above MeanIR) is never deleted, as in
     the authors' R package ``mldr.resampling``. The majority labels take turns
     in column order; at its turn a label deletes one sample drawn uniformly
@@ -437,7 +438,7 @@ def ml_rus(
     Parameters
     ----------
     y : multi-hot matrix, sequence of label sets, or strings joined by ``sep``
-        Training labels (see :func:`~classbalance.multilabel.encode_multilabel`).
+        Training labels (see :func:`~classbalance.labels.encode_multilabel`).
     percentage : float, default=0.25
         Samples to delete, as a share of ``n_samples``, in (0, 1]. It is an
         upper bound: what is kept always includes every sample with a
@@ -446,8 +447,8 @@ def ml_rus(
         has a minority label whenever there is anything to do).
     seed : int, numpy Generator or None, default=None
         Randomness; the same seed gives the same indices.
-    labels, sep :
-        As for :func:`~classbalance.multilabel.encode_multilabel`.
+    classes, sep :
+        As for :func:`~classbalance.labels.encode_multilabel`.
     return_info : bool, default=False
         Also return a :class:`MultiLabelResampling`.
 
@@ -497,7 +498,7 @@ def ml_rus(
     >>> bool(Y[idx][:, 1].sum() == Y[:, 1].sum())  # samples of the minority label stay
     True
     """
-    enc, dist, fraction, seed = _prepare(y, labels, sep, percentage, seed)
+    enc, dist, fraction, seed = _prepare(y, classes, sep, percentage, seed)
     Y, n = enc.Y, enc.n_samples
     budget = int(np.floor(fraction * n + 0.5))
     finite = np.isfinite(dist.irlbl)
@@ -573,7 +574,7 @@ def ml_rus(
     wiped = (dist.counts > 0) & (counts == 0)
     if wiped.any():
         warnings.warn(
-            f"ML-RUS deleted every positive of labels {short_repr(enc.labels[wiped].tolist())} "
+            f"ML-RUS deleted every positive of labels {short_repr(enc.classes[wiped].tolist())} "
             f"(percentage={fraction}); lower `percentage` to keep some.",
             UserWarning,
             stacklevel=2,
