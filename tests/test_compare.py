@@ -194,7 +194,7 @@ def test_split_folder_layout_rgb_and_shot_groups(tmp_path):
     assert result.exit_code == 0, result.output
     payload = assert_report(out, ["none", "oversample_augment"])
     assert set(payload["train_counts"]) == {"digit 0", "digit 1", "digit 7"}
-    assert "few_shot_recall" in payload["summary"][0]
+    assert "tail_shot_recall" in payload["summary"][0]
 
 
 def test_class_folder_split_warns_about_tiny_test_classes(tmp_path):

@@ -115,10 +115,10 @@ class TestRecommendation:
 
 
 def test_shot_groups_and_group_recalls():
-    """Many / medium / few-shot classes by training count; recall averaged per group."""
+    """Head / medium / tail classes by training count; recall averaged per group."""
     groups = shot_groups(np.array([300, 101, 100, 20, 19, 0]))
     assert {k: v.tolist() for k, v in groups.items()} == {
-        "many": [0, 1], "medium": [2, 3], "few": [4, 5]
+        "head": [0, 1], "medium": [2, 3], "tail": [4, 5]
     }  # fmt: skip
     y = np.array([0, 0, 1, 1, 2, 2])
     pred = np.array([[0, 0, 1, 0, 0, 0]])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -19,8 +20,14 @@ from sklearn.metrics import (
 )
 
 import classbalance as cb
+import classbalance.metrics._recalls as recalls_module
 from classbalance.distribution import label_distribution
-from classbalance.metrics import multilabel_report
+from classbalance.metrics import (
+    balanced_accuracy,
+    class_recalls,
+    frequency_groups,
+    multilabel_report,
+)
 
 
 def _predictions(seed: int, n: int = 300):
@@ -262,3 +269,104 @@ class TestMultiLabelReport:
         args = {"scores": np.full((4, 3), 0.5), **kwargs}
         with pytest.raises(error, match=match):
             multilabel_report(np.eye(4, 3, dtype=int), **args)
+
+
+class TestBalancedAccuracyKernel:
+    """balanced_accuracy / class_recalls: the package's one balanced accuracy."""
+
+    @settings(max_examples=40)
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 80), k=st.integers(1, 6))
+    def test_equals_scikit_learn(self, seed, n, k):
+        """Equal to balanced_accuracy_score, classes missing from y_true or y_pred included."""
+        rng = np.random.default_rng(seed)
+        y = rng.integers(0, k, n)
+        pred = rng.integers(0, k + 1, n)  # k: a class y_true never has
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="y_pred contains classes", category=UserWarning
+            )
+            warnings.filterwarnings(
+                "ignore", message="A single label was found", category=UserWarning
+            )
+            expected = balanced_accuracy_score(y, pred)
+        assert balanced_accuracy(y, pred) == pytest.approx(expected, abs=1e-12)
+
+    def test_batch_equals_loop_and_weights_equal_repeats(self):
+        """A batch of predictions gives the per-row values; integer weights equal repeated rows."""
+        rng = np.random.default_rng(0)
+        y = rng.integers(0, 5, 200)
+        preds = np.where(rng.random((4, 200)) < 0.6, y, rng.integers(0, 5, (4, 200)))
+        batch = balanced_accuracy(y, preds)
+        assert batch.shape == (4,)
+        np.testing.assert_allclose(batch, [balanced_accuracy_score(y, p) for p in preds])
+        draws = rng.integers(0, 4, (3, 200))
+        weighted = balanced_accuracy(y, preds[0], sample_weight=draws)
+        for row, counts in zip(weighted, draws):
+            repeated = balanced_accuracy_score(np.repeat(y, counts), np.repeat(preds[0], counts))
+            assert row == pytest.approx(repeated)
+
+    def test_class_recalls_nan_for_absent_classes(self):
+        """One recall per class; a class without true samples is NaN, not 0."""
+        recalls = class_recalls([2, 2, 0], [2, 1, 0], 4)
+        np.testing.assert_array_equal(recalls, [1.0, np.nan, 0.5, np.nan])
+        unsorted = class_recalls([2, 0, 2], [1, 0, 2], 4)
+        np.testing.assert_array_equal(unsorted, recalls)
+
+    @pytest.mark.parametrize(
+        ("args", "kwargs", "error", "match"),
+        [
+            (([0.0, 1.0], [0, 1]), {}, TypeError, "`y_true` must hold integer class codes"),
+            (([0, 1], [0, 1, 1]), {}, ValueError, "same number of samples"),
+            (([0, 1], [0, 1]), {"sample_weight": [1.0]}, ValueError, "`sample_weight`"),
+        ],
+    )
+    def test_errors(self, args, kwargs, error, match):
+        """Non-integer codes and mismatched lengths are refused, naming the argument."""
+        with pytest.raises(error, match=match):
+            balanced_accuracy(*args, **kwargs)
+
+    def test_every_balanced_accuracy_goes_through_the_kernel(self, monkeypatch):
+        """The report, compare's bootstrap and its validation score, and the fastai metric all
+        compute balanced accuracy with class_recalls."""
+        calls = []
+        real = recalls_module.class_recalls
+
+        def counting(*args, **kwargs):
+            calls.append(1)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(recalls_module, "class_recalls", counting)
+        cb.imbalance_report([0, 0, 1], [0, 1, 1])
+        assert len(calls) == 1
+        from classbalance.compare.stats import bootstrap_balanced_accuracy
+
+        bootstrap_balanced_accuracy(
+            np.array([0, 0, 1]), {"a": np.array([[0, 1, 1]])}, n_replicates=5
+        )
+        assert len(calls) > 1
+        pytest.importorskip("fastai")
+        from classbalance.fastai import _balanced_accuracy
+
+        before = len(calls)
+        assert _balanced_accuracy(np.array([0, 0, 1]), np.array([0, 1, 1])) == 0.75
+        assert len(calls) == before + 1
+
+
+class TestFrequencyGroups:
+    def test_bounds_and_names(self):
+        """head > high, low <= medium <= high, tail < low; every group present."""
+        groups = frequency_groups([300, 101, 100, 20, 19, 0])
+        assert {k: v.tolist() for k, v in groups.items()} == {
+            "head": [0, 1],
+            "medium": [2, 3],
+            "tail": [4, 5],
+        }
+        assert frequency_groups([5, 6], bounds=(10, 20))["head"].tolist() == []
+
+    @pytest.mark.parametrize(
+        ("bounds", "error"), [((50, 10), ValueError), (5, TypeError), ((1, "x"), TypeError)]
+    )
+    def test_bad_bounds(self, bounds, error):
+        """Bounds must be a pair 0 <= low <= high."""
+        with pytest.raises(error, match="`bounds`"):
+            frequency_groups([1, 2], bounds=bounds)

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from classbalance import metrics as core_metrics
 from classbalance._optional import require
 from classbalance._validation import check_positive_int, resolve_seed, short_repr
 from classbalance.sampling import AlphaLike, BalancedSampler, StrategyLike
@@ -373,19 +374,18 @@ def balanced_dataloaders(
 
 
 # --------------------------------------------------------------------- metrics
+def _codes(values: Any) -> np.ndarray:
+    return np.asarray(values).astype(np.int64).ravel()
+
+
 def _recalls(targs: np.ndarray, preds: np.ndarray) -> np.ndarray:
     """Recall of every class present in ``targs``."""
-    targs = np.asarray(targs).astype(np.int64).ravel()
-    preds = np.asarray(preds).astype(np.int64).ravel()
-    k = int(max(targs.max(initial=0), preds.max(initial=0))) + 1
-    support = np.bincount(targs, minlength=k)
-    hits = np.bincount(targs[targs == preds], minlength=k)
-    present = support > 0
-    return hits[present] / support[present]
+    recalls = core_metrics.class_recalls(_codes(targs), _codes(preds))
+    return recalls[~np.isnan(recalls)]
 
 
 def _balanced_accuracy(targs: np.ndarray, preds: np.ndarray) -> float:
-    return float(_recalls(targs, preds).mean())
+    return float(core_metrics.balanced_accuracy(_codes(targs), _codes(preds)))
 
 
 def _g_mean(targs: np.ndarray, preds: np.ndarray) -> float:

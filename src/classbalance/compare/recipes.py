@@ -26,6 +26,7 @@ import numpy as np
 
 import classbalance as cb
 from classbalance.compare.models import build_model
+from classbalance.metrics import balanced_accuracy
 
 __all__ = ["MIN_VAL_PER_CLASS_FOR_TAU", "RECIPES", "TAU_GRID", "Recipe", "RunContext"]
 
@@ -33,14 +34,6 @@ TAU_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 MIN_VAL_PER_CLASS_FOR_TAU = 20  # tune post-hoc tau only when every class has this many
 ENSEMBLE_MEMBERS = 5
 CRT_SHARE = 0.2  # share of the epochs cRT spends re-training the classifier
-
-
-def _balanced_accuracy(y_true: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
-    """Mean recall over the classes present in ``y_true``."""
-    counts = np.bincount(y_true, minlength=n_classes)
-    hits = np.bincount(y_true[pred == y_true], minlength=n_classes)
-    present = counts > 0
-    return float(np.mean(hits[present] / counts[present]))
 
 
 Scores = Callable[[np.ndarray], np.ndarray]  # logits -> scores whose argmax is the prediction
@@ -112,7 +105,7 @@ class RunContext:
         out = self.logits(model, self.data.x_val)
         if scores is not None:
             out = scores(out)
-        return _balanced_accuracy(self.data.y_val, out.argmax(axis=1), self.data.n_classes)
+        return balanced_accuracy(self.data.y_val, out.argmax(axis=1))
 
     # ------------------------------------------------------------------ training
     def fit(

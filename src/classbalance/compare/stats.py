@@ -22,6 +22,14 @@ from typing import Any
 
 import numpy as np
 
+from classbalance.metrics import (
+    FREQUENCY_BOUNDS,
+    FREQUENCY_GROUPS,
+    balanced_accuracy,
+    class_recalls,
+    frequency_groups,
+)
+
 __all__ = [
     "SHOT_GROUPS",
     "Bootstrap",
@@ -32,8 +40,12 @@ __all__ = [
     "weighted_average_precision",
 ]
 
-# Long-tail literature's split by training images per class (e.g. Liu et al. 2019, OLTR).
-SHOT_GROUPS = (("many", 101, None), ("medium", 20, 100), ("few", 0, 19))
+# (name, lowest, highest) training count of each group of classbalance.metrics.frequency_groups.
+SHOT_GROUPS = (
+    (FREQUENCY_GROUPS[0], FREQUENCY_BOUNDS[1] + 1, None),
+    (FREQUENCY_GROUPS[1], *FREQUENCY_BOUNDS),
+    (FREQUENCY_GROUPS[2], 0, FREQUENCY_BOUNDS[0] - 1),
+)
 
 
 @dataclass
@@ -226,19 +238,20 @@ def bootstrap_balanced_accuracy(
     y_true = np.asarray(y_true, dtype=np.int64)
     order = np.argsort(y_true, kind="stable")
     y_sorted = y_true[order]
-    _, starts, sizes = np.unique(y_sorted, return_index=True, return_counts=True)
-    # correct[s, r, i]: strategy s, seed r got sorted test sample i right.
-    correct = np.stack(
-        [(np.asarray(predictions[n])[:, order] == y_sorted).astype(np.float32) for n in names]
-    )
+    _, sizes = np.unique(y_sorted, return_counts=True)
+    # preds[s][r]: strategy s, seed r, test samples sorted by class.
+    preds = [np.asarray(predictions[n])[:, order] for n in names]
 
     def score(s: int, rows: np.ndarray, seeds: np.ndarray) -> dict[str, np.ndarray]:
-        mixed = seeds @ correct[s]  # (b, n_test): seed-averaged correctness
-        recalls = np.add.reduceat(rows * mixed, starts, axis=1) / sizes
-        return {"balanced_accuracy": recalls.mean(axis=1)}
+        # Within-class draws keep each class's weight at its size, so the seed mixture of the
+        # per-seed balanced accuracies is the balanced accuracy of the mixture.
+        per_seed = np.stack(
+            [balanced_accuracy(y_sorted, p, sample_weight=rows) for p in preds[s]], axis=1
+        )  # (b, n_seeds)
+        return {"balanced_accuracy": (per_seed * seeds).sum(axis=1)}
 
     return paired_bootstrap(
-        names, score, n_test=len(y_true), n_seeds=correct.shape[1], strata_sizes=sizes,
+        names, score, n_test=len(y_true), n_seeds=preds[0].shape[0], strata_sizes=sizes,
         n_replicates=n_replicates, level=level, seed=seed,
     )["balanced_accuracy"]  # fmt: skip
 
@@ -406,34 +419,24 @@ def bootstrap_multilabel(
 
 
 def shot_groups(train_counts: np.ndarray) -> dict[str, np.ndarray]:
-    """Classes in each many- / medium- / few-shot group by training count (>100, 20–100, <20).
+    """Classes in each head / medium / tail group by training count (>100, 20–100, <20).
 
     Examples
     --------
     >>> import numpy as np
     >>> from classbalance.compare.stats import shot_groups
     >>> {k: v.tolist() for k, v in shot_groups(np.array([500, 100, 20, 19, 1])).items()}
-    {'many': [0], 'medium': [1, 2], 'few': [3, 4]}
+    {'head': [0], 'medium': [1, 2], 'tail': [3, 4]}
     """
-    counts = np.asarray(train_counts)
-    groups = {}
-    for name, low, high in SHOT_GROUPS:
-        mask = counts >= low if high is None else (counts >= low) & (counts <= high)
-        groups[name] = np.flatnonzero(mask)
-    return groups
+    return frequency_groups(train_counts)
 
 
 def group_recalls(
     y_true: np.ndarray, predictions: np.ndarray, groups: dict[str, np.ndarray], n_classes: int
 ) -> dict[str, Any]:
     """Mean recall over the classes of each group (present in the test set), seed-averaged."""
-    y_true = np.asarray(y_true)
-    counts = np.bincount(y_true, minlength=n_classes)
-    recalls = []
-    for pred in np.atleast_2d(predictions):
-        hits = np.bincount(y_true[pred == y_true], minlength=n_classes)
-        recalls.append(np.divide(hits, counts, out=np.full(n_classes, np.nan), where=counts > 0))
-    recall = np.stack(recalls).mean(axis=0)  # NaN for classes absent from the test set
+    recalls = class_recalls(y_true, np.atleast_2d(predictions), n_classes)  # (n_seeds, K)
+    recall = recalls.mean(axis=0)  # NaN for classes absent from the test set
     out: dict[str, Any] = {}
     for name, members in groups.items():
         values = recall[members]
