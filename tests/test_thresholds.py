@@ -17,7 +17,7 @@ from sklearn.metrics import (
 
 import classbalance as cb
 from classbalance.metrics import multilabel_report
-from classbalance.thresholds import LabelThresholds, tune_thresholds
+from classbalance.thresholds import THRESHOLD_METRICS, LabelThresholds, tune_thresholds
 
 
 def _brute_force(y01, scores, metric, threshold):
@@ -36,7 +36,7 @@ def _brute_force(y01, scores, metric, threshold):
 
 
 class TestTuneThreshold:
-    @pytest.mark.parametrize("metric", ["f1", "balanced_accuracy", "g_mean", "youden", "mcc"])
+    @pytest.mark.parametrize("metric", THRESHOLD_METRICS)
     @settings(max_examples=20)
     @given(seed=st.integers(0, 2**32 - 1))
     def test_curve_matches_scikit_learn_everywhere(self, metric, seed):
@@ -133,30 +133,32 @@ def _brute_force_labels(y, s, score_fn):
 
 
 class TestTuneThresholds:
-    @pytest.mark.parametrize(
-        ("metric", "score_fn"),
-        [
-            ("f1", lambda y, p: metrics.f1_score(y, p, zero_division=0)),
-            ("balanced_accuracy", metrics.balanced_accuracy_score),
-            ("mcc", metrics.matthews_corrcoef),
-        ],
-    )
+    @pytest.mark.parametrize("metric", THRESHOLD_METRICS)
     @pytest.mark.parametrize("decimals", [None, 1])
-    def test_optimal_per_label(self, metric, score_fn, decimals):
-        """Each label's threshold maximizes the sklearn metric over all candidates (ties too)."""
+    def test_optimal_per_label(self, metric, decimals):
+        """Each label's threshold maximizes the sklearn metric over all candidates (ties too),
+        for every metric of the one table."""
         Y, S = _problem(n=120, decimals=decimals)
         result = tune_thresholds(Y, S, metric=metric)
+
+        def score_fn(y, pred):
+            return _brute_force(y, pred, metric, 1)
+
         for col in range(Y.shape[1]):
             t, best = _brute_force_labels(Y[:, col], S[:, col], score_fn)
             assert result.scores[col] == pytest.approx(best, abs=1e-12)
             assert result.thresholds[col] == pytest.approx(t)
 
-    def test_agrees_with_binary_tune_threshold(self):
-        """Per label, the same threshold as cb.tune_threshold on that column."""
-        Y, S = _problem()
-        result = tune_thresholds(Y, S)
+    @pytest.mark.parametrize("metric", THRESHOLD_METRICS)
+    def test_agrees_with_binary_tune_threshold(self, metric):
+        """Per label, the same threshold and value as cb.tune_threshold on that column: one
+        kernel and one metric table for one column or many."""
+        Y, S = _problem(decimals=2)
+        result = tune_thresholds(Y, S, metric)
         for col in range(Y.shape[1]):
-            assert result.thresholds[col] == cb.tune_threshold(Y[:, col], S[:, col]).threshold
+            binary = cb.tune_threshold(Y[:, col], S[:, col], metric)
+            assert result.thresholds[col] == binary.threshold
+            assert result.scores[col] == binary.score
 
     def test_report_uses_tuned_thresholds(self):
         """Thresholds tuned on validation apply to the test report (never tuned on test)."""

@@ -1,9 +1,14 @@
-"""Decision thresholds tuned on validation data: one binary classifier, or one per label.
+"""Decision thresholds tuned on validation data, for one column of scores or many.
 
-:func:`tune_threshold` tunes the threshold of a binary classifier (one column
-of scores); :func:`tune_thresholds` one threshold per label of a multi-label
-classifier. Tune on validation data and apply the result to the test set;
-tuning on the test set would overstate every metric.
+A binary classifier has one column of scores (:func:`tune_threshold`); a
+multi-label classifier has one per label (:func:`tune_thresholds`). Both run
+the same kernel: in each column every distinct score is a candidate cut
+``score >= t``; one sort and cumulative sums give the confusion counts at
+every cut of every column at once, and one metric table turns those counts
+into the metric. Ties go to the smallest threshold reaching the best value.
+
+Tune on validation data and apply the result to the test set; tuning on the
+test set would overstate every metric.
 """
 
 from __future__ import annotations
@@ -28,7 +33,89 @@ __all__ = [
     "tune_thresholds",
 ]
 
-_LABEL_METRICS = ("f1", "balanced_accuracy", "mcc")
+
+def _rates(tp: np.ndarray, fp: np.ndarray, tn: np.ndarray, fn: np.ndarray) -> tuple[Any, Any]:
+    """True positive and true negative rates (0 where undefined)."""
+    tpr = np.where(tp + fn > 0, tp / np.where(tp + fn > 0, tp + fn, 1.0), 0.0)
+    tnr = np.where(tn + fp > 0, tn / np.where(tn + fp > 0, tn + fp, 1.0), 0.0)
+    return tpr, tnr
+
+
+def _f1(tp: np.ndarray, fp: np.ndarray, tn: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    den = 2 * tp + fp + fn
+    return np.where(den > 0, 2 * tp / np.where(den > 0, den, 1.0), 0.0)
+
+
+def _balanced_accuracy(tp: np.ndarray, fp: np.ndarray, tn: np.ndarray, fn: np.ndarray) -> Any:
+    tpr, tnr = _rates(tp, fp, tn, fn)
+    return (tpr + tnr) / 2
+
+
+def _g_mean(tp: np.ndarray, fp: np.ndarray, tn: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    tpr, tnr = _rates(tp, fp, tn, fn)
+    return np.sqrt(tpr * tnr)
+
+
+def _youden(tp: np.ndarray, fp: np.ndarray, tn: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    tpr, tnr = _rates(tp, fp, tn, fn)
+    return tpr + tnr - 1
+
+
+def _mcc(tp: np.ndarray, fp: np.ndarray, tn: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    den = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    return np.where(den > 0, (tp * tn - fp * fn) / np.where(den > 0, den, 1.0), 0.0)
+
+
+def _accuracy(tp: np.ndarray, fp: np.ndarray, tn: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    return (tp + tn) / (tp + fp + tn + fn)
+
+
+#: The one metric table: confusion counts at every cut (any shape) -> the metric there.
+#: Each is defined for every column, including one without positives (rates count as 0).
+_METRICS: dict[str, Callable[..., np.ndarray]] = {
+    "f1": _f1,
+    "balanced_accuracy": _balanced_accuracy,
+    "g_mean": _g_mean,
+    "youden": _youden,
+    "mcc": _mcc,
+    "accuracy": _accuracy,
+}
+THRESHOLD_METRICS = tuple(_METRICS)
+
+
+@dataclass(frozen=True)
+class _Cuts:
+    """Every cut ``score >= t`` of every column, in descending score order (rows)."""
+
+    scores: np.ndarray  # (n, m) scores sorted descending within each column
+    counts: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # tp, fp, tn, fn at each cut
+    last: np.ndarray  # (n, m) the last row of a run of equal scores: a real cut
+    n_pos: np.ndarray  # (m,)
+
+    def best(self, values: np.ndarray) -> np.ndarray:
+        """Per column, the row of the best real cut; ties go to the smallest threshold."""
+        masked = np.where(self.last, values, -np.inf)
+        n = masked.shape[0]
+        return n - 1 - np.argmax(masked[::-1], axis=0)  # last row with the max: smallest t
+
+
+def _cuts(positive: np.ndarray, scores: np.ndarray) -> _Cuts:
+    """The kernel: one sort per column, cumulative counts, no loop over samples or columns."""
+    n = scores.shape[0]
+    order = np.argsort(-scores, axis=0, kind="stable")
+    sorted_scores = np.take_along_axis(scores, order, axis=0)
+    tp = np.cumsum(np.take_along_axis(positive, order, axis=0), axis=0, dtype=np.float64)
+    fp = np.arange(1, n + 1, dtype=np.float64)[:, None] - tp
+    n_pos = tp[-1]
+    n_neg = n - n_pos
+    last = np.ones(scores.shape, dtype=bool)
+    last[:-1] = sorted_scores[1:] != sorted_scores[:-1]
+    return _Cuts(sorted_scores, (tp, fp, n_neg - fp, n_pos - tp), last, n_pos)
+
+
+def _metric_values(metric: str, cuts: _Cuts) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _METRICS[metric](*cuts.counts)
 
 
 def check_scores(scores: Any, shape: tuple[int, int], name: str = "scores") -> np.ndarray:
@@ -53,27 +140,7 @@ def check_scores(scores: Any, shape: tuple[int, int], name: str = "scores") -> n
     return values
 
 
-def _counts_metrics(tp, fp, tn, fn) -> dict[str, np.ndarray]:
-    """Binary metrics at every threshold from confusion counts (vectorized)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tpr = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
-        tnr = np.where(tn + fp > 0, tn / (tn + fp), 0.0)
-        f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
-        mcc_den = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
-        mcc = np.where(mcc_den > 0, (tp * tn - fp * fn) / mcc_den, 0.0)
-    return {
-        "f1": f1,
-        "balanced_accuracy": (tpr + tnr) / 2,
-        "g_mean": np.sqrt(tpr * tnr),
-        "youden": tpr + tnr - 1,
-        "mcc": mcc,
-        "accuracy": (tp + tn) / (tp + fp + tn + fn),
-    }
-
-
-THRESHOLD_METRICS = ("f1", "balanced_accuracy", "g_mean", "youden", "mcc", "accuracy")
-
-
+# ----------------------------------------------------------------------- binary
 @dataclass(frozen=True)
 class ThresholdResult:
     """What :func:`tune_threshold` found.
@@ -125,8 +192,8 @@ def tune_threshold(
 
     Every distinct score is a candidate threshold; the built-in metrics are
     computed for all of them at once from cumulative counts (one sort), so
-    this is fast for millions of samples. Tune on validation data, not on
-    the test set.
+    this is fast for millions of samples. It is the one-column case of
+    :func:`tune_thresholds`. Tune on validation data, not on the test set.
 
     Parameters
     ----------
@@ -188,39 +255,38 @@ def tune_threshold(
             f"`pos_label` must be one of the labels {classes}. Received: pos_label={pos_label!r}"
         )
     positive = enc.codes == positive_code
-
-    order = np.argsort(-values, kind="stable")
-    sorted_scores = values[order]
-    tp_cum = np.cumsum(positive[order])
-    fp_cum = np.cumsum(~positive[order])
-    # Last position of every distinct score: predicting "score >= t" there.
-    last = np.r_[np.flatnonzero(np.diff(sorted_scores) != 0), len(values) - 1]
-    thresholds = sorted_scores[last]
-    tp, fp = tp_cum[last].astype(np.float64), fp_cum[last].astype(np.float64)
-    n_pos, n_neg = float(positive.sum()), float((~positive).sum())
-    fn, tn = n_pos - tp, n_neg - fp
-
+    if not callable(metric):
+        metric = check_choice(metric, "metric", THRESHOLD_METRICS)
+    cuts = _cuts(positive[:, None], values[:, None])
+    last = cuts.last[:, 0]
     if callable(metric):
         name = getattr(metric, "__name__", "metric")
         y01 = positive.astype(np.int64)
-        curve_values = np.array(
-            [metric(y01, (values >= t).astype(np.int64)) for t in thresholds], dtype=np.float64
-        )
+        curve_values = np.full(values.shape[0], -np.inf)
+        curve_values[last] = [
+            metric(y01, (values >= t).astype(np.int64)) for t in cuts.scores[last, 0]
+        ]
+        curve_values = curve_values[:, None]
     else:
-        name = check_choice(metric, "metric", THRESHOLD_METRICS)
-        curve_values = _counts_metrics(tp, fp, tn, fn)[name]
-
+        name = metric
+        curve_values = _metric_values(name, cuts)
+    best = int(cuts.best(curve_values)[0])
     ascending = slice(None, None, -1)
-    curve = pd.DataFrame({"threshold": thresholds[ascending], name: curve_values[ascending]})
-    best = int(np.argmax(curve[name].to_numpy()))
+    curve = pd.DataFrame(
+        {
+            "threshold": cuts.scores[last, 0][ascending],
+            name: curve_values[last, 0].astype(np.float64)[ascending],
+        }
+    )
     return ThresholdResult(
-        threshold=float(curve["threshold"].iloc[best]),
-        score=float(curve[name].iloc[best]),
+        threshold=float(cuts.scores[best, 0]),
+        score=float(curve_values[best, 0]),
         metric=name,
         curve=curve,
     )
 
 
+# -------------------------------------------------------------------- per label
 @dataclass(frozen=True)
 class LabelThresholds:
     """Per-label decision thresholds found by :func:`tune_thresholds`.
@@ -260,18 +326,6 @@ class LabelThresholds:
         )
 
 
-def _metric_table(metric: str, tp, fp, fn, tn) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if metric == "f1":
-            return np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
-        if metric == "balanced_accuracy":
-            tpr = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
-            tnr = np.where(tn + fp > 0, tn / (tn + fp), 0.0)
-            return (tpr + tnr) / 2
-        den = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
-        return np.where(den > 0, (tp * tn - fp * fn) / den, 0.0)
-
-
 def tune_thresholds(
     Y_val: Any,
     scores_val: Any,
@@ -285,11 +339,10 @@ def tune_thresholds(
 
     Every distinct validation score of a label is a candidate threshold;
     all labels and candidates are scored at once from cumulative counts (one
-    sort of the score matrix, no Python loop over samples or labels). Ties go
-    to the smallest threshold reaching the best value, as in
-    :func:`classbalance.tune_threshold`. Tune on validation data and apply
-    the result to the test set (``multilabel_report(..., thresholds=result)``);
-    tuning on the test set would overstate every metric.
+    sort of the score matrix, no Python loop over samples or labels), by the
+    same kernel and metric table as :func:`tune_threshold`. Ties go to the
+    smallest threshold reaching the best value. Apply the result to the test
+    set (``multilabel_report(..., thresholds=result)``).
 
     Parameters
     ----------
@@ -297,8 +350,10 @@ def tune_thresholds(
         Validation labels (see :func:`classbalance.labels.encode_multilabel`).
     scores_val : array-like of shape (n_samples, n_labels)
         Validation scores (probabilities or logits).
-    metric : {"f1", "balanced_accuracy", "mcc"}, default="f1"
-        Per-label binary metric to maximize.
+    metric : str, default="f1"
+        Per-label binary metric to maximize, one of :data:`THRESHOLD_METRICS`:
+        ``"f1"``, ``"balanced_accuracy"``, ``"g_mean"``, ``"youden"``,
+        ``"mcc"``, ``"accuracy"``.
     default : float, default=0.5
         Threshold kept for a label with no positive in ``Y_val`` (its metric
         cannot be tuned); use 0.0 for logits.
@@ -317,39 +372,27 @@ def tune_thresholds(
     Examples
     --------
     >>> import numpy as np
-    >>> from classbalance.thresholds import tune_thresholds
+    >>> import classbalance as cb
     >>> Y = np.array([[1, 0], [1, 0], [0, 1], [0, 0]])
     >>> S = np.array([[0.9, 0.12], [0.3, 0.1], [0.2, 0.15], [0.1, 0.05]])
-    >>> result = tune_thresholds(Y, S)
+    >>> result = cb.tune_thresholds(Y, S)
     >>> result.thresholds.tolist(), result.scores.tolist()
     ([0.3, 0.15], [1.0, 1.0])
     >>> result.predict(S).tolist()
     [[1, 0], [1, 0], [0, 1], [0, 0]]
     """
-    metric = check_choice(metric, "metric", _LABEL_METRICS)
+    metric = check_choice(metric, "metric", THRESHOLD_METRICS)
     if isinstance(default, bool) or not isinstance(default, numbers.Real):
         raise TypeError(f"`default` must be a number. Received: default={short_repr(default)}")
     enc = encode_multilabel(Y_val, classes=classes, sep=sep, name="Y_val")
     S = check_scores(scores_val, enc.Y.shape, "scores_val")
-    n = S.shape[0]
-    order = np.argsort(-S, axis=0, kind="stable")
-    sorted_scores = np.take_along_axis(S, order, axis=0)
-    positive = np.take_along_axis(enc.Y, order, axis=0).astype(bool)
-    tp = np.cumsum(positive, axis=0, dtype=np.float64)
-    fp = np.arange(1, n + 1, dtype=np.float64)[:, None] - tp
-    n_pos = tp[-1]
-    n_neg = n - n_pos
-    values = _metric_table(metric, tp, fp, n_pos - tp, n_neg - fp)
-    # Only the last row of each run of equal scores is a cut "score >= t".
-    last = np.ones_like(positive)
-    last[:-1] = sorted_scores[1:] != sorted_scores[:-1]
-    values = np.where(last, values, -np.inf)
-    best_from_end = np.argmax(values[::-1], axis=0)  # last index with the max: smallest t
-    best = n - 1 - best_from_end
+    cuts = _cuts(enc.Y.astype(bool), S)
+    values = _metric_values(metric, cuts)
+    best = cuts.best(values)
     columns = np.arange(S.shape[1])
-    thresholds = sorted_scores[best, columns]
+    thresholds = cuts.scores[best, columns]
     scores = values[best, columns]
-    empty = n_pos == 0
+    empty = cuts.n_pos == 0
     if empty.any():
         warnings.warn(
             f"Labels {short_repr(enc.classes[empty].tolist())} have no positive in `Y_val`; "
