@@ -142,3 +142,136 @@ class TestPermutationCache:
         clone = pickle.loads(pickle.dumps(warm))
         assert clone._block_cache == {}
         np.testing.assert_array_equal(clone.plan(2), in_order[2])
+
+
+def _first_pass_with_epoch_size(name: str, y: np.ndarray, seed: int, **size: int) -> np.ndarray:
+    """The indices the adapter ``name`` serves in its first pass, built with ``epoch_size``."""
+    x = np.arange(len(y))
+    if name == "BalancedBatches":
+        return np.concatenate([xb for xb, _ in cb.BalancedBatches(x, y, 4, seed=seed, **size)])
+    if name == "BalancedPyDataset":
+        from classbalance.keras import BalancedPyDataset
+
+        ds = BalancedPyDataset(x, y, 4, seed=seed, **size)
+        return np.concatenate([np.asarray(ds[i][0]) for i in range(len(ds))])
+    if name == "tf.balanced_dataset":
+        from classbalance.tf import balanced_dataset
+
+        return np.concatenate(
+            [xb.numpy() for xb, _ in balanced_dataset(x, y, 4, seed=seed, **size)]
+        )
+    if name == "torch.BalancedSampler":
+        from classbalance.torch import BalancedSampler
+
+        return np.array(list(BalancedSampler(y, seed=seed, **size)))
+    if name == "torch.BalancedBatchSampler":
+        from classbalance.torch import BalancedBatchSampler
+
+        return np.concatenate(
+            [np.asarray(b) for b in BalancedBatchSampler(y, 4, seed=seed, **size)]
+        )
+    if name == "torch.DistributedBalancedBatchSampler":
+        from classbalance.torch import DistributedBalancedBatchSampler
+
+        ranks = [
+            DistributedBalancedBatchSampler(
+                y, 4, num_replicas=2, rank=r, drop_last=False, seed=seed, **size
+            )
+            for r in (0, 1)
+        ]
+        steps = zip(*(list(r) for r in ranks), strict=True)
+        return np.concatenate([np.asarray(b) for step in steps for b in step])
+    assert name == "fastai.BalancedDL"
+    from classbalance.fastai import BalancedDL
+
+    dl = BalancedDL(list(x), bs=4, labels=y, seed=seed, num_workers=0, **size)
+    return np.asarray(dl.get_idxs())
+
+
+EPOCH_SIZE_ADAPTERS = {
+    "BalancedBatches": (),
+    "BalancedPyDataset": ("keras",),
+    "tf.balanced_dataset": ("tensorflow",),
+    "torch.BalancedSampler": ("torch",),
+    "torch.BalancedBatchSampler": ("torch",),
+    "torch.DistributedBalancedBatchSampler": ("torch",),
+    "fastai.BalancedDL": ("fastai",),
+}
+
+
+class TestEpochSizeRule:
+    """One epoch_size rule, in the engine: every adapter plans the same epoch from it."""
+
+    def test_core_and_torch_plan_the_same_30_samples(self):
+        """cb.BalancedSampler(y, epoch_size=30) and the torch sampler serve one 30-sample plan
+        (balanced at 30, not the default oversample's 200), for epoch_size and num_samples."""
+        pytest.importorskip("torch")
+        from classbalance.torch import BalancedSampler
+
+        y = labels()
+        for seed in (0, 1, 7):
+            core = cb.BalancedSampler(y, epoch_size=30, seed=seed)
+            plan = core.plan(0)
+            assert len(plan) == len(core) == 30
+            assert core.strategy == "balanced"
+            np.testing.assert_array_equal(list(BalancedSampler(y, epoch_size=30, seed=seed)), plan)
+            np.testing.assert_array_equal(list(BalancedSampler(y, num_samples=30, seed=seed)), plan)
+            np.testing.assert_array_equal(
+                plan, cb.BalancedSampler(y, "balanced", epoch_size=30, seed=seed).plan(0)
+            )
+
+    @pytest.mark.parametrize("name", list(EPOCH_SIZE_ADAPTERS))
+    def test_every_adapter_serves_the_core_plan(self, name):
+        """The same (y, epoch_size, seed) gives every adapter the core sampler's plan."""
+        for module in EPOCH_SIZE_ADAPTERS[name]:
+            pytest.importorskip(module)
+        y = labels()
+        served = _first_pass_with_epoch_size(name, y, 3, epoch_size=32)
+        np.testing.assert_array_equal(served, cb.BalancedSampler(y, epoch_size=32, seed=3).plan(0))
+
+    @pytest.mark.parametrize("name", list(EPOCH_SIZE_ADAPTERS))
+    @pytest.mark.parametrize("strategy", ["oversample", "undersample"])
+    def test_every_adapter_refuses_a_size_the_strategy_ignores(self, name, strategy):
+        """epoch_size with a strategy that fixes its own size is an error that says so, in the
+        core and in every adapter (none silently plans another size)."""
+        for module in EPOCH_SIZE_ADAPTERS[name]:
+            pytest.importorskip(module)
+        with pytest.raises(ValueError, match=rf"strategy='{strategy}' fixes its own size"):
+            _first_pass_with_epoch_size(name, labels(), 0, epoch_size=32, strategy=strategy)
+
+    @pytest.mark.parametrize(
+        "kwargs",
+        [
+            {"strategy": "oversample"},
+            {"strategy": "undersample"},
+            {"strategy": {0: 10, 1: 5}},
+            {"strategy": lambda counts: counts},
+        ],
+        ids=["oversample", "undersample", "dict-of-counts", "callable-counts"],
+    )
+    def test_core_refuses_an_ignored_epoch_size(self, kwargs):
+        """Every strategy that would ignore epoch_size refuses it, naming what to use."""
+        with pytest.raises(ValueError, match=r"fixes its own size.*Use strategy='balanced'"):
+            cb.BalancedSampler(labels(), epoch_size=30, **kwargs)
+
+    def test_sized_strategies_use_epoch_size(self):
+        """balanced, alpha, fractions (in a dict or from a callable) and multi-label plans
+        take epoch_size."""
+        y = labels()
+        assert len(cb.BalancedSampler(y, "balanced", epoch_size=30)) == 30
+        assert len(cb.BalancedSampler(y, alpha=0.5, epoch_size=30)) == 30
+        fractions = cb.BalancedSampler(y, {3: 0.5}, epoch_size=30).target_counts()
+        assert fractions[3] == 15
+        called = cb.BalancedSampler(y, lambda c: {3: 0.5}, epoch_size=30).target_counts()
+        assert called[3] == 15
+        Y = np.eye(4, dtype=int)[y]
+        Y[:5, 0] = 1
+        assert len(cb.BalancedSampler(Y, multilabel=True, epoch_size=30)) == 30
+
+    def test_torch_refuses_both_names(self):
+        """epoch_size and num_samples (PyTorch's name) together are a TypeError."""
+        pytest.importorskip("torch")
+        from classbalance.torch import BalancedSampler
+
+        with pytest.raises(TypeError, match="not both"):
+            BalancedSampler(labels(), epoch_size=30, num_samples=30)

@@ -241,10 +241,12 @@ class BalancedSampler:
     strategy : str, dict or callable, default=None
         How many samples of each class an epoch holds (``target_counts``):
 
-        - ``"oversample"`` (the default): every class up to the largest.
+        - ``"oversample"`` (the default without ``epoch_size``): every class up
+          to the largest.
         - ``"undersample"``: every class down to the smallest; a fresh subset
           each epoch, walking through the whole class over the epochs.
-        - ``"balanced"``: equal shares of ``epoch_size`` (default: n_samples).
+        - ``"balanced"`` (the default with ``epoch_size``, and for
+          ``multilabel``): equal shares of ``epoch_size`` (default: n_samples).
         - ``{class: count_or_fraction}``: an int is that class's count, a
           float in [0, 1] that share of ``epoch_size``; unlisted classes keep
           their natural count.
@@ -256,7 +258,12 @@ class BalancedSampler:
         with ``strategy``.
     epoch_size : int, default=None
         Samples per epoch for ``"balanced"``, fractions and ``alpha``
-        (default: the number of labels).
+        (default: the number of labels). Given without ``strategy`` and
+        ``alpha``, it means ``strategy="balanced"`` at that size, in the core
+        and in every adapter (``num_samples`` is its PyTorch name in
+        :mod:`classbalance.torch`). A strategy that fixes its own size
+        (``"oversample"``, ``"undersample"``, a dict of counts only, a
+        callable returning counts) refuses it rather than ignore it.
     seed : int, numpy Generator or None, default=None
         ``None`` draws a seed once; it is kept in :attr:`seed` so the run can
         be replayed.
@@ -428,7 +435,18 @@ class BalancedSampler:
         self.epoch_size = (
             None if epoch_size is None else check_positive_int(epoch_size, "epoch_size")
         )
+        if self.epoch_size is not None and strategy is None and alpha is None:
+            strategy = "balanced"  # the one epoch_size rule: a size alone means balanced at it
+        self._sized = False  # set by _resolve_strategy when the targets read epoch_size
         self._target_fn = self._resolve_strategy(strategy, alpha)
+        if self.epoch_size is not None and not self._sized:
+            raise ValueError(
+                f"`epoch_size` (`num_samples` in the torch adapters) sets the size of an epoch of "
+                f"strategy='balanced', `alpha` or fractions; strategy={short_repr(strategy)} fixes "
+                "its own size and would ignore it. Use strategy='balanced' (or alpha, or "
+                "fractions in a dict) for that many samples per epoch, or drop `epoch_size`. "
+                f"Received: epoch_size={self.epoch_size}"
+            )
         self.strategy = strategy if strategy is not None or alpha is not None else "oversample"
         self.alpha = alpha
         self._order = order
@@ -454,6 +472,7 @@ class BalancedSampler:
                 )
             if not callable(alpha):
                 alpha = check_fraction(alpha, "alpha")
+            self._sized = True
             return _Targets(self, "alpha", alpha=alpha)
         if strategy is None:
             strategy = "oversample"
@@ -463,6 +482,7 @@ class BalancedSampler:
             if strategy == "undersample":
                 return _Targets(self, "fixed", fixed=np.where(present, counts[present].min(), 0))
             if strategy == "balanced":
+                self._sized = True
                 return _Targets(self, "balanced")
             allowed = ", ".join(repr(s) for s in SAMPLING_STRATEGIES)
             raise ValueError(
@@ -503,6 +523,7 @@ class BalancedSampler:
             if isinstance(value, numbers.Integral):
                 targets[i] = int(value)
             else:
+                self._sized = True
                 targets[i] = round(
                     check_fraction(float(value), f"strategy[{plain!r}]") * self._size()
                 )

@@ -24,7 +24,6 @@ data = torch.utils.data
 
 __all__ = ["INDEX_TYPES", "EpochPlans", "check_bool", "core_sampler", "cut_batches"]
 
-_FIXED_SIZE = ("oversample", "undersample")
 # What a batch sampler yields per batch: Python ints (the Sampler protocol's
 # list[int]), a NumPy array, or a torch tensor. DataLoader passes a batch to
 # the dataset's __getitems__ untouched, so arrays and tensors skip the
@@ -65,26 +64,18 @@ def core_sampler(
 
     ``epoch_size`` is the package's name; ``num_samples`` is PyTorch's name for
     the same thing (``WeightedRandomSampler(num_samples=...)``), kept for it.
+    What a size means for each strategy is the engine's one rule
+    (:class:`classbalance.BalancedSampler`), not decided here.
     """
-    if epoch_size is not None:
-        if num_samples is not None:
+    if num_samples is not None:
+        if epoch_size is not None:
             raise TypeError(
                 "Pass `epoch_size` or `num_samples` (PyTorch's name for it), not both. "
                 f"Received: epoch_size={short_repr(epoch_size)}, num_samples={num_samples!r}"
             )
-        num_samples = epoch_size
-    if num_samples is not None:
-        num_samples = check_positive_int(num_samples, "num_samples")
-        if strategy is None and alpha is None:
-            strategy = "balanced"
-        elif isinstance(strategy, str) and strategy in _FIXED_SIZE:
-            raise ValueError(
-                f"`num_samples` sets the epoch size of strategy='balanced', `alpha` and "
-                f"fractions; strategy={strategy!r} fixes its own size. Use strategy='balanced' "
-                f"for {num_samples} samples per epoch. Received: num_samples={num_samples}"
-            )
+        epoch_size = check_positive_int(num_samples, "num_samples")
     encoded = _encode(labels, classes, function, multilabel)
-    return BalancedSampler(encoded, strategy, alpha=alpha, epoch_size=num_samples, seed=seed)
+    return BalancedSampler(encoded, strategy, alpha=alpha, epoch_size=epoch_size, seed=seed)
 
 
 def check_bool(value: Any, name: str) -> bool:
