@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numbers
 import secrets
-import warnings
 from typing import Any
 
 import numpy as np
@@ -18,10 +17,6 @@ def short_repr(value: Any, limit: int = 80) -> str:
     """``repr(value)`` cut to ``limit`` characters, for error messages."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-# Old private name, kept while branches written against it land (use short_repr).
-_short = short_repr
 
 
 class ArgumentTypeError(TypeError, ValueError):
@@ -105,21 +100,3 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(message)
     return value
-
-
-def renamed_argument(new_name: str, new_value: Any, old_name: str, old_value: Any) -> Any:
-    """The value of an argument renamed ``old_name`` -> ``new_name`` (None means not given).
-
-    The old name still works, with a ``DeprecationWarning``; giving both is a
-    ``TypeError``, as for any argument given twice.
-    """
-    if old_value is None:
-        return new_value
-    if new_value is not None:
-        raise TypeError(f"Pass `{new_name}` only; `{old_name}` is its old name.")
-    warnings.warn(
-        f"`{old_name}` is now called `{new_name}`; the old name will be removed.",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-    return old_value

@@ -697,17 +697,3 @@ class BalancedSampler:
             f"{'n_labels' if self.multilabel else 'n_classes'}={len(self.counts)}, "
             f"epoch={self.epoch}, seed={self.seed})"
         )
-
-    @classmethod
-    def _from_labels(
-        cls,
-        labels: EncodedLabels,
-        strategy: StrategyLike = None,
-        *,
-        alpha: AlphaLike | None = None,
-        epoch_size: int | None = None,
-        seed: Any = None,
-    ) -> BalancedSampler:
-        # Old private door, kept while branches written against it land: use
-        # BalancedSampler(encoded_labels, ...) instead.
-        return cls(labels, strategy, alpha=alpha, epoch_size=epoch_size, seed=seed)

@@ -258,17 +258,3 @@ def test_resample_with_a_global_seed(y_long_tail):
     first = run_epoch(resample(indexed(y_long_tail), lambda i, y: y, n_classes=5, seed=3))
     again = run_epoch(resample(indexed(y_long_tail), lambda i, y: y, n_classes=5, seed=3))
     assert np.array_equal(first, again)
-
-
-def test_old_argument_names_still_work(y_long_tail):
-    """num_classes= and target= (the old names) give the same epochs, with a DeprecationWarning."""
-    new = resample(
-        indexed(y_long_tail), lambda i, y: y, n_classes=5, strategy="undersample", seed=2
-    )
-    with pytest.warns(DeprecationWarning, match="now called `n_classes`"):
-        old = resample(
-            indexed(y_long_tail), lambda i, y: y, num_classes=5, target="undersample", seed=2
-        )
-    assert np.array_equal(run_epoch(new), run_epoch(old))
-    with pytest.raises(TypeError, match="Pass `n_classes` only"):
-        resample(indexed(y_long_tail), lambda i, y: y, n_classes=5, num_classes=5)

@@ -11,7 +11,6 @@ from classbalance._optional import require
 from classbalance._streams import TF_SHUFFLE
 from classbalance._validation import (
     check_positive_int,
-    renamed_argument,
     resolve_seed,
     rng_for,
     short_repr,
@@ -61,12 +60,10 @@ def resample(
     dataset: tf.data.Dataset,
     label_fn: Callable[..., Any],
     *,
-    n_classes: int | None = None,
+    n_classes: int,
     strategy: StrategyLike = None,
     shuffle_buffer: int | None = 10_000,
     seed: int | np.random.Generator | None = None,
-    num_classes: int | None = None,
-    target: StrategyLike = None,
 ) -> tf.data.Dataset:
     """Re-balance a ``tf.data.Dataset`` whose labels are not known up front.
 
@@ -119,8 +116,6 @@ def resample(
         order (copies adjacent).
     seed : int, numpy Generator or None, default=None
         Seed of every epoch's plan and shuffle (``None`` draws one).
-    num_classes, target :
-        Old names of ``n_classes`` and ``strategy`` (deprecated).
 
     Returns
     -------
@@ -145,10 +140,7 @@ def resample(
         )
     if not callable(label_fn):
         raise TypeError(f"`label_fn` must be callable. Received: label_fn={short_repr(label_fn)}")
-    n_classes = renamed_argument("n_classes", n_classes, "num_classes", num_classes)
-    strategy = renamed_argument("strategy", strategy, "target", target) or "oversample"
-    if n_classes is None:
-        raise TypeError("resample() needs `n_classes`, the number of classes.")
+    strategy = "oversample" if strategy is None else strategy
     num_classes = check_positive_int(n_classes, "n_classes")
     if shuffle_buffer is not None:
         shuffle_buffer = check_positive_int(shuffle_buffer, "shuffle_buffer")
