@@ -33,7 +33,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_batches.py
 	$(PY) benchmarks/bench_plan.py
-	$(PY) benchmarks/bench_multilabel_resampling.py
+	$(PY) benchmarks/bench_resampling.py
 	$(PY) benchmarks/bench_torch.py
 	TF_CPP_MIN_LOG_LEVEL=3 $(PY) benchmarks/bench_tf.py 2>/dev/null
 	$(PY) benchmarks/bench_folders.py --n-files 100000

@@ -145,9 +145,12 @@ class TestPosWeight:
         np.testing.assert_allclose(pos_weight(Y, power=0.5), np.sqrt(neg / pos))
 
     def test_from_label_distribution(self):
-        """A LabelDistribution gives the same weights as the labels themselves."""
+        """A LabelDistribution gives the same weights as the labels themselves; reading options
+        it would ignore are refused."""
         Y = _random_multihot()
         np.testing.assert_array_equal(pos_weight(label_distribution(Y)), pos_weight(Y))
+        with pytest.raises(ValueError, match="would ignore them"):
+            pos_weight(label_distribution(Y), classes=list("abcdefgh"))
 
     def test_empty_label_warns_and_is_finite(self):
         """A label without positives gets weight 1 and a warning (smoothing 0), else finite."""

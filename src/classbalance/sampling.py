@@ -29,15 +29,22 @@ fresh permutation.
 
 from __future__ import annotations
 
-import numbers
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from classbalance._streams import PHASE, SHUFFLE, STREAM, TIES
+from classbalance._streams import PHASE, SHUFFLE, STREAM
+from classbalance._targets import (
+    SAMPLING_STRATEGIES,
+    AlphaLike,
+    StrategyLike,
+    alpha_weights,
+    check_targets,
+    resolve_targets,
+)
 from classbalance._validation import (
     check_fraction,
     check_positive_int,
@@ -49,10 +56,9 @@ from classbalance.labels import EncodedLabels, MultiHotLabels, encode_labels, en
 
 __all__ = ["SAMPLING_STRATEGIES", "BalancedSampler", "alpha_shares", "progressive_alpha"]
 
-SAMPLING_STRATEGIES = ("oversample", "undersample", "balanced")
 
 # Random-stream domains (registry: classbalance._streams); every rng_for() call uses (domain, a, b).
-_SHUFFLE, _STREAM, _TIES, _PHASE = SHUFFLE, STREAM, TIES, PHASE
+_SHUFFLE, _STREAM, _PHASE = SHUFFLE, STREAM, PHASE
 # Permutations of a small class are generated this many samples at a time
 # (large enough to amortize the Python loop, small enough not to waste work
 # on the short epochs of small data sets).
@@ -65,9 +71,6 @@ _PAIR_ROWS = 1 << 16
 _ITER_CHUNK = 1 << 16
 # One lock for every sampler's epoch counter: module-level, so samplers still pickle.
 _EPOCH_LOCK = threading.Lock()
-
-AlphaLike = float | Callable[[int], float]
-StrategyLike = str | Mapping[Any, float] | Callable[[np.ndarray], Any] | None
 
 
 class _LinearSchedule:
@@ -119,27 +122,8 @@ def alpha_shares(counts: Any, alpha: float) -> np.ndarray:
     >>> alpha_shares([90, 10, 0], 0.5).round(3).tolist()
     [0.75, 0.25, 0.0]
     """
-    shares = _alpha_weights(np.asarray(counts), check_fraction(alpha, "alpha"))
+    shares = alpha_weights(np.asarray(counts), check_fraction(alpha, "alpha"))
     return shares / shares.sum()
-
-
-def _alpha_weights(counts: np.ndarray, alpha: float) -> np.ndarray:
-    # Unnormalized n_c ** alpha (the engine's largest remainder normalizes once).
-    return np.where(counts > 0, np.power(counts.astype(np.float64), alpha), 0.0)
-
-
-def _largest_remainder(shares: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
-    """Integer counts summing to ``total``, proportional to ``shares``; ties broken by ``rng``."""
-    exact = shares / shares.sum() * total
-    counts = np.floor(exact).astype(np.int64)
-    short = total - int(counts.sum())
-    if short > 0:
-        remainder = exact - counts
-        # Random key only breaks ties between equal remainders.
-        key = np.lexsort((rng.random(len(shares)), -remainder))
-        eligible = key[shares[key] > 0]
-        counts[eligible[:short]] += 1
-    return counts
 
 
 def _interleave(pieces: list[np.ndarray], rng: np.random.Generator, dtype: Any) -> np.ndarray:
@@ -193,37 +177,6 @@ def _group_positives(Y: np.ndarray, counts: np.ndarray, dtype: Any) -> tuple[np.
         cursor += per_label
         n_unlabeled += min(_PAIR_ROWS, n - start) - len(np.unique(rows))
     return order, n_unlabeled
-
-
-class _Targets:
-    """Target counts per epoch; a plain object (not a closure) so samplers pickle."""
-
-    def __init__(
-        self,
-        sampler: BalancedSampler,
-        kind: str,
-        *,
-        fixed: np.ndarray | None = None,
-        alpha: AlphaLike | None = None,
-    ) -> None:
-        self.kind = kind
-        self.fixed = fixed
-        self.alpha = alpha
-        self.counts = sampler.counts
-        self.seed = sampler.seed
-        self.size = sampler.epoch_size if sampler.epoch_size is not None else sampler.n_samples
-
-    def __call__(self, epoch: int) -> np.ndarray:
-        if self.kind == "fixed":
-            assert self.fixed is not None
-            return self.fixed
-        present = self.counts > 0
-        ties = rng_for(self.seed, _TIES, epoch, 0)
-        if self.kind == "balanced":
-            return _largest_remainder(present.astype(np.float64), self.size, ties)
-        a = self.alpha(epoch) if callable(self.alpha) else self.alpha
-        a = check_fraction(a, f"alpha({epoch})")
-        return _largest_remainder(_alpha_weights(self.counts, a), self.size, ties)
 
 
 class BalancedSampler:
@@ -435,19 +388,16 @@ class BalancedSampler:
         self.epoch_size = (
             None if epoch_size is None else check_positive_int(epoch_size, "epoch_size")
         )
-        if self.epoch_size is not None and strategy is None and alpha is None:
-            strategy = "balanced"  # the one epoch_size rule: a size alone means balanced at it
-        self._sized = False  # set by _resolve_strategy when the targets read epoch_size
-        self._target_fn = self._resolve_strategy(strategy, alpha)
-        if self.epoch_size is not None and not self._sized:
-            raise ValueError(
-                f"`epoch_size` (`num_samples` in the torch adapters) sets the size of an epoch of "
-                f"strategy='balanced', `alpha` or fractions; strategy={short_repr(strategy)} fixes "
-                "its own size and would ignore it. Use strategy='balanced' (or alpha, or "
-                "fractions in a dict) for that many samples per epoch, or drop `epoch_size`. "
-                f"Received: epoch_size={self.epoch_size}"
-            )
-        self.strategy = strategy if strategy is not None or alpha is not None else "oversample"
+        self._target_fn = resolve_targets(
+            strategy,
+            alpha,
+            counts=self.counts,
+            classes=self.classes,
+            seed=self.seed,
+            epoch_size=self.epoch_size,
+            n_samples=self.n_samples,
+        )
+        self.strategy = self._target_fn.strategy
         self.alpha = alpha
         self._order = order
         self._starts = np.concatenate([[0], np.cumsum(self.counts)])
@@ -457,97 +407,6 @@ class BalancedSampler:
         # drawing it again (a pure cache: the plans are the same either way).
         self._block_cache: dict[int, tuple[int, np.ndarray]] = {}
 
-    # ------------------------------------------------------------------ strategy
-    def _size(self) -> int:
-        return self.epoch_size if self.epoch_size is not None else self.n_samples
-
-    def _resolve_strategy(self, strategy: StrategyLike, alpha: AlphaLike | None) -> _Targets:
-        counts = self.counts
-        present = counts > 0
-        if alpha is not None:
-            if strategy is not None:
-                raise ValueError(
-                    "Pass either `strategy` or `alpha`, not both. "
-                    f"Received: strategy={short_repr(strategy)}, alpha={short_repr(alpha)}"
-                )
-            if not callable(alpha):
-                alpha = check_fraction(alpha, "alpha")
-            self._sized = True
-            return _Targets(self, "alpha", alpha=alpha)
-        if strategy is None:
-            strategy = "oversample"
-        if isinstance(strategy, str):
-            if strategy == "oversample":
-                return _Targets(self, "fixed", fixed=np.where(present, counts.max(), 0))
-            if strategy == "undersample":
-                return _Targets(self, "fixed", fixed=np.where(present, counts[present].min(), 0))
-            if strategy == "balanced":
-                self._sized = True
-                return _Targets(self, "balanced")
-            allowed = ", ".join(repr(s) for s in SAMPLING_STRATEGIES)
-            raise ValueError(
-                f"`strategy` must be one of {allowed}, a dict {{class: count or fraction}} or a "
-                f"callable. Received: strategy={strategy!r}"
-            )
-        if isinstance(strategy, Mapping):
-            return _Targets(self, "fixed", fixed=self._targets_from_mapping(strategy))
-        if callable(strategy):
-            result = strategy(counts.copy())
-            fixed = (
-                self._targets_from_mapping(result)
-                if isinstance(result, Mapping)
-                else self._check_targets(np.asarray(result))
-            )
-            return _Targets(self, "fixed", fixed=fixed)
-        raise TypeError(
-            "`strategy` must be a str, a dict or a callable. "
-            f"Received: strategy={short_repr(strategy)} of type {type(strategy).__name__}"
-        )
-
-    def _targets_from_mapping(self, mapping: Mapping[Any, Any]) -> np.ndarray:
-        lookup = {v: i for i, v in enumerate(self.classes.tolist())}
-        targets = self.counts.copy()
-        for key, value in mapping.items():
-            plain = key.item() if isinstance(key, np.generic) else key
-            if plain not in lookup:
-                raise ValueError(
-                    f"`strategy` names class {plain!r}, which is not in y. "
-                    f"Classes: {self.classes.tolist()[:20]}"
-                )
-            i = lookup[plain]
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-                raise ValueError(
-                    f"`strategy` values must be counts (int >= 0) or fractions (float in [0, 1]). "
-                    f"Received: {plain!r}: {value!r}"
-                )
-            if isinstance(value, numbers.Integral):
-                targets[i] = int(value)
-            else:
-                self._sized = True
-                targets[i] = round(
-                    check_fraction(float(value), f"strategy[{plain!r}]") * self._size()
-                )
-            if targets[i] > 0 and self.counts[i] == 0:
-                raise ValueError(
-                    f"`strategy` asks for {targets[i]} samples of class {plain!r}, which has none."
-                )
-        return self._check_targets(targets)
-
-    def _check_targets(self, targets: np.ndarray) -> np.ndarray:
-        if targets.shape != self.counts.shape or targets.dtype.kind not in "iuf":
-            raise ValueError(
-                f"Target counts must be {len(self.counts)} numbers, one per class. "
-                f"Received: {short_repr(targets.tolist())}"
-            )
-        if np.any(targets < 0) or np.any(np.mod(targets, 1) != 0):
-            raise ValueError(f"Target counts must be integers >= 0. Received: {targets.tolist()}")
-        targets = targets.astype(np.int64)
-        if np.any((targets > 0) & (self.counts == 0)):
-            raise ValueError("Target counts ask for samples of a class that has none.")
-        if targets.sum() == 0:
-            raise ValueError("Target counts are all 0; an epoch would be empty.")
-        return targets
-
     # ------------------------------------------------------------------ epochs
     def set_epoch(self, epoch: int) -> None:
         """Use the plan of ``epoch`` from now on (like ``DistributedSampler.set_epoch``)."""
@@ -556,7 +415,7 @@ class BalancedSampler:
     def target_counts(self, epoch: int | None = None) -> np.ndarray:
         """Samples of each class in the plan of ``epoch`` (default: current), int64."""
         e = self.epoch if epoch is None else check_positive_int(epoch, "epoch", allow_zero=True)
-        return self._check_targets(np.asarray(self._target_fn(e)))
+        return check_targets(np.asarray(self._target_fn(e)), self.counts)
 
     def __len__(self) -> int:
         return int(self.target_counts().sum())

@@ -382,6 +382,12 @@ def pos_weight(
     if not 0 <= power <= 1:
         raise ValueError(f"`power` must be in [0, 1]. Received: power={power}")
     if isinstance(y, LabelDistribution):
+        if classes is not None or sep is not None:
+            raise ValueError(
+                "`classes` and `sep` say how to read labels; a LabelDistribution was read "
+                "already and would ignore them. Pass them to label_distribution instead. "
+                f"Received: classes={short_repr(classes)}, sep={sep!r}"
+            )
         names, n_samples, positives = y.classes, y.n_samples, y.counts.astype(np.float64)
     else:
         enc = encode_multilabel(y, classes=classes, sep=sep)

@@ -12,7 +12,7 @@ Both compute ``label_distribution`` once (IRLbl, MeanIR, and SCUMBLE, which
 resampling does not need); its time is printed, and the last column is the
 speed-up without it.
 
-Run: ``.venv/bin/python benchmarks/bench_multilabel_resampling.py [--n 100000 --labels 50]``.
+Run: ``.venv/bin/python benchmarks/bench_resampling.py [--n 100000 --labels 50]``.
 """
 
 from __future__ import annotations
