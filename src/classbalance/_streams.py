@@ -12,13 +12,13 @@ Name          Domain  Purpose
 ============  ======  =====================================================
 SHUFFLE       0       sampling: interleave the classes of an epoch's plan
 STREAM        1       sampling: the per-class streams of permutations
-TIES          2       sampling: tie-breaks of largest-remainder target counts
+TIES          2       sampling (_targets): tie-breaks of largest-remainder counts
 PHASE         3       sampling: per-class phases of ``exact=True`` plans
 TF_SHUFFLE    40      tf ``resample``: block shuffles of each epoch
 SPLIT         4001    split: ``stratified_split``
 FOLDERS       4002    folders: the seed of the oversampling plan
-ML_ROS        4101    multilabel_resampling: ``ml_ros`` clone draws
-ML_RUS        4102    multilabel_resampling: ``ml_rus`` bag permutations
+ML_ROS        4101    resampling: ``ml_ros`` clone draws
+ML_RUS        4102    resampling: ``ml_rus`` bag permutations
 ============  ======  =====================================================
 """
 
