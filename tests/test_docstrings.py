@@ -20,6 +20,10 @@ CORE = [
     "classbalance.posthoc",
     "classbalance.ensemble",
     "classbalance.folders",
+    "classbalance.folders._scan",
+    "classbalance.folders._plan",
+    "classbalance.folders._export",
+    "classbalance.folders._oversampler",
     "classbalance.multilabel",
     "classbalance.multilabel_metrics",
     "classbalance.multilabel_data",
@@ -48,6 +52,9 @@ OPTIONAL = {
     "classbalance.torch._labels": "torch",
     "classbalance.fastai": "fastai",
     "classbalance.leakage": "imagehash",
+    "classbalance.leakage._hashing": "imagehash",
+    "classbalance.leakage._search": "imagehash",
+    "classbalance.leakage._check": "imagehash",
 }
 
 

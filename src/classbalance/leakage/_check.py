@@ -1,0 +1,299 @@
+"""The split-aware check: the same image in two splits of a data set on disk."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from classbalance._validation import short_repr
+from classbalance.leakage._hashing import hash_files
+from classbalance.leakage._search import DEFAULT_THRESHOLD, key_codes, near_pairs, star_pairs
+
+__all__ = ["LeakageReport", "check_leakage"]
+
+SPLIT_NAMES = {
+    "train": "train",
+    "training": "train",
+    "valid": "valid",
+    "val": "valid",
+    "validation": "valid",
+    "test": "test",
+    "testing": "test",
+}
+
+
+@dataclass
+class LeakageReport:
+    """What :func:`check_leakage` found.
+
+    Attributes
+    ----------
+    files : DataFrame
+        Every image checked: ``path``, ``split``, ``label`` and its hashes.
+    pairs : DataFrame
+        Links between duplicates: each copy is linked to the first file of
+        its group (not every pair of a large group), so a group that spans
+        two splits or two labels shows at least one such link. Columns
+        ``path_a``, ``split_a``, ``label_a``,
+        ``path_b``, ``split_b``, ``label_b``, ``kind`` (``"bytes"``,
+        ``"pixels"`` or ``"near"``), ``distance`` (Hamming, 0 for exact),
+        ``cross_split`` and ``label_conflict`` (bools).
+    skipped : dict
+        Counts of entries not checked: ``non_images``, ``unreadable``,
+        ``loops`` (symlink loops not followed), ``broken_links``, ``hidden``.
+    threshold : int
+        The near-duplicate Hamming threshold used.
+    """
+
+    files: pd.DataFrame
+    pairs: pd.DataFrame
+    skipped: dict[str, int] = field(default_factory=dict)
+    threshold: int = DEFAULT_THRESHOLD
+
+    @property
+    def leaks(self) -> pd.DataFrame:
+        """Pairs whose two files are in different splits."""
+        return self.pairs[self.pairs["cross_split"]]
+
+    @property
+    def within_split(self) -> pd.DataFrame:
+        """Pairs inside one split (e.g. the same image twice in train) with one label."""
+        return self.pairs[~self.pairs["cross_split"] & ~self.pairs["label_conflict"]]
+
+    @property
+    def conflicts(self) -> pd.DataFrame:
+        """Pairs of duplicates under two different labels."""
+        return self.pairs[self.pairs["label_conflict"]]
+
+    @property
+    def has_leakage(self) -> bool:
+        """True if a duplicate pair spans two splits."""
+        return bool(self.pairs["cross_split"].any())
+
+    def summary(self) -> dict[str, Any]:
+        """Counts by kind: the numbers a CI log needs."""
+        p = self.pairs
+        return {
+            "files": len(self.files),
+            "splits": {str(k): int(v) for k, v in self.files["split"].value_counts().items()},
+            "leaks": {k: int(((p["kind"] == k) & p["cross_split"]).sum()) for k in _KINDS},
+            "within_split": {
+                k: int(((p["kind"] == k) & ~p["cross_split"] & ~p["label_conflict"]).sum())
+                for k in _KINDS
+            },
+            "label_conflicts": int(p["label_conflict"].sum()),
+            "skipped": dict(self.skipped),
+            "threshold": self.threshold,
+            "leakage": self.has_leakage,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the summary and every pair."""
+        pairs = self.pairs.astype({"distance": int, "cross_split": bool, "label_conflict": bool})
+        return {
+            **self.summary(),
+            "pairs": [
+                {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+                for row in pairs.to_dict(orient="records")
+            ],
+        }
+
+    def __str__(self) -> str:
+        s = self.summary()
+        splits = ", ".join(f"{k} {v}" for k, v in s["splits"].items())
+        lines = [
+            f"{s['files']} images checked ({splits})",
+            "leakage across splits: "
+            + ", ".join(f"{v} {k}" for k, v in s["leaks"].items())
+            + (" -- LEAKAGE" if s["leakage"] else ""),
+            "duplicates within a split: "
+            + ", ".join(f"{v} {k}" for k, v in s["within_split"].items()),
+            f"label conflicts: {s['label_conflicts']}",
+        ]
+        skipped = {k: v for k, v in s["skipped"].items() if v}
+        if skipped:
+            lines.append("skipped: " + ", ".join(f"{v} {k}" for k, v in skipped.items()))
+        return "\n".join(lines)
+
+
+_KINDS = ("bytes", "pixels", "near")
+
+
+# -------------------------------------------------------------------- the input
+def _scan_split(folder: Path, split: str, skipped: dict[str, int]) -> pd.DataFrame:
+    from classbalance.folders import scan
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # counted below instead
+        frame = scan(folder, recursive=True)
+    report = frame.attrs["scan_report"]
+    skipped["non_images"] += len(report.non_images) + len(report.outside_classes)
+    skipped["loops"] += len(report.loops)
+    skipped["broken_links"] += len(report.broken_links)
+    skipped["hidden"] += report.hidden
+    root = Path(report.root)
+    return pd.DataFrame(
+        {
+            "path": [str(root / p) for p in frame["path"].tolist()],
+            "split": split,
+            "label": frame["label"].astype(str).to_numpy(),
+        }
+    )
+
+
+def _from_labels_csv(folder: Path, skipped: dict[str, int]) -> pd.DataFrame:
+    table = pd.read_csv(folder / "labels.csv")
+    missing = [c for c in ("name", "label", "is_valid") if c not in table.columns]
+    if missing:
+        raise ValueError(
+            f"{folder / 'labels.csv'} lacks the columns {missing}; it needs name,label,is_valid "
+            "(what `classbalance oversample` writes)."
+        )
+    table = table.drop_duplicates(["name", "is_valid"])  # oversampled rows repeat a file
+    paths = [os.path.normpath(os.path.join(folder, n)) for n in table["name"].astype(str)]
+    exists = np.array([os.path.isfile(p) for p in paths], dtype=bool)
+    skipped["unreadable"] += int((~exists).sum())
+    frame = pd.DataFrame(
+        {
+            "path": paths,
+            "split": np.where(table["is_valid"].astype(bool).to_numpy(), "valid", "train"),
+            "label": table["label"].astype(str).to_numpy(),
+        }
+    )
+    return frame[exists].reset_index(drop=True)
+
+
+def _collect(source: Any, skipped: dict[str, int]) -> pd.DataFrame:
+    if isinstance(source, Mapping):
+        parts = [_scan_split(Path(f), str(s), skipped) for s, f in source.items()]
+    elif isinstance(source, (list, tuple)):
+        if not 2 <= len(source) <= 3:
+            raise ValueError(
+                "Give two or three split folders (train, valid[, test]). "
+                f"Received {len(source)}: {short_repr(source)}"
+            )
+        names = ["train", "valid", "test"]
+        parts = [_scan_split(Path(f), names[k], skipped) for k, f in enumerate(source)]
+    else:
+        root = Path(source).expanduser()
+        if not root.is_dir():
+            raise FileNotFoundError(f"PATH must be an existing folder. Received: {str(source)!r}")
+        if (root / "labels.csv").is_file():
+            return _from_labels_csv(root, skipped)
+        found = {
+            SPLIT_NAMES[e.name.lower()]: Path(e.path)
+            for e in sorted(os.scandir(root), key=lambda e: e.name)
+            if e.is_dir() and e.name.lower() in SPLIT_NAMES
+        }
+        if len(found) < 1:
+            raise ValueError(
+                f"{root} has neither labels.csv nor split folders (train/, valid/ or val/, "
+                "test/). Give the split folders explicitly instead: "
+                "classbalance leakage TRAIN VALID [TEST]."
+            )
+        parts = [_scan_split(f, s, skipped) for s, f in found.items()]
+    return pd.concat(parts, ignore_index=True)
+
+
+def check_leakage(
+    source: Any,
+    *,
+    threshold: int = DEFAULT_THRESHOLD,
+    near: bool = True,
+) -> LeakageReport:
+    """Find the same image in two splits (and twice in one), exactly or nearly.
+
+    Parameters
+    ----------
+    source : path, sequence of 2-3 paths, or dict {split: path}
+        - a folder with split sub-folders ``train/``, ``valid/`` (or ``val/``),
+          ``test/``, each holding class folders;
+        - an exported folder with ``labels.csv`` (``name,label,is_valid``);
+        - two or three class-folder trees (train, valid[, test]);
+        - a dict naming the splits.
+    threshold : int, default=4
+        Largest Hamming distance of the 64-bit perceptual hashes counted as
+        a near duplicate.
+    near : bool, default=True
+        Search near duplicates (needs ``imagehash``). Exact duplicates
+        (bytes and decoded pixels) are always searched.
+
+    Returns
+    -------
+    LeakageReport
+
+    Warns
+    -----
+    UserWarning
+        When files were skipped (non-image, unreadable), with the counts.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from classbalance.leakage import check_leakage
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> img = Image.fromarray(np.arange(256, dtype=np.uint8).reshape(16, 16))
+    >>> for split in ["train", "valid"]:
+    ...     (root / split / "cat").mkdir(parents=True)
+    ...     img.save(root / split / "cat" / "0.png")
+    >>> report = check_leakage(root)
+    >>> report.has_leakage, report.summary()["leaks"]
+    (True, {'bytes': 1, 'pixels': 0, 'near': 0})
+    """
+    skipped = {"non_images": 0, "unreadable": 0, "loops": 0, "broken_links": 0, "hidden": 0}
+    files = _collect(source, skipped)
+    hashes = hash_files(files["path"].tolist(), pixels=True, near=near)
+    ok = hashes["readable"].to_numpy()
+    skipped["unreadable"] += int((~ok).sum())
+    files = pd.concat([files, hashes], axis=1)[ok].reset_index(drop=True)
+    if sum(skipped[k] for k in ("non_images", "unreadable", "broken_links")):
+        warnings.warn(
+            "Files skipped by the leakage check: "
+            + ", ".join(f"{v} {k}" for k, v in skipped.items() if v and k != "hidden"),
+            UserWarning,
+            stacklevel=2,
+        )
+    pieces = []
+    byte_codes = key_codes(files["bytes_hash"])
+    a, b = star_pairs(byte_codes)
+    pieces.append(pd.DataFrame({"a": a, "b": b, "kind": "bytes", "distance": 0}))
+    pixel_codes = key_codes(files["pixel_hash"])
+    a, b = star_pairs(pixel_codes)
+    other = byte_codes[a] != byte_codes[b]
+    pieces.append(pd.DataFrame({"a": a[other], "b": b[other], "kind": "pixels", "distance": 0}))
+    if near and len(files) > 1:
+        a, b, d = near_pairs(files["phash"].to_numpy(), threshold=threshold)
+        other = pixel_codes[a] != pixel_codes[b]
+        pieces.append(
+            pd.DataFrame({"a": a[other], "b": b[other], "kind": "near", "distance": d[other]})
+        )
+    raw = pd.concat(pieces, ignore_index=True)
+    a = raw["a"].to_numpy(dtype=np.int64)
+    b = raw["b"].to_numpy(dtype=np.int64)
+    split = files["split"].to_numpy()
+    label = files["label"].to_numpy()
+    path = files["path"].to_numpy()
+    pairs = pd.DataFrame(
+        {
+            "path_a": path[a],
+            "split_a": split[a],
+            "label_a": label[a],
+            "path_b": path[b],
+            "split_b": split[b],
+            "label_b": label[b],
+            "kind": raw["kind"].to_numpy(dtype=object),
+            "distance": raw["distance"].to_numpy(dtype=np.int64),
+            "cross_split": split[a] != split[b],
+            "label_conflict": label[a] != label[b],
+        }
+    )
+    return LeakageReport(files=files, pairs=pairs, skipped=skipped, threshold=threshold)
