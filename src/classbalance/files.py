@@ -18,7 +18,6 @@ pass if the rows are label sets.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from classbalance.layout import read_class_tree
 from classbalance.multilabel import encode_multilabel, is_multihot
 
 __all__ = ["LABEL_KEYS", "LABEL_SEPARATORS", "LabelFile", "read_labels", "read_npz", "read_table"]
@@ -312,11 +312,7 @@ def read_labels(
                 "`label_cols` and `label_sep` are for a CSV table; a class folder has one "
                 f"label per image. Received: path={str(path)!r}"
             )
-        from classbalance.folders import scan
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the scan report is returned as notes instead
-            frame = scan(target)
+        frame = read_class_tree(target)  # what it skipped is returned as notes
         report = frame.attrs["scan_report"]
         return LabelFile(
             frame["label"].to_numpy(), frame, list(report.classes), report.problems, "folder"

@@ -33,6 +33,7 @@ import pandas as pd
 import classbalance as cb
 from classbalance._optional import require
 from classbalance.files import read_npz, read_table
+from classbalance.layout import find_split_folders, read_class_tree
 
 __all__ = [
     "FEW_SHOT_WARNING",
@@ -51,7 +52,6 @@ __all__ = [
 
 MEMMAP_BYTES = 512 * 2**20  # decoded images above this size go to a memmap on disk
 FEW_SHOT_WARNING = 10  # warn when the rarest class has fewer test samples than this
-_SPLIT_NAMES = {"train": ("train",), "valid": ("valid", "val"), "test": ("test",)}
 _GRAY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
 
 
@@ -175,12 +175,8 @@ def decode_images(root: Path, paths: list[str], size: int, channels: str) -> np.
 
 
 def _load_folder(path: Path, size: int, channels: str) -> tuple[np.ndarray, np.ndarray]:
-    from classbalance.folders import scan
-
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            manifest = scan(path)
+        manifest = read_class_tree(path)
     except (FileNotFoundError, ValueError) as exc:
         raise CompareError(f"{path}: {str(exc).splitlines()[0]}") from exc
     if len(manifest) == 0:
@@ -259,12 +255,10 @@ def _split_layout(path: Path) -> dict[str, Path] | None:
     """``{"train": ..., "valid": ..., "test": ...}`` for a split-folder layout, else None."""
     if not path.is_dir():
         return None
-    found: dict[str, Path] = {}
-    for key, names in _SPLIT_NAMES.items():
-        for name in names:
-            if (path / name).is_dir():
-                found[key] = path / name
-                break
+    try:
+        found = find_split_folders(path)
+    except ValueError as exc:
+        raise CompareError(str(exc)) from exc
     if "train" not in found:
         return None
     if "valid" not in found:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from classbalance.folders._export import EXPORT_MODES, ExportResult, export
 from classbalance.folders._oversampler import Oversampler
 from classbalance.folders._plan import oversample
-from classbalance.folders._scan import IMAGE_EXTENSIONS, ScanReport, scan
+from classbalance.layout import IMAGE_EXTENSIONS, ScanReport, scan
 
 __all__ = [
     "EXPORT_MODES",

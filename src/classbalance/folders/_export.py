@@ -25,12 +25,11 @@ import pandas as pd
 from classbalance._atomic import atomic_write_text, recover_directory, replace_directory
 from classbalance._validation import check_choice, short_repr
 from classbalance.folders._plan import check_manifest
+from classbalance.layout import LABELS_CSV, LABELS_CSV_COLUMNS, MANIFEST_JSON
 
 __all__ = ["EXPORT_MODES", "ExportResult", "export"]
 
 EXPORT_MODES = ("hardlink", "copy", "symlink", "none")
-LABELS_CSV = "labels.csv"
-MANIFEST_JSON = "manifest.json"
 
 
 @dataclass
@@ -344,9 +343,8 @@ def export(
             n_files = len(sources)
             if progress is not None and done % 256:
                 progress(done % 256)
-        table = pd.DataFrame(
-            {"name": names[inverse], "label": manifest["label"].to_numpy(), "is_valid": is_valid}
-        )
+        columns = (names[inverse], manifest["label"].to_numpy(), is_valid)
+        table = pd.DataFrame(dict(zip(LABELS_CSV_COLUMNS, columns)))
         atomic_write_text(tmp / LABELS_CSV, table.to_csv(index=False))
         atomic_write_text(
             tmp / MANIFEST_JSON,

@@ -13,7 +13,7 @@ import pandas as pd
 from classbalance._validation import resolve_seed
 from classbalance.folders._export import export
 from classbalance.folders._plan import oversample
-from classbalance.folders._scan import scan
+from classbalance.layout import scan
 
 __all__ = ["Oversampler"]
 

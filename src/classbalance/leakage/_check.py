@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,20 +12,17 @@ import numpy as np
 import pandas as pd
 
 from classbalance._validation import short_repr
+from classbalance.layout import (
+    LABELS_CSV,
+    SPLIT_FOLDERS,
+    find_split_folders,
+    read_class_tree,
+    read_split_table,
+)
 from classbalance.leakage._hashing import hash_files
 from classbalance.leakage._search import DEFAULT_THRESHOLD, key_codes, near_pairs, star_pairs
 
 __all__ = ["LeakageReport", "check_leakage"]
-
-SPLIT_NAMES = {
-    "train": "train",
-    "training": "train",
-    "valid": "valid",
-    "val": "valid",
-    "validation": "valid",
-    "test": "test",
-    "testing": "test",
-}
 
 
 @dataclass
@@ -128,11 +124,7 @@ _KINDS = ("bytes", "pixels", "near")
 
 # -------------------------------------------------------------------- the input
 def _scan_split(folder: Path, split: str, skipped: dict[str, int]) -> pd.DataFrame:
-    from classbalance.folders import scan
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # counted below instead
-        frame = scan(folder, recursive=True)
+    frame = read_class_tree(folder, recursive=True)
     report = frame.attrs["scan_report"]
     skipped["non_images"] += len(report.non_images) + len(report.outside_classes)
     skipped["loops"] += len(report.loops)
@@ -149,25 +141,9 @@ def _scan_split(folder: Path, split: str, skipped: dict[str, int]) -> pd.DataFra
 
 
 def _from_labels_csv(folder: Path, skipped: dict[str, int]) -> pd.DataFrame:
-    table = pd.read_csv(folder / "labels.csv")
-    missing = [c for c in ("name", "label", "is_valid") if c not in table.columns]
-    if missing:
-        raise ValueError(
-            f"{folder / 'labels.csv'} lacks the columns {missing}; it needs name,label,is_valid "
-            "(what `classbalance oversample` writes)."
-        )
-    table = table.drop_duplicates(["name", "is_valid"])  # oversampled rows repeat a file
-    paths = [os.path.normpath(os.path.join(folder, n)) for n in table["name"].astype(str)]
-    exists = np.array([os.path.isfile(p) for p in paths], dtype=bool)
-    skipped["unreadable"] += int((~exists).sum())
-    frame = pd.DataFrame(
-        {
-            "path": paths,
-            "split": np.where(table["is_valid"].astype(bool).to_numpy(), "valid", "train"),
-            "label": table["label"].astype(str).to_numpy(),
-        }
-    )
-    return frame[exists].reset_index(drop=True)
+    files, missing = read_split_table(folder)
+    skipped["unreadable"] += len(missing)
+    return files
 
 
 def _collect(source: Any, skipped: dict[str, int]) -> pd.DataFrame:
@@ -179,24 +155,20 @@ def _collect(source: Any, skipped: dict[str, int]) -> pd.DataFrame:
                 "Give two or three split folders (train, valid[, test]). "
                 f"Received {len(source)}: {short_repr(source)}"
             )
-        names = ["train", "valid", "test"]
+        names = list(SPLIT_FOLDERS)
         parts = [_scan_split(Path(f), names[k], skipped) for k, f in enumerate(source)]
     else:
         root = Path(source).expanduser()
         if not root.is_dir():
             raise FileNotFoundError(f"PATH must be an existing folder. Received: {str(source)!r}")
-        if (root / "labels.csv").is_file():
+        if (root / LABELS_CSV).is_file():
             return _from_labels_csv(root, skipped)
-        found = {
-            SPLIT_NAMES[e.name.lower()]: Path(e.path)
-            for e in sorted(os.scandir(root), key=lambda e: e.name)
-            if e.is_dir() and e.name.lower() in SPLIT_NAMES
-        }
-        if len(found) < 1:
+        found = find_split_folders(root)
+        if not found:
+            accepted = "/, ".join("|".join(n) for n in SPLIT_FOLDERS.values())
             raise ValueError(
-                f"{root} has neither labels.csv nor split folders (train/, valid/ or val/, "
-                "test/). Give the split folders explicitly instead: "
-                "classbalance leakage TRAIN VALID [TEST]."
+                f"{root} has neither {LABELS_CSV} nor split folders ({accepted}/). Give the split "
+                "folders explicitly instead: classbalance leakage TRAIN VALID [TEST]."
             )
         parts = [_scan_split(f, s, skipped) for s, f in found.items()]
     return pd.concat(parts, ignore_index=True)
