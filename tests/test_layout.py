@@ -147,3 +147,127 @@ class TestNoCycle:
             tree = ast.parse((SRC / "leakage" / f"{name}.py").read_text())
             modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
             assert {m for m in modules if m.startswith("classbalance")} <= allowed, name
+
+
+# ------------------------------------------------------------------ unreadable images
+def _tree_with_truncated_png(root: Path) -> Path:
+    """root/<a|b>/<k>.png of real digit images; a/0.png cut in half (Pillow: truncated)."""
+    pytest.importorskip("PIL")
+    from image_helpers import digit_array, save_png
+
+    for label, first in (("a", 0), ("b", 1)):
+        for k in range(6):
+            save_png(root / label / f"{k}.png", digit_array(first + 2 * k, 16))
+    png = root / "a" / "0.png"
+    data = png.read_bytes()
+    png.write_bytes(data[: len(data) // 2])
+    return root
+
+
+def _one_warning_naming(record, name: str) -> str:
+    """The single warning that names ``name``: returns its text."""
+    texts = [str(w.message) for w in record if name in str(w.message)]
+    assert len(texts) == 1, [str(w.message) for w in record]
+    return texts[0]
+
+
+@pytest.fixture
+def truncated(tmp_path) -> Path:
+    return _tree_with_truncated_png(tmp_path / "data")
+
+
+class TestUnreadable:
+    def test_scan_skips_it_with_one_warning(self, truncated):
+        """scan(verify=True) leaves the truncated PNG out, names it in one warning, counts it."""
+        from classbalance.folders import scan
+
+        with pytest.warns(UserWarning, match="unreadable images skipped") as record:
+            frame = scan(truncated, verify=True)
+        assert "1 unreadable images skipped: a/0.png" in _one_warning_naming(record, "a/0.png")
+        assert frame["path"].tolist() == [f"a/{k}.png" for k in range(1, 6)] + [
+            f"b/{k}.png" for k in range(6)
+        ]
+        assert frame.attrs["scan_report"].unreadable == ["a/0.png"]
+
+    def test_scan_strict_names_the_file(self, truncated):
+        """on_unreadable='error' opens every image (no verify needed) and names the bad one."""
+        from classbalance.folders import scan
+        from classbalance.layout import UnreadableImageError
+
+        with pytest.raises(
+            UnreadableImageError, match=r"1 images cannot be read in .*: a/0.png \("
+        ):
+            scan(truncated, on_unreadable="error")
+        with pytest.raises(ValueError, match="`on_unreadable` must be one of 'skip', 'error'"):
+            scan(truncated, on_unreadable="warn")
+
+    def test_inspect_reader_skips_it(self, truncated):
+        """The CLI's reader (files.read_labels, what inspect uses) with verify: a note names it
+        and the counts leave it out; strict raises."""
+        from classbalance.files import read_labels
+        from classbalance.layout import UnreadableImageError
+
+        data = read_labels(truncated, verify=True)
+        assert data.labels.tolist().count("a") == 5
+        assert any("unreadable images skipped: a/0.png" in n for n in data.notes)
+        with pytest.raises(UnreadableImageError, match=r"a/0\.png"):
+            read_labels(truncated, on_unreadable="error")
+
+    def test_leakage_skips_it_with_one_warning(self, tmp_path):
+        """check_leakage names the truncated file (relative to the root) in one warning, counts
+        it in the report, and raises naming it with on_unreadable='error'."""
+        pytest.importorskip("imagehash")
+        from classbalance.layout import UnreadableImageError
+        from classbalance.leakage import check_leakage
+
+        root = tmp_path / "splits"
+        _tree_with_truncated_png(root / "train")
+        _tree_with_truncated_png(root / "valid")
+        (root / "valid" / "a" / "0.png").unlink()
+        with pytest.warns(UserWarning, match="unreadable images skipped") as record:
+            report = check_leakage(root, near=False)
+        assert "1 unreadable images skipped: train/a/0.png" in _one_warning_naming(
+            record, "train/a/0.png"
+        )
+        assert report.skipped["unreadable"] == 1
+        assert report.unreadable == ["train/a/0.png"]
+        assert not report.files["path"].str.endswith("train/a/0.png").any()
+        with pytest.raises(UnreadableImageError, match=r"train/a/0\.png"):
+            check_leakage(root, near=False, on_unreadable="error")
+
+    def test_compare_loader_skips_it_with_one_warning(self, truncated):
+        """compare's folder loader decodes the others, drops the bad one's label, names it once;
+        strict: a CompareError naming the file and Pillow's reason."""
+        pytest.importorskip("keras")
+        from classbalance.compare.data import CompareError, _load_folder
+
+        with pytest.warns(UserWarning, match="unreadable images skipped") as record:
+            x, labels = _load_folder(truncated, 8, "auto")
+        text = _one_warning_naming(record, "a/0.png")
+        assert "1 unreadable images skipped in" in text
+        assert "truncated" in text
+        assert x.shape == (11, 8, 8, 1)
+        assert labels.tolist() == ["a"] * 5 + ["b"] * 6
+        with pytest.raises(CompareError, match=r"cannot be read in .*a/0.png \(.*truncated"):
+            _load_folder(truncated, 8, "auto", on_unreadable="error")
+
+    def test_compare_multilabel_folder_drops_its_row(self, truncated, tmp_path):
+        """A labels.csv folder: the truncated image and its label set are left out together;
+        a row naming a missing file is unreadable too."""
+        pytest.importorskip("keras")
+        from classbalance.compare import CompareConfig
+        from classbalance.compare.multilabel_data import _read_folder
+
+        rows = [
+            f"{lab}/{k}.png,{'x|y' if (lab, k) == ('a', 0) else lab}"
+            for lab in "ab"
+            for k in range(6)
+        ] + ["gone.png,x"]
+        (truncated / "labels.csv").write_text("fname,tags\n" + "\n".join(rows) + "\n")
+        cfg = CompareConfig(label_col="tags", label_sep="|", image_size=8)
+        with pytest.warns(UserWarning, match="unreadable images skipped") as record:
+            x, enc = _read_folder(truncated, cfg, None)
+        assert "2 unreadable images skipped" in _one_warning_naming(record, "a/0.png")
+        assert x.shape[0] == enc.Y.shape[0] == 11
+        assert enc.labels.tolist() == ["a", "b", "x", "y"]
+        assert enc.Y.sum(axis=0).tolist() == [5, 6, 0, 0]

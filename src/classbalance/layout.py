@@ -15,24 +15,21 @@ disk; what the layout means is decided here, once:
   ``ImageDataLoaders.from_csv``); a reader finds the file column under one
   of :data:`FILE_COLUMNS` (``fname``, ``name``, ``path``: paths relative to the
   folder): :func:`file_column`, :func:`read_split_table`;
-- ``manifest.json`` (:data:`MANIFEST_JSON`) records an export's provenance.
-
-Examples
---------
->>> import tempfile, pathlib
->>> from classbalance.layout import find_split_folders
->>> root = pathlib.Path(tempfile.mkdtemp())
->>> for name in ["train", "val", "notes"]:
-...     (root / name).mkdir()
->>> {split: p.name for split, p in find_split_folders(root).items()}
-{'train': 'train', 'valid': 'val'}
+- ``manifest.json`` (:data:`MANIFEST_JSON`) records an export's provenance;
+- an *unreadable image* (Pillow cannot open or decode it: truncated, corrupt,
+  not an image) is skipped with one warning that names the files (the first
+  few and the count) and counted in the result; ``on_unreadable="error"``
+  (the command line's ``--strict-images``) makes it an
+  :class:`UnreadableImageError` naming them instead. Images are checked where
+  they are opened: by :func:`scan` with ``verify=True`` (or
+  ``on_unreadable="error"``), by the leakage check, by ``compare``.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from classbalance._validation import short_repr
+from classbalance._validation import check_choice, short_repr
 
 __all__ = [
     "FILE_COLUMNS",
@@ -48,14 +45,21 @@ __all__ = [
     "LABELS_CSV",
     "LABELS_CSV_COLUMNS",
     "MANIFEST_JSON",
+    "ON_UNREADABLE",
     "SPLIT_FOLDERS",
+    "STRICT_IMAGES_HELP",
     "ScanReport",
+    "UnreadableImageError",
+    "check_on_unreadable",
     "file_column",
     "find_split_folders",
     "is_hidden",
     "read_class_tree",
     "read_split_table",
     "scan",
+    "skip_or_raise",
+    "strict_images_option",
+    "unreadable_reason",
 ]
 
 IMAGE_EXTENSIONS: tuple[str, ...] = (
@@ -73,6 +77,13 @@ LABELS_CSV_COLUMNS = ("name", "label", "is_valid")
 # The file column of a labels.csv, in the order looked for (paths relative to its folder).
 FILE_COLUMNS = ("fname", "name", "path")
 MANIFEST_JSON = "manifest.json"
+ON_UNREADABLE = ("skip", "error")
+STRICT_IMAGES_HELP = (
+    "Stop with an error naming the images that cannot be read, instead of skipping them "
+    "with a warning."
+)
+# Unreadable files named in a warning or an error; the rest are counted.
+_SHOWN = 5
 
 
 def is_hidden(name: str) -> bool:
@@ -198,6 +209,85 @@ def read_split_table(folder: str | os.PathLike[str]) -> tuple[pd.DataFrame, list
     return files[exists].reset_index(drop=True), missing
 
 
+# --------------------------------------------------------------- unreadable images
+class UnreadableImageError(ValueError):
+    """Images that cannot be read, with ``on_unreadable="error"``; ``files`` names them."""
+
+    def __init__(self, message: str, files: list[str]) -> None:
+        super().__init__(message)
+        self.files = files
+
+
+def check_on_unreadable(on_unreadable: Any) -> str:
+    """Check the ``on_unreadable`` argument: ``"skip"`` or ``"error"``."""
+    return check_choice(on_unreadable, "on_unreadable", ON_UNREADABLE)
+
+
+def strict_images_option() -> Callable[[Any], Any]:
+    """The command line's ``--strict-images`` flag (a click option; ``on_unreadable="error"``).
+
+    The commands pass ``"error" if strict_images else "skip"`` as ``on_unreadable``.
+    """
+    import click
+
+    return click.option("--strict-images", "strict_images", is_flag=True, help=STRICT_IMAGES_HELP)
+
+
+def unreadable_reason(exc: BaseException) -> str:
+    """Why an image could not be read, in one line (Pillow's message, or the error's type)."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text or type(exc).__name__
+
+
+def _listing(files: Sequence[str], reasons: Sequence[str] | None) -> str:
+    shown = [
+        f"{f} ({reasons[k]})" if reasons is not None and reasons[k] else f
+        for k, f in enumerate(files[:_SHOWN])
+    ]
+    more = len(files) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
+
+
+def skip_or_raise(
+    files: Sequence[str],
+    *,
+    on_unreadable: str,
+    reasons: Sequence[str] | None = None,
+    where: str = "",
+) -> str:
+    """Apply the unreadable-image rule to ``files``: raise, or return the one warning line.
+
+    ``files`` are the unreadable images as they are to be named (relative to
+    the folder read, where there is one), ``reasons`` why each failed. With
+    ``on_unreadable="error"`` an :class:`UnreadableImageError` names them;
+    with ``"skip"`` the line to put in the caller's single warning is
+    returned (``""`` when ``files`` is empty), so a reader that reports other
+    problems too still warns once.
+
+    Examples
+    --------
+    >>> from classbalance.layout import skip_or_raise
+    >>> skip_or_raise(["a/0.png"], on_unreadable="skip", reasons=["image file is truncated"])
+    '1 unreadable images skipped: a/0.png (image file is truncated)'
+    >>> skip_or_raise(["a/0.png"], on_unreadable="error", where=" in data/")
+    Traceback (most recent call last):
+    ...
+    classbalance.layout.UnreadableImageError: 1 images cannot be read in data/: a/0.png. ...
+    """
+    check_on_unreadable(on_unreadable)
+    if not files:
+        return ""
+    listing = _listing(list(files), reasons)
+    if on_unreadable == "error":
+        raise UnreadableImageError(
+            f"{len(files)} images cannot be read{where}: {listing}. Replace or remove them, or "
+            "skip them with a warning (on_unreadable='skip'; on the command line, leave out "
+            "--strict-images).",
+            list(files),
+        )
+    return f"{len(files)} unreadable images skipped{where}: {listing}"
+
+
 # ------------------------------------------------------------------ class folders
 @dataclass
 class ScanReport:
@@ -214,7 +304,8 @@ class ScanReport:
     non_images : list of str
         Files skipped because their extension is not an image extension.
     unreadable : list of str
-        Images Pillow could not read (only with ``verify=True``).
+        Images Pillow could not read (only checked with ``verify=True`` or
+        ``on_unreadable="error"``), and sub-folders that could not be listed.
     broken_links : list of str
         Symlinks whose target is missing, or that loop.
     loops : list of str
@@ -319,17 +410,18 @@ def _walk_class(
     return found
 
 
-def _unreadable_images(root: Path, paths: list[str]) -> list[str]:
+def _unreadable_images(root: Path, paths: list[str]) -> dict[str, str]:
+    """``{path: reason}`` of the images Pillow cannot open and verify."""
     from classbalance._optional import require
 
     image = require("PIL.Image", "scan(verify=True)")
-    bad = []
+    bad = {}
     for rel in paths:  # one open per file: reading images is inherently per file
         try:
             with image.open(root / rel) as img:
                 img.verify()
-        except Exception:  # Pillow raises many types for corrupt files
-            bad.append(rel)
+        except Exception as exc:  # Pillow raises many types for corrupt files
+            bad[rel] = unreadable_reason(exc)
     return bad
 
 
@@ -339,6 +431,7 @@ def read_class_tree(
     extensions: Iterable[str] = IMAGE_EXTENSIONS,
     recursive: bool = False,
     verify: bool = False,
+    on_unreadable: str = "skip",
 ) -> pd.DataFrame:
     """:func:`scan` without its warning: what was skipped is in ``attrs["scan_report"]`` only.
 
@@ -363,6 +456,8 @@ def read_class_tree(
             f"verify={verify!r}"
         )
     exts = _check_extensions(extensions)
+    check_on_unreadable(on_unreadable)
+    verify = verify or on_unreadable == "error"
     root_path = Path(root).expanduser()
     if not root_path.is_dir():
         raise FileNotFoundError(
@@ -374,6 +469,7 @@ def read_class_tree(
     visited: set[tuple[int, int]] = set()
     paths: list[str] = []
     labels: list[str] = []
+    reasons: dict[str, str] = {}
     for entry in sorted(os.scandir(root_path), key=lambda e: e.name):
         if is_hidden(entry.name):
             report.hidden += 1
@@ -390,13 +486,21 @@ def read_class_tree(
         report.classes.append(entry.name)
         found = _walk_class(Path(entry.path), root_path, exts, recursive, report, visited)
         if verify and found:
-            bad = set(_unreadable_images(root_path, found))
+            bad = _unreadable_images(root_path, found)
+            reasons.update(bad)
             report.unreadable.extend(sorted(bad))
             found = [p for p in found if p not in bad]
         if not found:
             report.empty_classes.append(entry.name)
         paths.extend(found)
         labels.extend([entry.name] * len(found))
+    bad_images = sorted(reasons)
+    skip_or_raise(
+        bad_images,
+        on_unreadable=on_unreadable,
+        reasons=[reasons[p] for p in bad_images],
+        where=f" in {root_path}",
+    )
     if not report.classes:
         raise ValueError(
             f"`root` has no class folders: expected root/<class>/<image>, but {root_path} "
@@ -419,6 +523,7 @@ def scan(
     extensions: Iterable[str] = IMAGE_EXTENSIONS,
     recursive: bool = False,
     verify: bool = False,
+    on_unreadable: str = "skip",
 ) -> pd.DataFrame:
     """List the images of a class-folder tree (``root/<class>/<image>``).
 
@@ -433,8 +538,14 @@ def scan(
         still the top folder). Directory symlinks are followed once; a link
         back to a folder already visited is reported, not followed.
     verify : bool, default=False
-        Open every image with Pillow and skip (and report) those it cannot
-        read. Slower: reads every file.
+        Open every image with Pillow (header, and checksums where the format
+        has them) and skip those it cannot read, reported with the rest.
+        Slower: reads every file. Without it no image is opened: a truncated
+        file is listed, and found where it is decoded (leakage, compare).
+    on_unreadable : {"skip", "error"}, default="skip"
+        What an image Pillow cannot read means: skipped and reported, or an
+        :class:`UnreadableImageError` naming the files (``"error"`` opens
+        every image, as ``verify=True``).
 
     Returns
     -------
@@ -450,6 +561,8 @@ def scan(
         ``root`` does not exist or is not a folder.
     ValueError
         ``root`` has no class folders, or no images at all.
+    UnreadableImageError
+        With ``on_unreadable="error"``: images Pillow cannot read, named.
 
     Warns
     -----
@@ -469,7 +582,13 @@ def scan(
     >>> scan(root)["label"].value_counts().to_dict()
     {'cat': 2, 'dog': 1}
     """
-    frame = read_class_tree(root, extensions=extensions, recursive=recursive, verify=verify)
+    frame = read_class_tree(
+        root,
+        extensions=extensions,
+        recursive=recursive,
+        verify=verify,
+        on_unreadable=on_unreadable,
+    )
     report = frame.attrs["scan_report"]
     if report.problems:
         warnings.warn(str(report), UserWarning, stacklevel=2)

@@ -163,7 +163,9 @@ def _read_folder(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np.nda
         )
     values = frame[label_col].where(frame[label_col] != "", None)  # "" = no label
     enc = _encode(values, labels, str(table), sep=cfg.label_sep)
-    x = decode_images(path, frame[file_col].tolist(), cfg.image_size, cfg.channels)
+    x, kept = decode_images(path, frame[file_col].tolist(), cfg.image_size, cfg.channels)
+    if len(kept) < len(values):  # unreadable images were skipped (and named): drop their rows
+        enc = _encode(values.iloc[kept], enc.labels.tolist(), str(table), sep=cfg.label_sep)
     return x, enc
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,9 +16,11 @@ from classbalance._validation import short_repr
 from classbalance.layout import (
     LABELS_CSV,
     SPLIT_FOLDERS,
+    check_on_unreadable,
     find_split_folders,
     read_class_tree,
     read_split_table,
+    skip_or_raise,
 )
 from classbalance.leakage._hashing import hash_files
 from classbalance.leakage._search import DEFAULT_THRESHOLD, key_codes, near_pairs, star_pairs
@@ -46,12 +49,17 @@ class LeakageReport:
         ``loops`` (symlink loops not followed), ``broken_links``, ``hidden``.
     threshold : int
         The near-duplicate Hamming threshold used.
+    unreadable : list of str
+        The files counted in ``skipped["unreadable"]`` (not decodable, or
+        named in ``labels.csv`` but missing), relative to the folder checked
+        when one folder was given.
     """
 
     files: pd.DataFrame
     pairs: pd.DataFrame
     skipped: dict[str, int] = field(default_factory=dict)
     threshold: int = DEFAULT_THRESHOLD
+    unreadable: list[str] = field(default_factory=list)
 
     @property
     def leaks(self) -> pd.DataFrame:
@@ -140,13 +148,13 @@ def _scan_split(folder: Path, split: str, skipped: dict[str, int]) -> pd.DataFra
     )
 
 
-def _from_labels_csv(folder: Path, skipped: dict[str, int]) -> pd.DataFrame:
-    files, missing = read_split_table(folder)
-    skipped["unreadable"] += len(missing)
+def _from_labels_csv(folder: Path, missing: list[str]) -> pd.DataFrame:
+    files, absent = read_split_table(folder)
+    missing.extend(os.path.normpath(os.path.join(folder, n)) for n in absent)
     return files
 
 
-def _collect(source: Any, skipped: dict[str, int]) -> pd.DataFrame:
+def _collect(source: Any, skipped: dict[str, int], missing: list[str]) -> pd.DataFrame:
     if isinstance(source, Mapping):
         parts = [_scan_split(Path(f), str(s), skipped) for s, f in source.items()]
     elif isinstance(source, (list, tuple)):
@@ -162,7 +170,7 @@ def _collect(source: Any, skipped: dict[str, int]) -> pd.DataFrame:
         if not root.is_dir():
             raise FileNotFoundError(f"PATH must be an existing folder. Received: {str(source)!r}")
         if (root / LABELS_CSV).is_file():
-            return _from_labels_csv(root, skipped)
+            return _from_labels_csv(root, missing)
         found = find_split_folders(root)
         if not found:
             accepted = "/, ".join("|".join(n) for n in SPLIT_FOLDERS.values())
@@ -179,6 +187,7 @@ def check_leakage(
     *,
     threshold: int = DEFAULT_THRESHOLD,
     near: bool = True,
+    on_unreadable: str = "skip",
 ) -> LeakageReport:
     """Find the same image in two splits (and twice in one), exactly or nearly.
 
@@ -196,6 +205,11 @@ def check_leakage(
     near : bool, default=True
         Search near duplicates (needs ``imagehash``). Exact duplicates
         (bytes and decoded pixels) are always searched.
+    on_unreadable : {"skip", "error"}, default="skip"
+        What a file that cannot be decoded (or a ``labels.csv`` row whose
+        file is missing) means: skipped, named in the warning and counted in
+        ``skipped["unreadable"]``; or an
+        :class:`~classbalance.layout.UnreadableImageError` naming the files.
 
     Returns
     -------
@@ -204,7 +218,13 @@ def check_leakage(
     Warns
     -----
     UserWarning
-        When files were skipped (non-image, unreadable), with the counts.
+        When files were skipped (non-image, unreadable), with the counts; one
+        warning, naming the unreadable files.
+
+    Raises
+    ------
+    UnreadableImageError
+        With ``on_unreadable="error"``: the files that cannot be read, named.
 
     Examples
     --------
@@ -221,16 +241,25 @@ def check_leakage(
     >>> report.has_leakage, report.summary()["leaks"]
     (True, {'bytes': 1, 'pixels': 0, 'near': 0})
     """
+    check_on_unreadable(on_unreadable)
     skipped = {"non_images": 0, "unreadable": 0, "loops": 0, "broken_links": 0, "hidden": 0}
-    files = _collect(source, skipped)
+    missing: list[str] = []
+    files = _collect(source, skipped, missing)
     hashes = hash_files(files["path"].tolist(), pixels=True, near=near)
     ok = hashes["readable"].to_numpy()
-    skipped["unreadable"] += int((~ok).sum())
+    bad = missing + files["path"].to_numpy()[~ok].tolist()
+    if isinstance(source, (str, os.PathLike)):  # name them from the folder the user gave
+        root = Path(source).expanduser()
+        bad = [Path(os.path.relpath(p, root)).as_posix() for p in bad]
+    skipped["unreadable"] = len(bad)
+    unreadable = skip_or_raise(bad, on_unreadable=on_unreadable)
     files = pd.concat([files, hashes], axis=1)[ok].reset_index(drop=True)
+    parts = [", ".join(f"{v} {k}" for k, v in skipped.items() if v and k != "hidden")]
+    if unreadable:
+        parts.append(unreadable)
     if sum(skipped[k] for k in ("non_images", "unreadable", "broken_links")):
         warnings.warn(
-            "Files skipped by the leakage check: "
-            + ", ".join(f"{v} {k}" for k, v in skipped.items() if v and k != "hidden"),
+            "Files skipped by the leakage check: " + "; ".join(parts),
             UserWarning,
             stacklevel=2,
         )
@@ -268,4 +297,6 @@ def check_leakage(
             "label_conflict": label[a] != label[b],
         }
     )
-    return LeakageReport(files=files, pairs=pairs, skipped=skipped, threshold=threshold)
+    return LeakageReport(
+        files=files, pairs=pairs, skipped=skipped, threshold=threshold, unreadable=bad
+    )
