@@ -24,6 +24,11 @@ CORE = [
     "classbalance.ensemble",
     "classbalance.folders",
     "classbalance.resampling._random",
+    "classbalance.layout",
+    "classbalance.files",
+    "classbalance.folders._plan",
+    "classbalance.folders._export",
+    "classbalance.folders._oversampler",
 ]
 OPTIONAL = {
     "classbalance.plots": "matplotlib",
@@ -48,6 +53,9 @@ OPTIONAL = {
     "classbalance.torch._labels": "torch",
     "classbalance.fastai": "fastai",
     "classbalance.leakage": "imagehash",
+    "classbalance.leakage._hashing": "imagehash",
+    "classbalance.leakage._search": "imagehash",
+    "classbalance.leakage._check": "imagehash",
 }
 
 

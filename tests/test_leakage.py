@@ -17,8 +17,9 @@ pytest.importorskip("imagehash")
 
 from PIL import Image
 
-from classbalance import cli, leakage
+from classbalance import cli
 from classbalance.leakage import (
+    _search,
     check_leakage,
     duplicate_groups,
     hash_files,
@@ -256,21 +257,21 @@ class TestSearch:
         h = np.unique(h)
         expected = _brute_force(h, threshold)
         assert len(expected[0]) > 50
-        monkeypatch.setattr(leakage, "_PAIR_CHUNK", 7)
-        monkeypatch.setattr(leakage, "_PROBE_CHUNK", 50)
+        monkeypatch.setattr(_search, "_PAIR_CHUNK", 7)
+        monkeypatch.setattr(_search, "_PROBE_CHUNK", 50)
         for m in range(2, threshold + 2):
-            if leakage._n_masks(32, threshold // m) > 10_000:
+            if _search._n_masks(32, threshold // m) > 10_000:
                 continue  # 2 blocks at a large threshold: too many probes for a test
-            monkeypatch.setattr(leakage, "_plan", lambda n, r, m=m: (m, r // m))
+            monkeypatch.setattr(_search, "_plan", lambda n, r, m=m: (m, r // m))
             for dense in (0, 22):
-                monkeypatch.setattr(leakage, "_DENSE_BITS", dense)
+                monkeypatch.setattr(_search, "_DENSE_BITS", dense)
                 got = near_pairs(h, threshold=threshold)
                 for a, b in zip(got, expected, strict=True):
                     np.testing.assert_array_equal(a, b, err_msg=f"m={m}, dense={dense}")
 
     def test_plan_uses_a_block_radius_at_threshold_8(self):
         """At threshold 8 on 100,000 hashes: 3 blocks of about 21 bits, radius 2."""
-        assert leakage._plan(100_000, 8) == (3, 2)
+        assert _search._plan(100_000, 8) == (3, 2)
 
     @pytest.mark.parametrize("threshold", [0, 1, 3, 4, 7])
     def test_near_pairs_equal_brute_force(self, threshold):

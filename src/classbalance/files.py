@@ -18,7 +18,6 @@ pass if the rows are label sets.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from classbalance.labels import encode_multilabel, is_multihot
+from classbalance.layout import read_class_tree
 
 __all__ = ["LABEL_KEYS", "LABEL_SEPARATORS", "LabelFile", "read_labels", "read_npz", "read_table"]
 
@@ -263,6 +263,8 @@ def read_labels(
     key: str | None = None,
     label_cols: Sequence[str] | None = None,
     label_sep: str | None = None,
+    verify: bool = False,
+    on_unreadable: str = "skip",
 ) -> LabelFile:
     """Read the labels of a class-folder tree, a CSV/TSV table, or ``.npy``/``.npz`` arrays.
 
@@ -284,6 +286,13 @@ def read_labels(
         is a row with no label. Without it the column is single-label (never
         guessed); strings containing ``|``, ``;`` or ``,`` add a note to
         ``notes`` naming the separator to pass if the rows are label sets.
+    verify : bool, default=False
+        Class folder: open every image and skip those Pillow cannot read
+        (named in ``notes``); see :func:`classbalance.layout.scan`.
+    on_unreadable : {"skip", "error"}, default="skip"
+        Class folder: ``"error"`` opens every image and raises an
+        :class:`~classbalance.layout.UnreadableImageError` naming those
+        Pillow cannot read, instead of skipping them.
 
     Returns
     -------
@@ -312,11 +321,8 @@ def read_labels(
                 "`label_cols` and `label_sep` are for a CSV table; a class folder has one "
                 f"label per image. Received: path={str(path)!r}"
             )
-        from classbalance.folders import scan
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the scan report is returned as notes instead
-            frame = scan(target)
+        # What the reader skipped is returned as notes (the CLI prints them), not warned.
+        frame = read_class_tree(target, verify=verify, on_unreadable=on_unreadable)
         report = frame.attrs["scan_report"]
         return LabelFile(
             frame["label"].to_numpy(), frame, list(report.classes), report.problems, "folder"

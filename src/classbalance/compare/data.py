@@ -33,6 +33,14 @@ import pandas as pd
 import classbalance as cb
 from classbalance._optional import require
 from classbalance.files import read_npz, read_table
+from classbalance.layout import (
+    UnreadableImageError,
+    check_on_unreadable,
+    find_split_folders,
+    read_class_tree,
+    skip_or_raise,
+    unreadable_reason,
+)
 
 __all__ = [
     "FEW_SHOT_WARNING",
@@ -51,7 +59,6 @@ __all__ = [
 
 MEMMAP_BYTES = 512 * 2**20  # decoded images above this size go to a memmap on disk
 FEW_SHOT_WARNING = 10  # warn when the rarest class has fewer test samples than this
-_SPLIT_NAMES = {"train": ("train",), "valid": ("valid", "val"), "test": ("test",)}
 _GRAY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
 
 
@@ -147,46 +154,79 @@ def take_rows(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def decode_images(root: Path, paths: list[str], size: int, channels: str) -> np.ndarray:
-    """Decode every image once into uint8 (n, size, size, c); memmap when large."""
+def decode_images(
+    root: Path, paths: list[str], size: int, channels: str, *, on_unreadable: str = "skip"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Decode every image once into uint8 (n, size, size, c); memmap when large.
+
+    Images Pillow cannot read are skipped with one warning naming them, or
+    raise a :class:`CompareError` naming them with ``on_unreadable="error"``
+    (the rule of :mod:`classbalance.layout`). Returns the pixels and the
+    positions in ``paths`` of the images decoded.
+    """
     image = require("PIL.Image", "compare on an image folder")
+    check_on_unreadable(on_unreadable)
+    bad: dict[int, str] = {}
     if channels == "auto":  # grayscale only if every image is stored as grayscale
         gray = True
-        for rel in paths:
-            with image.open(root / rel) as img:
-                if img.mode not in _GRAY_MODES:
-                    gray = False
-                    break
+        for i, rel in enumerate(paths):
+            try:
+                with image.open(root / rel) as img:
+                    gray = img.mode in _GRAY_MODES
+            except Exception as exc:  # Pillow raises many types for corrupt files
+                bad[i] = unreadable_reason(exc)
+                continue
+            if not gray:
+                break
         n_channels = 1 if gray else 3
     else:
         n_channels = int(channels)
     mode = "L" if n_channels == 1 else "RGB"
     shape = (len(paths), size, size, n_channels)
-    nbytes = int(np.prod(shape))
-    out = _new_array(shape, np.dtype(np.uint8), nbytes)
+    out = _new_array(shape, np.dtype(np.uint8), int(np.prod(shape)))
+    kept = np.zeros(len(paths), dtype=bool)
+    n_kept = 0
     for i, rel in enumerate(paths):  # decoding is per file by nature; done once
+        if i in bad:
+            continue
         try:
             with image.open(root / rel) as img:
                 pixels = img.convert(mode).resize((size, size), image.Resampling.BILINEAR)
-        except OSError as exc:
-            raise CompareError(f"Could not read image {root / rel}: {exc}") from exc
-        out[i] = np.asarray(pixels, dtype=np.uint8).reshape(size, size, n_channels)
-    return out
-
-
-def _load_folder(path: Path, size: int, channels: str) -> tuple[np.ndarray, np.ndarray]:
-    from classbalance.folders import scan
-
+        except Exception as exc:  # Pillow raises many types for corrupt files
+            bad[i] = unreadable_reason(exc)
+            continue
+        out[n_kept] = np.asarray(pixels, dtype=np.uint8).reshape(size, size, n_channels)
+        kept[i] = True
+        n_kept += 1
+    where = sorted(bad)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            manifest = scan(path)
+        message = skip_or_raise(
+            [Path(paths[i]).as_posix() for i in where],
+            on_unreadable=on_unreadable,
+            reasons=[bad[i] for i in where],
+            where=f" in {root}",
+        )
+    except UnreadableImageError as exc:
+        raise CompareError(str(exc)) from exc
+    if n_kept == 0:
+        raise CompareError(f"No image under {root} could be read. {message}")
+    if message:
+        warnings.warn(message, UserWarning, stacklevel=2)
+    return out[:n_kept], np.flatnonzero(kept)
+
+
+def _load_folder(
+    path: Path, size: int, channels: str, *, on_unreadable: str = "skip"
+) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        manifest = read_class_tree(path)
     except (FileNotFoundError, ValueError) as exc:
         raise CompareError(f"{path}: {str(exc).splitlines()[0]}") from exc
     if len(manifest) == 0:
         raise CompareError(f"No images found under {path}.")
-    x = decode_images(path, manifest["path"].tolist(), size, channels)
-    return x, manifest["label"].to_numpy()
+    paths = manifest["path"].tolist()
+    x, kept = decode_images(path, paths, size, channels, on_unreadable=on_unreadable)
+    return x, manifest["label"].to_numpy()[kept]
 
 
 def _load_table(path: Path, label_col: str) -> tuple[np.ndarray, np.ndarray]:
@@ -259,12 +299,10 @@ def _split_layout(path: Path) -> dict[str, Path] | None:
     """``{"train": ..., "valid": ..., "test": ...}`` for a split-folder layout, else None."""
     if not path.is_dir():
         return None
-    found: dict[str, Path] = {}
-    for key, names in _SPLIT_NAMES.items():
-        for name in names:
-            if (path / name).is_dir():
-                found[key] = path / name
-                break
+    try:
+        found = find_split_folders(path)
+    except ValueError as exc:
+        raise CompareError(str(exc)) from exc
     if "train" not in found:
         return None
     if "valid" not in found:

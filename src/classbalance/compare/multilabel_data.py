@@ -42,9 +42,9 @@ from classbalance.compare.data import (
 )
 from classbalance.files import read_labels
 from classbalance.labels import encode_multilabel, is_multihot  # re-exported for runner
+from classbalance.layout import FILE_COLUMNS, LABELS_CSV, file_column
 
 __all__ = [
-    "LABELS_CSV",
     "MULTILABEL_DEMO",
     "MultiLabelSplit",
     "assemble_multilabel",
@@ -53,8 +53,6 @@ __all__ = [
 ]
 
 MULTILABEL_DEMO = "multilabel-demo"
-LABELS_CSV = "labels.csv"
-FILE_COLUMNS = ("fname", "name", "path")
 
 
 @dataclass
@@ -142,7 +140,7 @@ def _read_folder(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np.nda
     if not table.is_file():
         raise CompareError(
             f"{path} has no {LABELS_CSV}; a multi-label image folder needs one with a file "
-            "column (fname, name or path) and a column of label sets."
+            f"column (one of {', '.join(FILE_COLUMNS)}) and a column of label sets."
         )
     label_col = cfg.label_col
     frame = pd.read_csv(table, dtype=str, keep_default_na=False)
@@ -153,12 +151,10 @@ def _read_folder(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np.nda
             f"{table} has no label column {label_col!r}; columns are {list(frame.columns)[:20]}. "
             "Name the column of label sets (--label-col NAME)."
         )
-    file_col = next((c for c in FILE_COLUMNS if c in frame.columns), None)
-    if file_col is None:
-        raise CompareError(
-            f"{table} has no file column; name one of {list(FILE_COLUMNS)} (paths relative to "
-            f"{path}). Columns are {list(frame.columns)[:20]}."
-        )
+    try:
+        file_col = file_column(frame, str(table))
+    except ValueError as exc:
+        raise CompareError(str(exc)) from exc
     if cfg.label_sep is None:
         raise CompareError(
             f"{table}: give --label-sep, the character that joins labels in column "
@@ -167,7 +163,9 @@ def _read_folder(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np.nda
         )
     values = frame[label_col].where(frame[label_col] != "", None)  # "" = no label
     enc = _encode(values, labels, str(table), sep=cfg.label_sep)
-    x = decode_images(path, frame[file_col].tolist(), cfg.image_size, cfg.channels)
+    x, kept = decode_images(path, frame[file_col].tolist(), cfg.image_size, cfg.channels)
+    if len(kept) < len(values):  # unreadable images were skipped (and named): drop their rows
+        enc = _encode(values.iloc[kept], enc.labels.tolist(), str(table), sep=cfg.label_sep)
     return x, enc
 
 
