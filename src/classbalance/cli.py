@@ -27,18 +27,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-# Before any command can import TensorFlow: its C++ logging (absl's "All log messages
-# before absl::InitializeLog()", oneDNN notices) is configured once, from the environment,
-# when TensorFlow is imported. A user's own setting wins.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
-
 import click
 import numpy as np
 import pandas as pd
 
 from classbalance import __version__
-from classbalance._quiet import import_tensorflow_quietly
 
 __all__ = ["LAZY_COMMANDS", "main"]
 
@@ -46,9 +39,6 @@ __all__ = ["LAZY_COMMANDS", "main"]
 LAZY_COMMANDS: dict[str, str] = {
     "compare": "classbalance.compare.command:compare",
 }
-
-# Commands that train Keras models: TensorFlow is imported quietly before they run.
-TENSORFLOW_COMMANDS = frozenset({"compare"})
 
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -69,14 +59,6 @@ class _Group(click.Group):
         if not isinstance(command, click.Command):
             raise TypeError(f"{LAZY_COMMANDS[cmd_name]} is not a click command")
         return command
-
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        name, command, rest = super().resolve_command(ctx, args)
-        if name in TENSORFLOW_COMMANDS:
-            import_tensorflow_quietly()
-        return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
         debug = bool(ctx.params.get("debug")) or os.environ.get("CLASSBALANCE_DEBUG") == "1"
@@ -112,6 +94,10 @@ def _warnings_to_stderr() -> Iterator[None]:
 @click.version_option(version=__version__, prog_name="classbalance")
 def main(debug: bool) -> None:
     """classbalance: inspect, split and rebalance class-imbalanced datasets."""
+    # The process set-up of the command line (never done by library calls): TensorFlow's C++
+    # logging is configured from the environment when it is imported. A user's setting wins.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
 
 # ------------------------------------------------------------------ label loading

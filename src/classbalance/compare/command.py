@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from classbalance.compare.data import CompareError
 from classbalance.compare.multilabel_recipes import ML_RECIPES
 from classbalance.compare.recipes import RECIPES
 
@@ -18,8 +17,13 @@ __all__ = ["compare"]
 def _quiet_frameworks(backend: str | None) -> None:
     """Choose the backend and silence TensorFlow's C++/absl log lines before any import."""
     if backend:
-        if "keras" in sys.modules and os.environ.get("KERAS_BACKEND", "tensorflow") != backend:
-            raise CompareError("--backend must be chosen before Keras is imported.")
+        loaded = sys.modules.get("keras")
+        if loaded is not None and loaded.backend.backend() != backend:
+            raise click.UsageError(
+                f"--backend {backend}: Keras is already loaded on the "
+                f"{loaded.backend.backend()} backend in this process; a backend is chosen "
+                "once, before Keras is imported."
+            )
         os.environ["KERAS_BACKEND"] = backend
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
@@ -170,7 +174,6 @@ def compare(
     out: str,
 ) -> None:
     """Train the same model under each remedy with equal budgets and compare (the main job)."""
-    _quiet_frameworks(backend)
     from classbalance.compare.runner import CompareConfig, run_compare
 
     cfg = CompareConfig(
@@ -181,6 +184,7 @@ def compare(
         label_sep=label_sep, multilabel=multilabel, image_size=image_size, channels=channels,
         quick=quick, out=out,
     ).resolved()  # fmt: skip
+    _quiet_frameworks(backend)  # after the options are checked: a typo costs no Keras import
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
