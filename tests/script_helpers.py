@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -58,6 +59,36 @@ def run_script(
         timeout=timeout,
         check=False,
     )
+
+
+_LIST_MODULES = (
+    "import atexit, json, runpy, sys\n"
+    "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+)
+
+
+def run_script_listing_modules(
+    *args: object, timeout: float = 120
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """``classbalance ARGS...`` run by this Python; also returns the modules it had imported
+    when it exited (printed as the last line of stderr, which is removed from the result)."""
+    result = subprocess.run(
+        [sys.executable, "-c", _LIST_MODULES, classbalance_script(), *[str(a) for a in args]],
+        capture_output=True,
+        text=True,
+        env=script_env(),
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+        check=False,
+    )
+    *rest, last = result.stderr.splitlines() or [""]
+    result.stderr = "".join(line + "\n" for line in rest)
+    return result, set(json.loads(last))
+
+
+FRAMEWORKS = frozenset({"tensorflow", "keras", "torch", "jax"})
 
 
 def assert_one_line_error(

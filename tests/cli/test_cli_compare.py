@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from script_helpers import assert_one_line_error, run_script, script_env
+from script_helpers import (
+    FRAMEWORKS,
+    assert_one_line_error,
+    run_script,
+    run_script_listing_modules,
+    script_env,
+)
 
 
 @pytest.mark.slow
@@ -33,3 +39,15 @@ def test_unknown_backend_is_a_usage_error():
     line = assert_one_line_error(result, "--backend", "'theano'", code=2)
     for name in ("tensorflow", "torch", "jax"):
         assert name in line
+
+
+def test_bad_options_fail_before_keras_is_imported():
+    """A bad option value of compare is one line, found before any framework is imported."""
+    for args, needle in (
+        (["--quick", "--strategies", "none,nope"], "Unknown strategies ['nope']"),
+        (["--seeds", "0"], "seeds"),
+    ):
+        result, imported = run_script_listing_modules("compare", *args)
+        assert_one_line_error(result, needle)
+        assert "classbalance.compare.command" in imported
+        assert not FRAMEWORKS & imported
