@@ -1,17 +1,30 @@
-"""``classbalance leakage PATH...``: the same image in two splits; exit status 1 if any."""
+"""``classbalance leakage PATH...``: the same image in two splits; exit status 1 if any.
+
+The pairs are printed one per line, never cut: a long line wraps in a terminal and
+stays whole in a file or a CI log (a table would squeeze its cells to the width).
+Files are named relative to PATH when one folder is given, or relative to their
+own split folder when two or three are given (the first line says which folder
+each split is). ``--json`` keeps the library's absolute paths.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import warnings
-from typing import Any
+from pathlib import Path
 
 import click
+import pandas as pd
 
 from classbalance.cli import options
 from classbalance.cli._common import console
 
 __all__ = ["leakage"]
+
+# check_leakage warns with the counts of skipped files; the report prints them already.
+_SKIPPED_WARNING = "Files skipped by the leakage check"
+_SPLITS = ("train", "valid", "test")
 
 
 @click.command()
@@ -29,7 +42,7 @@ __all__ = ["leakage"]
     type=click.IntRange(min=0),
     default=20,
     show_default=True,
-    help="Pairs listed in the table.",
+    help="Pairs listed per kind of finding.",
 )
 @options.as_json
 def leakage(
@@ -41,22 +54,28 @@ def leakage(
     exported folder with labels.csv (is_valid), or two or three split folders
     (train valid [test]). Exact duplicates (file bytes, decoded pixels) and
     near duplicates (perceptual hash) are reported with their classes;
-    duplicates under two labels are listed apart as label conflicts.
+    duplicates under two labels are listed apart as label conflicts. Files are
+    named relative to PATH (to their split folder when several are given),
+    one pair per line, never cut; --json gives absolute paths.
     """
     from classbalance.leakage import check_leakage
 
     if len(paths) > 3:
         raise click.UsageError("Give one folder, or two or three split folders.")
-    source: Any = paths[0] if len(paths) == 1 else list(paths)
+    source = paths[0] if len(paths) == 1 else list(paths)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # the counts are in the report
+        warnings.filterwarnings("ignore", message=_SKIPPED_WARNING, category=UserWarning)
         report = check_leakage(source, threshold=threshold, near=not no_near)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, default=str))
     else:
+        roots = {"": paths[0]} if len(paths) == 1 else dict(zip(_SPLITS, paths))
         out = console()
-        from rich.table import Table
-
+        if len(paths) == 1:
+            out.print(f"Files are named relative to {paths[0]}", markup=False)
+        else:
+            where = ", ".join(f"{s} = {p}" for s, p in roots.items())
+            out.print(f"Files are named relative to their split folder: {where}", markup=False)
         for title, frame in (
             ("Duplicates across splits (leakage)", report.leaks),
             ("Label conflicts (duplicates under two labels)", report.conflicts),
@@ -64,19 +83,36 @@ def leakage(
         ):
             if frame.empty:
                 continue
-            table = Table(title=f"{title}: {len(frame):,}")
-            for name in ("kind", "dist.", "split/label A", "file A", "split/label B", "file B"):
-                table.add_column(name)
-            for row in frame.head(show).itertuples(index=False):
-                table.add_row(
-                    row.kind,
-                    str(row.distance),
-                    f"{row.split_a}/{row.label_a}",
-                    row.path_a,
-                    f"{row.split_b}/{row.label_b}",
-                    row.path_b,
-                )
-            out.print(table)
-        out.print(str(report))
+            out.print(f"{title}: {len(frame):,}", markup=False, style="bold")
+            for line in _pair_lines(frame.head(show), roots):
+                out.print(line, markup=False)
+            if len(frame) > show:
+                out.print(f"  ... and {len(frame) - show:,} more (--show N, or --json)")
+        out.print(str(report), markup=False)
     if report.has_leakage:
         raise click.exceptions.Exit(1)
+
+
+def _pair_lines(frame: pd.DataFrame, roots: dict[str, str]) -> list[str]:
+    """``  kind  split/label: file  <->  split/label: file``, one line per pair."""
+    one_root = roots.get("")
+    lines = []
+    for row in frame.itertuples(index=False):
+        kind = row.kind if row.kind != "near" else f"near (distance {row.distance})"
+        a = _relative(row.path_a, one_root or roots.get(row.split_a))
+        b = _relative(row.path_b, one_root or roots.get(row.split_b))
+        lines.append(
+            f"  {kind}: {row.split_a}/{row.label_a}: {a}  <->  {row.split_b}/{row.label_b}: {b}"
+        )
+    return lines
+
+
+def _relative(path: str, root: str | None) -> str:
+    """``path`` relative to ``root`` (as given or resolved), else as it is."""
+    if root is None:
+        return path
+    for start in (os.path.abspath(root), str(Path(root).resolve())):
+        name = os.path.relpath(os.path.abspath(path), start)
+        if not name.startswith(os.pardir):
+            return name
+    return path
