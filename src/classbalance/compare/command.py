@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
 import click
 
-from classbalance.compare.data import CompareError
+from classbalance.cli import options
 from classbalance.compare.multilabel_recipes import ML_RECIPES
 from classbalance.compare.recipes import RECIPES
 
 __all__ = ["compare"]
-
-
-def _quiet_frameworks(backend: str | None) -> None:
-    """Choose the backend and silence TensorFlow's C++/absl log lines before any import."""
-    if backend:
-        if "keras" in sys.modules and os.environ.get("KERAS_BACKEND", "tensorflow") != backend:
-            raise CompareError("--backend must be chosen before Keras is imported.")
-        os.environ["KERAS_BACKEND"] = backend
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
-    from classbalance.compare.runner import import_keras_quietly
-
-    import_keras_quietly()
 
 
 def _print_table(result: Any) -> None:
@@ -95,26 +80,9 @@ def _print_table(result: Any) -> None:
     show_default=True,
     help="Built-in data only: largest / smallest class (multilabel-demo: label rates).",
 )
-@click.option(
-    "--label-col",
-    type=str,
-    default="label",
-    show_default=True,
-    help="CSV only: the label column (multi-label folder: the column of label sets; "
-    "'labels' when the CSV has no 'label').",
-)
-@click.option(
-    "--label-cols",
-    type=str,
-    default=None,
-    help="Multi-label CSV: the 0/1 label columns, comma-separated (a,b,c).",
-)
-@click.option(
-    "--label-sep",
-    type=str,
-    default=None,
-    help="Multi-label folder: the character joining labels in labels.csv (never guessed).",
-)
+@options.label_col
+@options.label_cols
+@options.label_sep
 @click.option(
     "--multilabel",
     is_flag=True,
@@ -135,12 +103,7 @@ def _print_table(result: Any) -> None:
     help="auto: RGB unless every image is grayscale.",
 )
 @click.option("--quick", is_flag=True, help="1 seed and at most 5 epochs (smoke test).")
-@click.option(
-    "--backend",
-    type=click.Choice(["tensorflow", "torch", "jax"]),
-    default=None,
-    help="Keras backend (default: KERAS_BACKEND or tensorflow).",
-)
+@options.backend
 @click.option(
     "--out",
     type=str,
@@ -159,8 +122,8 @@ def compare(
     learning_rate: float,
     jobs: int,
     imbalance_ratio: float,
-    label_col: str,
-    label_cols: str | None,
+    label_col: str | None,
+    label_cols: list[str] | None,
     label_sep: str | None,
     multilabel: bool,
     image_size: int,
@@ -170,17 +133,18 @@ def compare(
     out: str,
 ) -> None:
     """Train the same model under each remedy with equal budgets and compare (the main job)."""
-    _quiet_frameworks(backend)
     from classbalance.compare.runner import CompareConfig, run_compare
 
     cfg = CompareConfig(
         data=data, test=test, model=model,
         strategies=[s.strip() for s in strategies.split(",") if s.strip()] if strategies else None,
         seeds=seeds, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-        jobs=jobs, imbalance_ratio=imbalance_ratio, label_col=label_col, label_cols=label_cols,
+        jobs=jobs, imbalance_ratio=imbalance_ratio, label_col=label_col or "label",
+        label_cols=label_cols,
         label_sep=label_sep, multilabel=multilabel, image_size=image_size, channels=channels,
         quick=quick, out=out,
     ).resolved()  # fmt: skip
+    options.load_keras(backend)  # after the options are checked: a typo costs no import
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
