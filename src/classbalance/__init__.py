@@ -42,6 +42,7 @@ _LAZY: dict[str, str] = {
     "LabelDistribution": "classbalance.multilabel",
     "encode_multilabel": "classbalance.multilabel",
     "label_distribution": "classbalance.multilabel",
+    "make_long_tailed_multilabel": "classbalance.multilabel_data",
     "pos_weight": "classbalance.multilabel",
     "ml_ros": "classbalance.multilabel_resampling",
     "ml_rus": "classbalance.multilabel_resampling",
