@@ -10,14 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 keras = pytest.importorskip("keras")
 pytest.importorskip("matplotlib")
 Image = pytest.importorskip("PIL.Image")
 
-from classbalance.cli import main  # noqa: E402
 from classbalance.compare import (  # noqa: E402
+    SINGLE_LABEL,
     STRATEGIES,
     CompareConfig,
     CompareError,
@@ -25,7 +24,8 @@ from classbalance.compare import (  # noqa: E402
     load_data,
     run_compare,
 )
-from classbalance.compare.recipes import RunContext  # noqa: E402
+from classbalance.compare.training import RunContext  # noqa: E402
+from compare_support import one_line_error, run, tiny_mlp  # noqa: E402
 
 REPORT_FILES = [
     "results.csv",
@@ -37,12 +37,8 @@ REPORT_FILES = [
     "confusion_none.png",
     "confusion_best.png",
 ]
-FEATURE_STRATEGIES = [n for n, r in STRATEGIES.items() if not r.images_only]
-
-
-def run(args: list[str]):
-    jobs = [] if "--jobs" in args else ["--jobs", "1"]  # worker start-up costs seconds per test
-    return CliRunner().invoke(main, ["compare", *args, *jobs], catch_exceptions=False)
+RECIPES = STRATEGIES["single-label"]
+FEATURE_STRATEGIES = [n for n, r in RECIPES.items() if not r.images_only]
 
 
 def assert_report(out: Path, strategies: list[str], seeds: int = 1) -> dict:
@@ -92,21 +88,17 @@ class TestEqualBudget:
         built: list = []
 
         def model_fn(input_shape, n_classes):
-            model = keras.Sequential(
-                [keras.Input(input_shape), keras.layers.Dense(16, activation="relu"),
-                 keras.layers.Dense(n_classes)]
-            )  # fmt: skip
-            built.append(model)
-            return model
+            built.append(tiny_mlp(input_shape, n_classes))
+            return built[-1]
 
-        cfg = CompareConfig(strategies=FEATURE_STRATEGIES, seeds=1, epochs=3).resolved("features")
+        cfg = CompareConfig(strategies=FEATURE_STRATEGIES, seeds=1, epochs=3).resolved()
         data = load_data(cfg)
         budget = 3 * math.ceil(data.n_train / cfg.batch_size)
         for name in FEATURE_STRATEGIES:
             built.clear()
             ctx = RunContext(data, cfg, seed=0, model_fn=model_fn)
             before = len(built)
-            STRATEGIES[name].train(ctx)
+            RECIPES[name].train(ctx)
             models = built[before:]
             # Independent of the runner's own step counter: the optimizers' iteration counts.
             # (cRT compiles a second optimizer for its classifier stage.)
@@ -118,17 +110,18 @@ class TestEqualBudget:
 
     def test_cli_records_equal_steps(self, tmp_path):
         """results.json records the steps of every run; a remedy cannot win by more steps."""
-        result = run(["--strategies", "none,oversample,undersample,ensemble", "--epochs", "2",
-                      "--seeds", "1", "--out", str(tmp_path)])  # fmt: skip
+        strategies = ["none", "balanced_sampling", "undersample", "ensemble"]
+        result = run(["--strategies", ",".join(strategies), "--epochs", "2", "--seeds", "1",
+                      "--out", str(tmp_path)])  # fmt: skip
         assert result.exit_code == 0, result.output
-        payload = assert_report(tmp_path, ["none", "oversample", "undersample", "ensemble"])
+        payload = assert_report(tmp_path, strategies)
         assert len({r["steps"] for r in payload["runs"]}) == 1
 
 
 class TestModelSelection:
     def test_restores_the_best_validation_epoch(self):
         """After fit the model scores the best epoch's validation balanced accuracy."""
-        cfg = CompareConfig(epochs=8, learning_rate=0.05).resolved("features")
+        cfg = CompareConfig(epochs=8, learning_rate=0.05).resolved()
         data = load_data(cfg)
         ctx = RunContext(data, cfg, seed=0)
         seen = []
@@ -144,10 +137,10 @@ class TestModelSelection:
 
     def test_posthoc_tau_rule(self):
         """tau stays 1 unless every class has enough validation samples."""
-        cfg = CompareConfig(epochs=2).resolved("features")
+        cfg = CompareConfig(epochs=2).resolved()
         data = load_data(cfg)
         ctx = RunContext(data, cfg, seed=0)
-        STRATEGIES["posthoc_adjust"].train(ctx)
+        RECIPES["posthoc_adjust"].train(ctx)
         assert ctx.info["tau"] == 1.0
         assert "default" in ctx.info["tau_rule"]
         rng = np.random.default_rng(0)
@@ -189,12 +182,12 @@ def test_split_folder_layout_rgb_and_shot_groups(tmp_path):
     assert data.test_counts.tolist() == [10, 10, 10]
     assert data.val_counts.tolist() == [6, 6, 6]
     out = tmp_path / "report"
-    result = run(["--data", str(root), "--quick", "--strategies", "none,oversample_augment",
+    result = run(["--data", str(root), "--quick", "--strategies", "none,balanced_sampling_augment",
                   "--image-size", "12", "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
-    payload = assert_report(out, ["none", "oversample_augment"])
+    payload = assert_report(out, ["none", "balanced_sampling_augment"])
     assert set(payload["train_counts"]) == {"digit 0", "digit 1", "digit 7"}
-    assert "tail_shot_recall" in payload["summary"][0]
+    assert "tail_recall" in payload["summary"][0]
 
 
 def test_class_folder_split_warns_about_tiny_test_classes(tmp_path):
@@ -282,9 +275,60 @@ def test_torch_module_through_torch_module_wrapper():
         )
         return keras.Sequential([keras.Input(input_shape), keras.layers.TorchModuleWrapper(module)])
 
-    result = compare(model=torch_mlp, strategies=["none", "oversample"], seeds=1, epochs=8)
+    result = compare(model=torch_mlp, strategies=["none", "balanced_sampling"], seeds=1, epochs=8)
     assert (result.runs["steps"] == result.runs["budget_steps"]).all()
     assert result.summary["balanced_accuracy"].min() > 0.3  # it learned (chance is 0.1)
+
+
+# --------------------------------------------------------------------------- no side effects
+def _global_draws() -> list:
+    """The next numbers of every global generator a Keras run could touch."""
+    import random
+    import sys
+
+    draws = [random.random(), np.random.random(), keras.random.uniform((2,))]  # noqa: NPY002
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        draws.append(tf.random.uniform((2,)))
+    if keras.backend.backend() == "torch":
+        import torch
+
+        draws.append(torch.rand(2))
+    return [np.asarray(keras.ops.convert_to_numpy(d)).tolist() for d in draws]
+
+
+@pytest.mark.backend
+def test_library_calls_leave_the_callers_process_alone(tmp_path, monkeypatch):
+    """compare(jobs=1) and write_report keep global seeds, matplotlib's backend, env and fds."""
+    import matplotlib
+
+    from classbalance.compare import write_report
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], [150, 40, 20])
+    x = rng.normal(size=(len(y), 4)) + y[:, None]
+    keras.utils.set_random_seed(13)
+    keras.random.uniform((1,))  # Keras' global SeedGenerator exists and has advanced
+    expected = _global_draws()
+    keras.utils.set_random_seed(13)
+    keras.random.uniform((1,))
+    environ = dict(os.environ)
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "dup2", lambda *a: pytest.fail("file descriptors were redirected"))
+        result = compare(x, y, model=tiny_mlp, strategies=["none", "balanced_sampling"],
+                         seeds=1, epochs=1, jobs=1)  # fmt: skip
+    assert _global_draws() == expected  # Python, NumPy, Keras and the backend: as they were
+    assert dict(os.environ) == environ
+    original = matplotlib.get_backend()
+    matplotlib.use("svg")  # not the Agg the figures are drawn with
+    try:
+        written = write_report(result, tmp_path)
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(original)
+    assert (tmp_path / "strategies.png").read_bytes().startswith(b"\x89PNG")
+    assert tmp_path / "confusion_best.png" in written
 
 
 # --------------------------------------------------------------------------- parallel
@@ -297,7 +341,7 @@ def _scores(out: Path) -> list[tuple]:
 @pytest.mark.backend
 def test_jobs_2_gives_the_same_scores_as_jobs_1(tmp_path):
     """Runs depend only on (data, config, strategy, seed), not on the process they ran in."""
-    args = ["--strategies", "none,oversample", "--seeds", "2", "--epochs", "3"]
+    args = ["--strategies", "none,balanced_sampling", "--seeds", "2", "--epochs", "3"]
     assert run([*args, "--jobs", "1", "--out", str(tmp_path / "a")]).exit_code == 0
     assert run([*args, "--jobs", "2", "--out", str(tmp_path / "b")]).exit_code == 0
     a, b = _scores(tmp_path / "a"), _scores(tmp_path / "b")
@@ -346,12 +390,7 @@ def test_dask_local_cluster(tmp_path):
 # --------------------------------------------------------------------------- bad input
 class TestBadInput:
     def one_line_error(self, args: list[str], match: str) -> None:
-        result = CliRunner().invoke(main, ["compare", *args])
-        assert result.exit_code != 0
-        lines = [line for line in result.output.splitlines() if line.strip()]
-        assert len(lines) == 1, result.output
-        assert lines[0].startswith("Error:"), lines[0]
-        assert match in lines[0], lines[0]
+        one_line_error(args, match)
 
     def test_missing_path(self, tmp_path):
         """A path that does not exist is named."""
@@ -408,19 +447,19 @@ def test_config_quick_overrides():
     with pytest.raises(CompareError, match="imbalance-ratio"):
         CompareConfig(imbalance_ratio=0.5).resolved()
     with pytest.raises(CompareError, match="images only"):
-        CompareConfig(strategies=["oversample_augment"]).resolved("features")
+        SINGLE_LABEL.strategies(["balanced_sampling_augment"], "features")
 
 
 def test_large_image_sets_are_memory_mapped(tmp_path, monkeypatch):
     """Above MEMMAP_BYTES the decoded images and their splits live in memmaps, with equal pixels."""
-    from classbalance.compare import data as data_module
+    from classbalance.compare import readers
 
     root = tmp_path / "images"
     write_digit_images(root, {0: 30, 1: 12})
     cfg = CompareConfig(data=str(root), image_size=10).resolved()
     with pytest.warns(UserWarning, match="test samples"):
         in_memory = load_data(cfg)
-    monkeypatch.setattr(data_module, "MEMMAP_BYTES", 0)
+    monkeypatch.setattr(readers, "MEMMAP_BYTES", 0)
     with pytest.warns(UserWarning, match="test samples"):
         mapped = load_data(cfg)
     for name in ("x_train", "x_val", "x_test"):

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import balanced_accuracy_score
 
-from classbalance.compare.runner import recommendation
 from classbalance.compare.stats import (
     bootstrap_balanced_accuracy,
     group_recalls,
     shot_groups,
 )
+from classbalance.compare.summary import recommendation
 
 
 def noisy_predictions(y, accuracy, n_seeds, seed):

@@ -48,6 +48,7 @@ _LAZY: dict[str, str] = {
     "ml_ros": "classbalance.resampling",
     "ml_rus": "classbalance.resampling",
     "stratified_split": "classbalance.split",
+    "make_long_tailed_multilabel": "classbalance.datasets",
 }
 
 __all__ = [

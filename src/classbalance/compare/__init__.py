@@ -8,34 +8,46 @@ The main job of ``classbalance compare``, built to be a fair referee:
   differences to no remedy, and the group of strategies within noise of the
   best; the recommendation sentence says only what the intervals support.
 
-Modules: ``data`` (loading and splitting once), ``models`` (defaults and the
-user's model), ``recipes`` (the remedies), ``runner`` (the grid, serial or on
-joblib workers / a Dask or Ray cluster), ``stats`` (bootstrap), ``report``
-(files and figures), ``command`` (the command line); for multi-hot labels
-``multilabel_data``, ``multilabel_recipes`` and ``multilabel`` (the summary).
+Single- and multi-label data go through the same modules; what differs
+(encoding, counts, the primary metric and its bootstrap, the groups, the
+columns, the recipes, argmax vs sigmoid and thresholds) is the data's
+``task``. Modules: ``config`` (settings, results, the error), ``task``,
+``readers`` and ``data`` (loading and splitting once), ``models`` (defaults
+and the user's model), ``training`` (one run: budget, selection on
+validation), ``recipes`` (the remedies of both tasks), ``runner`` (the grid,
+serial or on joblib workers / a Dask or Ray cluster), ``stats`` (bootstrap),
+``summary`` (intervals, recommendation, table), ``report`` (files and
+figures), ``command`` (the command line).
 
 Examples
 --------
 >>> from classbalance.compare import STRATEGIES, CompareConfig
->>> len(STRATEGIES), CompareConfig(quick=True).resolved().epochs
-(14, 5)
+>>> {task: len(recipes) for task, recipes in STRATEGIES.items()}
+{'single-label': 14, 'multi-label': 4}
+>>> CompareConfig(quick=True).resolved().epochs
+5
 """
 
 from __future__ import annotations
 
-from classbalance.compare.data import CompareError, DataSplit, load_data
+from classbalance.compare.config import CompareConfig, CompareError, CompareResult
+from classbalance.compare.data import DataSplit, load_data
 from classbalance.compare.models import default_model
 from classbalance.compare.recipes import RECIPES as STRATEGIES
 from classbalance.compare.recipes import Recipe
-from classbalance.compare.runner import CompareConfig, CompareResult, compare, run_compare
+from classbalance.compare.runner import compare, run_compare
+from classbalance.compare.task import MULTI_LABEL, SINGLE_LABEL, Task
 
 __all__ = [
+    "MULTI_LABEL",
+    "SINGLE_LABEL",
     "STRATEGIES",
     "CompareConfig",
     "CompareError",
     "CompareResult",
     "DataSplit",
     "Recipe",
+    "Task",
     "compare",
     "default_model",
     "load_data",

@@ -7,7 +7,6 @@ from typing import Any
 import click
 
 from classbalance.cli import options
-from classbalance.compare.multilabel_recipes import ML_RECIPES
 from classbalance.compare.recipes import RECIPES
 
 __all__ = ["compare"]
@@ -17,19 +16,12 @@ def _print_table(result: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from classbalance.compare.report import SUMMARY_HEADER, summary_rows
+    from classbalance.compare.summary import summary_table
 
     console = Console()
     if not console.is_terminal:  # pipes and CI logs: don't squeeze the table to 80 columns
         console = Console(width=max(console.width, 200 if result.multilabel else 150))
-    if result.multilabel:
-        from classbalance.compare.multilabel import ML_SUMMARY_HEADER, summary_rows_multilabel
-
-        title = "Multi-label test-set mAP and macro-F1, 95% bootstrap intervals (best mAP first)"
-        header, rows = ML_SUMMARY_HEADER, summary_rows_multilabel(result)
-    else:
-        title = "Test-set balanced accuracy, 95% bootstrap intervals (best first)"
-        header, rows = SUMMARY_HEADER, summary_rows(result)
+    title, header, rows = summary_table(result)
     table = Table(title=title)
     for i, name in enumerate(header):
         table.add_column(name, justify="left" if i == 0 else "right")
@@ -53,8 +45,8 @@ def _print_table(result: Any) -> None:
               "returning an uncompiled Keras model (input_shape, n_classes) -> logits. "
               "Default: MLP for features, small residual CNN for images.")  # fmt: skip
 @click.option("--strategies", type=str, default=None,
-              help=f"Comma-separated subset of: {', '.join(RECIPES)}; multi-label data: "
-              f"{', '.join(ML_RECIPES)}.")  # fmt: skip
+              help=f"Comma-separated subset of: {', '.join(RECIPES['single-label'])}; "
+              f"multi-label data: {', '.join(RECIPES['multi-label'])}.")  # fmt: skip
 @click.option("--seeds", type=int, default=3, show_default=True, help="Seeds 0..N-1.")
 @click.option(
     "--epochs",
@@ -133,7 +125,8 @@ def compare(
     out: str,
 ) -> None:
     """Train the same model under each remedy with equal budgets and compare (the main job)."""
-    from classbalance.compare.runner import CompareConfig, run_compare
+    from classbalance.compare.config import CompareConfig
+    from classbalance.compare.runner import run_compare
 
     cfg = CompareConfig(
         data=data, test=test, model=model,

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from classbalance.compare.data import CompareError
+from classbalance.compare.config import CompareError
 
 __all__ = ["ModelFn", "build_model", "default_model", "resolve_model"]
 

@@ -1,34 +1,30 @@
 """The remedies ``compare`` tries, each built only from classbalance's public API.
 
-Fair by construction:
-
-- **Equal budget.** Every recipe takes exactly ``epochs * ceil(n_train /
-  batch_size)`` optimizer steps at the same batch size. An epoch is
-  ``n_train`` samples for every recipe: sampled recipes draw
-  ``epoch_size=n_train`` samples per epoch, the ensemble splits the steps
-  among its members, cRT splits them between its two stages. A callback
-  counts the steps each run really took (``RunContext.steps``).
-- **Model selection on validation only.** Each training keeps the weights of
-  its best epoch on the validation split's balanced accuracy (of the
-  predictor as it will be used, e.g. after post-hoc adjustment) and restores
-  them at the end.
-- **Nothing sees the test set** but the final scoring.
+One registry, keyed by task (:mod:`classbalance.compare.task`): ``RECIPES
+["single-label"]`` and ``RECIPES["multi-label"]``. A recipe is named after
+what it runs, and every one trains under the rules of
+:mod:`classbalance.compare.training`: the same optimizer steps at the same
+batch size, the best epoch on validation, nothing sees the test set.
+Multi-label recipes train one logit per label with binary cross-entropy
+unless they change the loss; on top of each, per-label thresholds are tuned
+on validation (the task's prediction transform).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 import classbalance as cb
-from classbalance.compare.models import build_model
-from classbalance.metrics import balanced_accuracy
+from classbalance.compare.config import CompareError
+from classbalance.compare.training import RunContext, Scores, restore_best, step_counter
 
-__all__ = ["MIN_VAL_PER_CLASS_FOR_TAU", "RECIPES", "TAU_GRID", "Recipe", "RunContext"]
+__all__ = ["MIN_VAL_PER_CLASS_FOR_TAU", "RECIPES", "TAU_GRID", "Recipe", "check_strategy_names"]
 
 TAU_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 MIN_VAL_PER_CLASS_FOR_TAU = 20  # tune post-hoc tau only when every class has this many
@@ -36,166 +32,13 @@ ENSEMBLE_MEMBERS = 5
 CRT_SHARE = 0.2  # share of the epochs cRT spends re-training the classifier
 
 
-Scores = Callable[[np.ndarray], np.ndarray]  # logits -> scores whose argmax is the prediction
-
-
-@dataclass
-class RunContext:
-    """One (strategy, seed) run: the data, the budget, and the helpers recipes share."""
-
-    data: Any
-    cfg: Any
-    seed: int
-    model_fn: Any = None
-    steps: int = 0
-    best_epochs: list[int] = field(default_factory=list)
-    info: dict[str, Any] = field(default_factory=dict)
-
-    # ------------------------------------------------------------------ budget
-    @property
-    def steps_per_epoch(self) -> int:
-        return math.ceil(self.data.n_train / self.cfg.batch_size)
-
-    @property
-    def budget(self) -> int:
-        """Optimizer steps every recipe takes."""
-        return self.cfg.epochs * self.steps_per_epoch
-
-    # ------------------------------------------------------------------ models
-    def model(self, loss: Any = None, *, augment: bool = False, member: int = 0) -> Any:
-        """A fresh compiled logits model, seeded by ``(seed, member)``."""
-        import keras
-
-        keras.utils.set_random_seed(
-            int(np.random.SeedSequence([self.seed, member]).generate_state(1)[0])
-        )
-        model = build_model(self.model_fn, self.data)
-        if augment:
-            inputs = keras.Input(self.data.input_shape)
-            x = keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant")(inputs)
-            x = keras.layers.RandomRotation(0.04, fill_mode="constant")(x)
-            x = keras.layers.RandomZoom(0.1, fill_mode="constant")(x)
-            model = keras.Model(inputs, model(x), name="augmented")
-        self.compile(model, loss)
-        return model
-
-    def compile(self, model: Any, loss: Any = None) -> None:
-        import keras
-
-        model.compile(
-            optimizer=keras.optimizers.Adam(self.cfg.learning_rate),
-            loss=loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            jit_compile=False,
-        )
-
-    def logits(self, model: Any, x: np.ndarray) -> np.ndarray:
-        """Logits of ``x``, by direct calls in chunks (``predict`` would trace per model)."""
-        import keras
-
-        chunks = [
-            keras.ops.convert_to_numpy(
-                model(np.asarray(x[i : i + 1024], dtype=np.float32), training=False)
-            )
-            for i in range(0, len(x), 1024)
-        ]
-        return np.concatenate(chunks).astype(np.float64)
-
-    def val_score(self, model: Any, scores: Scores | None = None) -> float:
-        """Validation balanced accuracy of the model's predictions."""
-        out = self.logits(model, self.data.x_val)
-        if scores is not None:
-            out = scores(out)
-        return balanced_accuracy(self.data.y_val, out.argmax(axis=1))
-
-    # ------------------------------------------------------------------ training
-    def fit(
-        self,
-        model: Any,
-        *,
-        epochs: int | None = None,
-        sampling: dict[str, Any] | None = None,
-        rows: np.ndarray | None = None,
-        class_weight: dict[int, float] | None = None,
-        scores: Scores | None = None,
-        callbacks: list[Any] | None = None,
-    ) -> Any:
-        """Train for ``epochs`` epochs of ``n_train`` samples; restore the best epoch on validation.
-
-        ``sampling`` (keyword arguments of ``BalancedPyDataset``) draws each
-        epoch's ``n_train`` samples from a plan; without it the training rows
-        are shuffled, as plain ``fit`` does. ``rows`` restricts training to a
-        subset of the training rows (still ``n_train`` samples per epoch).
-        """
-        import keras
-
-        from classbalance.keras import BalancedPyDataset
-
-        d = self.data
-        epochs = self.cfg.epochs if epochs is None else epochs
-        x, y = d.x_train, d.y_train
-        if rows is not None:
-            x, y = x[rows], y[rows]
-            sampling = sampling or {"strategy": "balanced"}
-        select = _restore_best(self, scores)
-        counter = _step_counter(self)
-        kwargs: dict[str, Any] = {"epochs": epochs, "verbose": 0}
-        kwargs["callbacks"] = [counter, select, *(callbacks or [])]
-        if sampling is None:
-            kwargs.update(x=x, y=y, batch_size=self.cfg.batch_size, shuffle=True)
-            if class_weight is not None:
-                kwargs["class_weight"] = class_weight
-        else:
-            kwargs["x"] = BalancedPyDataset(
-                x, y, self.cfg.batch_size, epoch_size=d.n_train, seed=self.seed, **sampling
-            )
-        keras.utils.set_random_seed(self.seed)  # the shuffling of fit(), and augmentation
-        model.fit(**kwargs)
-        self.best_epochs.append(select.best_epoch)
-        return model
-
-
-def _step_counter(ctx: RunContext) -> Any:
-    """A callback counting the optimizer steps (train batches) of a run into ``ctx.steps``.
-
-    Keras is imported only when a run starts, so the callback classes are made here.
-    """
-    import keras
-
-    class StepCounter(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-            ctx.steps += 1
-
-    return StepCounter()
-
-
-def _restore_best(ctx: RunContext, scores: Scores | None) -> Any:
-    """A callback keeping the weights of the epoch with the best validation balanced accuracy."""
-    import keras
-
-    class RestoreBest(keras.callbacks.Callback):
-        best_score = -1.0
-        best_epoch = -1
-        best_weights: list[np.ndarray] | None = None
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            score = ctx.val_score(self.model, scores)
-            if score >= self.best_score:  # ties: the later epoch (trained longer)
-                self.best_score, self.best_epoch = score, epoch
-                self.best_weights = [np.array(w) for w in self.model.get_weights()]
-
-        def on_train_end(self, logs: Any = None) -> None:
-            if self.best_weights is not None:
-                self.model.set_weights(self.best_weights)
-
-    return RestoreBest()
-
-
 @dataclass(frozen=True)
 class Recipe:
     """A named remedy: how to train it, and what it is.
 
-    ``train(ctx)`` returns a function from inputs to class scores whose
-    ``argmax`` is the prediction.
+    ``train(ctx)`` returns a function from inputs to scores (logits, or
+    adjusted logits / log-probabilities): the task turns them into
+    predictions (argmax, or sigmoid and thresholds).
     """
 
     name: str
@@ -204,7 +47,7 @@ class Recipe:
     images_only: bool = False
 
 
-# --------------------------------------------------------------------------- recipes
+# --------------------------------------------------------------------------- single-label
 def _predictor(ctx: RunContext, model: Any, scores: Scores | None = None) -> Any:
     if scores is None:
         return lambda x: ctx.logits(model, x)
@@ -375,8 +218,8 @@ def _fit_steps(ctx: RunContext, model: Any, rows: np.ndarray, per_epoch: int, ex
 
     b = ctx.cfg.batch_size
     x, y = ctx.data.x_train[rows], ctx.data.y_train[rows]
-    select = _restore_best(ctx, None)
-    counter = _step_counter(ctx)
+    select = restore_best(ctx, None)
+    counter = step_counter(ctx)
     keras.utils.set_random_seed(ctx.seed)
     for steps, epochs in ((per_epoch, ctx.cfg.epochs), (extra, 1)):
         if steps == 0:
@@ -392,78 +235,155 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-RECIPES: dict[str, Recipe] = {
-    r.name: r
-    for r in [
-        Recipe("none", "plain cross-entropy, shuffled batches (the baseline)", _plain),
-        Recipe(
-            "class_weight",
-            "fit(class_weight=cb.class_weights(y)) — 'balanced'",
-            _weighted("balanced"),
-        ),
-        Recipe(
-            "class_weight_effective",
-            "class weights from effective numbers (Cui et al. 2019, beta=0.999)",
-            _weighted("effective"),
-        ),
-        Recipe(
-            "oversample",
-            "class-balanced sampling: BalancedPyDataset(strategy='balanced', "
-            "epoch_size=n_train), every class equally often, rare samples repeated",
-            _sampled(strategy="balanced"),
-        ),
-        Recipe(
-            "undersample",
-            "random undersampling: one subset with every class cut to the rarest "
-            "class's count (the rest of the data unused), trained for the same steps",
-            _undersample,
-        ),
-        Recipe(
-            "sqrt_sampling",
-            "BalancedPyDataset(alpha=0.5, epoch_size=n_train): p(class) ∝ sqrt(n_class)",
-            _sampled(alpha=0.5),
-        ),
-        Recipe("focal", "SparseFocalLoss(gamma=2) (Lin et al. 2017)", _with_loss(_focal)),
-        Recipe(
-            "class_balanced_loss",
-            "ClassBalancedLoss(counts, beta=0.999, focal gamma=1) (Cui et al. 2019)",
-            _with_loss(_class_balanced),
-        ),
-        Recipe(
-            "logit_adjusted_loss",
-            "LogitAdjustedLoss(counts, tau=1) — Balanced Softmax (Menon et al. 2021)",
-            _with_loss(_logit_adjusted),
-        ),
-        Recipe(
-            "posthoc_adjust",
-            "plain training, then adjust_logits(tau): tau = 1, tuned on validation only "
-            f"when every class has >= {MIN_VAL_PER_CLASS_FOR_TAU} validation samples",
-            _posthoc,
-        ),
-        Recipe(
-            "ldam_drw",
-            "LDAMLoss with deferred re-weighting from 80% of the epochs (Cao et al. 2019)",
-            _ldam_drw,
-        ),
-        Recipe(
-            "crt",
-            "classifier re-training: plain training, then only the last layer re-trained "
-            "with class-balanced sampling for 20% of the epochs (Kang et al. 2020; "
-            "fine-tuned, not re-initialized, within the equal budget)",
-            _crt,
-        ),
-        Recipe(
-            "ensemble",
-            f"{ENSEMBLE_MEMBERS} models on different undersampled subsets, probabilities "
-            "averaged (EasyEnsemble-style); the steps are split among the members",
-            _ensemble,
-        ),
-        Recipe(
-            "oversample_augment",
-            "class-balanced sampling with augmentation (random shifts, rotations, zoom: "
-            "Keras preprocessing layers), as the seed Oversampler advises",
-            _sampled(augment=True, strategy="balanced"),
-            images_only=True,
-        ),
-    ]
+# --------------------------------------------------------------------------- multi-label
+# Labels without positives are reported once, in the data's notes: pos_weight gives them
+# weight 1 and the class-aware sampler never draws them.
+_NO_POSITIVE = r"Labels .* have no positive sample; their pos_weight is set to 1"
+_NEVER_DRAWN = r"\d+ label\(s\) have no positive sample and are never drawn"
+
+
+def _ml_pos_weight(ctx: RunContext) -> Any:
+    from classbalance.keras.losses import WeightedBinaryCrossentropy
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", _NO_POSITIVE, UserWarning)
+        weights = cb.pos_weight(ctx.data.y_train)
+    ctx.info["pos_weight"] = [round(float(w), 4) for w in weights]
+    model = ctx.fit(ctx.model(WeightedBinaryCrossentropy(weights, from_logits=True)))
+    return lambda x: ctx.logits(model, x)
+
+
+def _ml_class_aware(ctx: RunContext) -> Any:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", _NEVER_DRAWN, UserWarning)
+        model = ctx.fit(ctx.model(), sampling={"multilabel": True})
+    return lambda x: ctx.logits(model, x)
+
+
+def _ml_asymmetric(ctx: RunContext) -> Any:
+    from classbalance.keras.losses import AsymmetricLoss
+
+    model = ctx.fit(ctx.model(AsymmetricLoss(from_logits=True)))
+    return lambda x: ctx.logits(model, x)
+
+
+RECIPES: dict[str, dict[str, Recipe]] = {
+    "single-label": {
+        r.name: r
+        for r in [
+            Recipe("none", "plain cross-entropy, shuffled batches (the baseline)", _plain),
+            Recipe(
+                "class_weight",
+                "fit(class_weight=cb.class_weights(y)) — 'balanced'",
+                _weighted("balanced"),
+            ),
+            Recipe(
+                "class_weight_effective",
+                "class weights from effective numbers (Cui et al. 2019, beta=0.999)",
+                _weighted("effective"),
+            ),
+            Recipe(
+                "balanced_sampling",
+                "class-balanced sampling: BalancedPyDataset(strategy='balanced', "
+                "epoch_size=n_train), every class equally often, rare samples repeated",
+                _sampled(strategy="balanced"),
+            ),
+            Recipe(
+                "undersample",
+                "random undersampling: one subset with every class cut to the rarest "
+                "class's count (the rest of the data unused), trained for the same steps",
+                _undersample,
+            ),
+            Recipe(
+                "sqrt_sampling",
+                "BalancedPyDataset(alpha=0.5, epoch_size=n_train): p(class) ∝ sqrt(n_class)",
+                _sampled(alpha=0.5),
+            ),
+            Recipe("focal", "SparseFocalLoss(gamma=2) (Lin et al. 2017)", _with_loss(_focal)),
+            Recipe(
+                "class_balanced_loss",
+                "ClassBalancedLoss(counts, beta=0.999, focal gamma=1) (Cui et al. 2019)",
+                _with_loss(_class_balanced),
+            ),
+            Recipe(
+                "logit_adjusted_loss",
+                "LogitAdjustedLoss(counts, tau=1) — Balanced Softmax (Menon et al. 2021)",
+                _with_loss(_logit_adjusted),
+            ),
+            Recipe(
+                "posthoc_adjust",
+                "plain training, then adjust_logits(tau): tau = 1, tuned on validation only "
+                f"when every class has >= {MIN_VAL_PER_CLASS_FOR_TAU} validation samples",
+                _posthoc,
+            ),
+            Recipe(
+                "ldam_drw",
+                "LDAMLoss with deferred re-weighting from 80% of the epochs (Cao et al. 2019)",
+                _ldam_drw,
+            ),
+            Recipe(
+                "crt",
+                "classifier re-training: plain training, then only the last layer re-trained "
+                "with class-balanced sampling for 20% of the epochs (Kang et al. 2020; "
+                "fine-tuned, not re-initialized, within the equal budget)",
+                _crt,
+            ),
+            Recipe(
+                "ensemble",
+                f"{ENSEMBLE_MEMBERS} models on different undersampled subsets, probabilities "
+                "averaged (EasyEnsemble-style); the steps are split among the members",
+                _ensemble,
+            ),
+            Recipe(
+                "balanced_sampling_augment",
+                "class-balanced sampling with augmentation (random shifts, rotations, zoom: "
+                "Keras preprocessing layers), as the seed Oversampler advises",
+                _sampled(augment=True, strategy="balanced"),
+                images_only=True,
+            ),
+        ]
+    },
+    "multi-label": {
+        r.name: r
+        for r in [
+            Recipe("none", "plain binary cross-entropy from logits, shuffled batches", _plain),
+            Recipe(
+                "pos_weight",
+                "WeightedBinaryCrossentropy(cb.pos_weight(Y_train)): each label's positives "
+                "weighted by its negatives / positives",
+                _ml_pos_weight,
+            ),
+            Recipe(
+                "class_aware",
+                "class-aware sampling: the engine's balanced strategy for multi-hot labels, "
+                "BalancedPyDataset(multilabel=True, epoch_size=n_train): a label drawn "
+                "uniformly, then one of its positives (rows without labels are never drawn)",
+                _ml_class_aware,
+            ),
+            Recipe(
+                "asymmetric_loss",
+                "AsymmetricLoss() defaults (gamma_neg=4, gamma_pos=1, clip=0.05; Ridnik et al. "
+                "2021, mean-reduced)",
+                _ml_asymmetric,
+            ),
+        ]
+    },
 }
+
+
+def check_strategy_names(names: Sequence[str] | None) -> None:
+    """Refuse names that no task has a recipe for, before the data (and their task) are known.
+
+    Examples
+    --------
+    >>> from classbalance.compare.recipes import check_strategy_names
+    >>> check_strategy_names(["none", "pos_weight", "focal"])
+    >>> check_strategy_names(["smote"])
+    Traceback (most recent call last):
+    ...
+    classbalance.compare.config.CompareError: Unknown strategies ['smote']; choose from: ...
+    """
+    known = {n: None for recipes in RECIPES.values() for n in recipes}
+    unknown = [n for n in names or [] if n not in known]
+    if unknown:
+        raise CompareError(f"Unknown strategies {unknown}; choose from: {', '.join(known)}.")

@@ -6,201 +6,54 @@ processes (loky). Inside ``joblib.parallel_config(backend="dask")`` (with a
 on that cluster. Each pair depends only on ``(data, config, strategy, seed)``,
 so where the Keras backend computes deterministically the scores do not
 depend on where or in which order the pairs ran.
+
+A library call changes no global state of the caller's process: with
+``jobs=1`` every run restores the random state it seeded
+(:func:`~classbalance.compare.training.isolated_random_state`), and neither
+file descriptors nor environment variables are touched. Only a worker process
+of the grid (``jobs != 1``) imports TensorFlow with its C++ start-up lines kept
+off its stderr, and sets its thread counts.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-import classbalance as cb
-from classbalance.compare.data import CompareError, DataSplit, as_samples, assemble, load_data
+from classbalance._optional import require
+from classbalance.compare.config import CompareConfig, CompareError, CompareResult
+from classbalance.compare.data import DataSplit, assemble, load_data
 from classbalance.compare.models import ModelFn, build_model
-from classbalance.compare.multilabel_data import (
-    MultiLabelSplit,
-    assemble_multilabel,
-    is_multihot,
-)
-from classbalance.compare.multilabel_recipes import ML_RECIPES, run_one_multilabel
-from classbalance.compare.recipes import RECIPES, RunContext
-from classbalance.compare.stats import (
-    Bootstrap,
-    bootstrap_balanced_accuracy,
-    group_recalls,
-    shot_groups,
-)
+from classbalance.compare.readers import as_samples
+from classbalance.compare.recipes import check_strategy_names
+from classbalance.compare.summary import summarize
+from classbalance.compare.task import task_of
+from classbalance.compare.training import RunContext, isolated_random_state
 
-__all__ = ["METRICS", "CompareConfig", "CompareResult", "compare", "run_compare"]
-
-METRICS = ("balanced_accuracy", "macro_f1", "g_mean", "min_recall", "accuracy")
-_BAD_VALUE = "`{name}` must be a positive integer. Received: {name}={value!r}"
-
-
-@dataclass
-class CompareConfig:
-    """Settings of one comparison (all recorded in ``results.json``).
-
-    ``model`` is ``"module:function"`` / ``"file.py:function"`` (a function
-    ``(input_shape, n_classes) -> uncompiled Keras model with logits``), or
-    ``None`` for the default (MLP for features, small residual CNN for images).
-    ``jobs`` is the number of worker processes (``-1``: one per core).
-    """
-
-    data: str | None = None
-    test: str | None = None
-    model: str | None = None
-    strategies: Sequence[str] | None = None
-    seeds: int = 3
-    epochs: int = 30
-    batch_size: int = 32
-    learning_rate: float = 3e-3
-    imbalance_ratio: float = 50.0
-    label_col: str = "label"
-    label_cols: Sequence[str] | None = None
-    label_sep: str | None = None
-    multilabel: bool = False
-    image_size: int = 28
-    channels: str = "auto"
-    val_size: float = 0.2
-    test_size: float = 0.2
-    data_seed: int = 0
-    jobs: int = 1
-    quick: bool = False
-    out: str = "compare-report"
-
-    def resolved(self, kind: str | None = None, *, multilabel: bool | None = None) -> CompareConfig:
-        """Validate, then apply ``quick`` (1 seed, at most 5 epochs).
-
-        ``kind`` ("features" or "images") drops image-only recipes from the
-        default list for feature data; ``multilabel`` (known once the data
-        are loaded) chooses the multi-label recipes.
-        """
-        cfg = CompareConfig(**asdict(self))
-        for name in ("seeds", "epochs", "batch_size"):
-            value = getattr(cfg, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise CompareError(_BAD_VALUE.format(name=name, value=value))
-        if isinstance(cfg.jobs, bool) or not isinstance(cfg.jobs, int) or cfg.jobs == 0:
-            raise CompareError(
-                f"`jobs` must be a positive integer or -1. Received: jobs={cfg.jobs!r}"
-            )
-        if not cfg.imbalance_ratio >= 1:
-            raise CompareError(f"--imbalance-ratio must be >= 1, got {cfg.imbalance_ratio}.")
-        if not (isinstance(cfg.learning_rate, float | int) and cfg.learning_rate > 0):
-            raise CompareError(f"--learning-rate must be > 0, got {cfg.learning_rate!r}.")
-        if str(cfg.channels) not in ("auto", "1", "3"):
-            raise CompareError(f"--channels must be auto, 1 or 3; got {cfg.channels!r}.")
-        cfg.channels = str(cfg.channels)
-        if cfg.quick:
-            cfg.seeds = 1
-            cfg.epochs = min(cfg.epochs, 5)
-        if cfg.label_cols is not None:
-            if isinstance(cfg.label_cols, str):
-                cfg.label_cols = [c.strip() for c in cfg.label_cols.split(",") if c.strip()]
-            cfg.label_cols = list(cfg.label_cols)
-            if not cfg.label_cols or len(set(cfg.label_cols)) != len(cfg.label_cols):
-                raise CompareError(
-                    "--label-cols must name distinct label columns, e.g. --label-cols a,b,c. "
-                    f"Received: {cfg.label_cols!r}"
-                )
-        if cfg.label_sep is not None and (not isinstance(cfg.label_sep, str) or not cfg.label_sep):
-            raise CompareError(f"--label-sep must be a non-empty string; got {cfg.label_sep!r}.")
-        registry = ML_RECIPES if multilabel else RECIPES
-        if cfg.strategies:
-            names = list(cfg.strategies)
-            known = registry if multilabel is not None else {**RECIPES, **ML_RECIPES}
-            unknown = [n for n in names if n not in known]
-            if unknown:
-                kind_of = "multi-label" if multilabel else "single-label"
-                raise CompareError(
-                    f"Unknown strategies {unknown}"
-                    + (f" for {kind_of} data" if multilabel is not None else "")
-                    + f"; choose from: {', '.join(registry if multilabel is not None else known)}."
-                )
-            if kind == "features" and not multilabel:
-                images_only = [n for n in names if RECIPES[n].images_only]
-                if images_only:
-                    raise CompareError(f"{images_only} work on images only; the data are features.")
-        elif kind is None:
-            names = None  # filled in once the kind of data is known
-        else:
-            names = [n for n, r in registry.items() if kind == "images" or not r.images_only]
-        cfg.strategies = names
-        return cfg
-
-
-@dataclass
-class CompareResult:
-    """Per-run rows, the summary per strategy with intervals, and what is needed to replay it.
-
-    Attributes
-    ----------
-    runs : DataFrame
-        One row per (strategy, seed): test metrics, ``steps`` taken, the best
-        epoch(s) on validation, training time, recipe details.
-    summary : DataFrame
-        One row per strategy, best first: balanced accuracy with its 95%
-        interval, the paired difference to ``none`` with its interval,
-        ``within_noise_of_best``, other metrics (seed means), recall of the
-        many- / medium- / few-shot classes.
-    recommendation : str
-        One sentence built from the intervals.
-    predictions : dict of str to ndarray (n_seeds, n_test)
-        Predicted class codes on the test set (multi-label: test-set
-        probabilities, shape (n_seeds, n_test, n_labels)).
-    multilabel : bool
-        Multi-label data: ``summary`` holds mAP (primary), group mAPs and
-        macro-F1 at 0.5 and at tuned thresholds; ``bootstraps`` one
-        :class:`Bootstrap` per metric (``bootstrap`` is the mAP one).
-    """
-
-    runs: pd.DataFrame
-    summary: pd.DataFrame
-    config: CompareConfig
-    data_description: str
-    train_counts: dict[str, int]
-    test_counts: dict[str, int]
-    recommendation: str
-    bootstrap: Bootstrap
-    predictions: dict[str, np.ndarray] = field(default_factory=dict)
-    confusions: dict[str, np.ndarray] = field(default_factory=dict)
-    classes: list[Any] = field(default_factory=list)
-    multilabel: bool = False
-    bootstraps: dict[str, Bootstrap] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    backend: str = ""
-    seconds: float = 0.0
+__all__ = ["compare", "run_compare", "run_one"]
 
 
 # --------------------------------------------------------------------------- one run
-def import_keras_quietly() -> Any:
-    """Import Keras (and TensorFlow, if installed, on any backend) without their log lines."""
-    from classbalance._optional import require
+def _prepare_worker(threads: int | None) -> Any:
+    """Keras, imported; in a worker process of the grid (``threads`` given) also set up.
+
+    A worker imports TensorFlow (on any backend: Keras' data adapters import it
+    when installed) with fd 2 silenced for the import, so that its C++
+    start-up lines do not land in the middle of the caller's output, and
+    uses ``threads`` threads. The caller's own process (``jobs=1``) is left as
+    it is.
+    """
+    if not threads:
+        return require("keras", "classbalance compare")
     from classbalance._quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    if "keras" not in sys.modules:
-        from classbalance._quiet import import_quietly
-
-        try:
-            return import_quietly("keras")
-        except ImportError:
-            pass
-    return require("keras", "classbalance compare")
-
-
-def prepare_worker(threads: int | None) -> None:
-    keras = import_keras_quietly()
-
-    if not threads:
-        return
+    keras = require("keras", "classbalance compare")
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -214,6 +67,7 @@ def prepare_worker(threads: int | None) -> None:
         import torch
 
         torch.set_num_threads(threads)
+    return keras
 
 
 def run_one(
@@ -224,31 +78,39 @@ def run_one(
     model: str | ModelFn | None = None,
     threads: int | None = None,
 ) -> dict[str, Any]:
-    """Train one recipe with one seed and score it on the test set (a grid cell)."""
-    prepare_worker(threads)
-    keras = import_keras_quietly()
+    """Train one recipe with one seed and score it on the test set (a grid cell).
+
+    The task of ``data`` gives the recipe and turns the trained predictor
+    into scores (argmax; or sigmoid and thresholds tuned on validation).
+
+    Examples
+    --------
+    >>> from classbalance.compare import CompareConfig, load_data
+    >>> from classbalance.compare.runner import run_one
+    >>> cfg = CompareConfig(data="multilabel-demo", epochs=1).resolved()
+    >>> row = run_one(load_data(cfg), cfg, "none", 0)
+    >>> row["steps"] == row["budget_steps"] == 63, 0 < row["mAP"] <= 1
+    (True, True)
+    """
+    keras = _prepare_worker(threads)
     ctx = RunContext(data, cfg, seed, model_fn=model)
-    start = time.perf_counter()
-    predict = RECIPES[strategy].train(ctx)
-    seconds = time.perf_counter() - start
-    pred = predict(data.x_test).argmax(axis=1)
-    val_pred = predict(data.x_val).argmax(axis=1)
-    report = cb.imbalance_report(data.y_test, pred, classes=list(range(data.n_classes)))
-    summary = report.to_dict()["summary"]
-    val_report = cb.imbalance_report(data.y_val, val_pred, classes=list(range(data.n_classes)))
+    with isolated_random_state():
+        start = time.perf_counter()
+        predict = data.task.recipes[strategy].train(ctx)
+        seconds = time.perf_counter() - start
+        scored = data.task.score_run(data, predict)
+    public = {k: v for k, v in scored.items() if k != "details" and not k.startswith("_")}
     return {
         "strategy": strategy,
         "seed": seed,
-        **{m: float(summary[m]) for m in METRICS},
-        "val_balanced_accuracy": float(val_report.summary["balanced_accuracy"]),
+        **public,
         "steps": ctx.steps,
         "budget_steps": ctx.budget,
         "best_epochs": list(ctx.best_epochs),
         "train_seconds": seconds,
-        "details": dict(ctx.info),
+        "details": {**ctx.info, **scored["details"]},
         "backend": keras.backend.backend(),
-        "_pred": pred.astype(np.int64),
-        "_confusion": np.asarray(report.confusion),
+        **{k: v for k, v in scored.items() if k.startswith("_")},
     }
 
 
@@ -290,17 +152,16 @@ def run_compare(
     >>> result.runs["steps"].tolist()  # equal budgets: 2 epochs of ceil(277 / 32) batches
     [18, 18]
     """
-    cb_keras = import_keras_quietly()
+    keras = require("keras", "classbalance compare")
     started = time.perf_counter()
     cfg = cfg.resolved()  # validate before the (possibly slow) loading
+    check_strategy_names(cfg.strategies)
     data = data if data is not None else load_data(cfg)
-    multilabel = isinstance(data, MultiLabelSplit)
-    cfg = cfg.resolved(data.kind, multilabel=multilabel)
+    cfg = replace(cfg, strategies=data.task.strategies(cfg.strategies, data.kind))
     model = model if model is not None else cfg.model
-    build_model(model, data)  # fail fast, in this process, on a broken model function
+    with isolated_random_state():  # building a model draws Keras' seeds from `random`
+        build_model(model, data)  # fail fast, in this process, on a broken model function
     from joblib import Parallel, delayed
-
-    run = run_one_multilabel if multilabel else run_one
 
     tasks = [(name, seed) for name in cfg.strategies for seed in range(cfg.seeds)]
     threads = _threads_per_job(cfg.jobs)
@@ -309,136 +170,14 @@ def run_compare(
         progress(f"{total} runs", 0, total)
     rows = []
     parallel = Parallel(n_jobs=cfg.jobs, return_as="generator_unordered")
-    results = parallel(delayed(run)(data, cfg, n, s, model, threads) for n, s in tasks)
+    results = parallel(delayed(run_one)(data, cfg, n, s, model, threads) for n, s in tasks)
     for done, row in enumerate(results, start=1):
         rows.append(row)
         if progress is not None:
             progress(f"{row['strategy']} (seed {row['seed']})", done, total)
     order = {name: i for i, name in enumerate(cfg.strategies)}
     rows.sort(key=lambda r: (order[r["strategy"]], r["seed"]))
-    if multilabel:
-        from classbalance.compare.multilabel import summarize_multilabel
-
-        return summarize_multilabel(cfg, data, rows, cb_keras, time.perf_counter() - started)
-    return _summarize(cfg, data, rows, cb_keras, time.perf_counter() - started)
-
-
-def _summarize(
-    cfg: CompareConfig, data: DataSplit, rows: list[dict], keras: Any, seconds: float
-) -> CompareResult:
-    predictions = {
-        name: np.stack([r["_pred"] for r in rows if r["strategy"] == name])
-        for name in cfg.strategies
-    }
-    confusions = {
-        name: sum(r["_confusion"] for r in rows if r["strategy"] == name) for name in cfg.strategies
-    }
-    runs = pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
-    boot = bootstrap_balanced_accuracy(data.y_test, predictions, seed=cfg.data_seed)
-    groups = shot_groups(data.train_counts)
-    grouped = runs.groupby("strategy", sort=False)
-    table = []
-    for name in cfg.strategies:
-        low, high = boot.interval(name)
-        entry: dict[str, Any] = {
-            "strategy": name,
-            "balanced_accuracy": float(boot.estimate[boot.names.index(name)]),
-            "ci_low": low,
-            "ci_high": high,
-        }
-        if "none" in cfg.strategies:
-            diff, d_low, d_high = boot.difference(name, "none")
-            entry.update(vs_none=diff, vs_none_low=d_low, vs_none_high=d_high)
-        for m in METRICS[1:]:
-            entry[m] = float(grouped[m].mean()[name])
-        recalls = group_recalls(data.y_test, predictions[name], groups, data.n_classes)
-        entry.update({f"{g}_shot_recall": v for g, v in recalls.items()})
-        entry["steps"] = int(grouped["steps"].mean()[name])
-        entry["train_seconds"] = float(grouped["train_seconds"].mean()[name])
-        table.append(entry)
-    summary = pd.DataFrame(table).set_index("strategy")
-    group = boot.indistinguishable_from_best()
-    summary["within_noise_of_best"] = [n in group for n in summary.index]
-    summary = summary.sort_values("balanced_accuracy", ascending=False, kind="stable")
-    notes = list(data.notes)
-    if any(r["steps"] != r["budget_steps"] for r in rows):
-        notes.append("Warning: some runs did not take the budgeted number of steps (see runs).")
-    return CompareResult(
-        runs=runs,
-        summary=summary,
-        config=cfg,
-        data_description=data.description,
-        train_counts={str(c): int(n) for c, n in zip(data.classes, data.train_counts)},
-        test_counts={str(c): int(n) for c, n in zip(data.classes, data.test_counts)},
-        recommendation=recommendation(boot, "none" in cfg.strategies, len(data.y_test), cfg.seeds),
-        bootstrap=boot,
-        predictions=predictions,
-        confusions=confusions,
-        classes=data.classes,
-        notes=notes,
-        backend=keras.backend.backend(),
-        seconds=seconds,
-    )
-
-
-def _names(names: list[str]) -> str:
-    quoted = [f"`{n}`" for n in names]
-    if len(quoted) <= 2:
-        return " and ".join(quoted)
-    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
-
-
-def recommendation(
-    boot: Bootstrap,
-    has_none: bool,
-    n_test: int,
-    n_seeds: int,
-    *,
-    metric: str = "balanced accuracy",
-) -> str:
-    """One sentence that the intervals support (``metric``, 95% paired bootstrap).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from classbalance.compare.runner import recommendation
-    >>> from classbalance.compare.stats import bootstrap_balanced_accuracy
-    >>> y = np.repeat([0, 1], 100)
-    >>> good, bad = y[None, :].copy(), np.zeros((1, 200), dtype=int)
-    >>> recommendation(bootstrap_balanced_accuracy(y, {"none": bad, "x": good}), True, 200, 1)[:8]
-    'Use `x`:'
-    """
-    best = boot.best()
-    basis = f" ({n_test} test samples, {n_seeds} seed{'s' if n_seeds != 1 else ''})."
-    if len(boot.names) == 1:
-        low, high = boot.interval(best)
-        est = boot.estimate[0]
-        return f"Only `{best}` was run: {metric} {est:.3f} [95% CI {low:.3f}, {high:.3f}]" + basis
-    group = boot.indistinguishable_from_best()
-    others = [n for n in group if n != best]
-    tail = (
-        f"; {_names(others)} {'is' if len(others) == 1 else 'are'} within noise of it"
-        if others
-        else "; no other strategy is within noise of it"
-    )
-    if not has_none:
-        low, high = boot.interval(best)
-        est = boot.estimate[boot.names.index(best)]
-        return f"Best: `{best}`, {metric} {est:.3f} [95% CI {low:.3f}, {high:.3f}]" + (tail + basis)
-    if best == "none":
-        return (
-            f"No remedy beat training without one: `none` has the highest {metric}" + tail + basis
-        )
-    diff, low, high = boot.difference(best, "none")
-    if low > 0:
-        return (
-            f"Use `{best}`: {diff:+.3f} {metric} over no remedy "
-            f"[95% CI {low:+.3f}, {high:+.3f}]" + tail + basis
-        )
-    return (
-        f"No remedy is clearly better than none: the best, `{best}`, is {diff:+.3f} {metric} "
-        f"over no remedy, but its 95% CI [{low:+.3f}, {high:+.3f}] includes 0" + tail + basis
-    )
+    return summarize(cfg, data, rows, keras.backend.backend(), time.perf_counter() - started)
 
 
 def compare(
@@ -481,7 +220,9 @@ def compare(
         ``model(input_shape, n_classes)`` returns an uncompiled Keras model
         with one logit per class (images arrive as floats in [0, 1]).
     strategies : sequence of str, default=None
-        Subset of :data:`classbalance.compare.STRATEGIES`; default all.
+        Recipes of the data's task (``STRATEGIES["single-label"]`` or
+        ``STRATEGIES["multi-label"]`` of :data:`classbalance.compare.STRATEGIES`);
+        default: all that fit the data.
     seeds, epochs, batch_size, learning_rate, jobs, data_seed :
         As in :class:`CompareConfig`.
     progress : callable(label, done, total), default=None
@@ -499,9 +240,10 @@ def compare(
     >>> x = rng.normal(size=(360, 4)) + y[:, None]
     >>> def linear(input_shape, n_classes):
     ...     return keras.Sequential([keras.Input(input_shape), keras.layers.Dense(n_classes)])
-    >>> result = compare(x, y, model=linear, strategies=["none", "oversample"], seeds=1, epochs=2)
+    >>> result = compare(x, y, model=linear, strategies=["none", "balanced_sampling"],
+    ...                  seeds=1, epochs=2)
     >>> sorted(result.summary.index)
-    ['none', 'oversample']
+    ['balanced_sampling', 'none']
     """
     cfg = CompareConfig(
         strategies=strategies, seeds=seeds, epochs=epochs, batch_size=batch_size,
@@ -520,8 +262,5 @@ def compare(
                 raise CompareError(f"Give both `x_{name}` and `y_{name}`, or neither.")
             if xs is not None:
                 parts[key] = (as_samples(xs), np.asarray(ys))
-        if is_multihot(parts[main][1]):
-            data = assemble_multilabel(parts, cfg, "arrays")
-        else:
-            data = assemble(parts, cfg, "arrays")
+        data = assemble(parts, cfg, "arrays", task_of(parts[main][1]))
     return run_compare(cfg, data=data, model=model, progress=progress)

@@ -35,8 +35,10 @@ __all__ = [
     "Bootstrap",
     "bootstrap_balanced_accuracy",
     "bootstrap_multilabel",
+    "mean_average_precision",
     "paired_bootstrap",
     "shot_groups",
+    "sigmoid",
     "weighted_average_precision",
 ]
 
@@ -321,6 +323,32 @@ def weighted_average_precision(
         with np.errstate(invalid="ignore", divide="ignore"):
             out[:, label] = (hits * precision).sum(axis=0) / np.where(total > 0, total, np.nan)
     return out
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Probabilities of logits, without overflow warnings.
+
+    Examples
+    --------
+    >>> from classbalance.compare.stats import sigmoid
+    >>> sigmoid([-1000.0, 0.0, 1000.0]).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(logits, dtype=np.float64)))
+
+
+def mean_average_precision(Y: np.ndarray, scores: np.ndarray) -> float:
+    """mAP over the labels with positives (scikit-learn's AP per label).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classbalance.compare.stats import mean_average_precision
+    >>> mean_average_precision(np.array([[1, 0], [0, 1]]), np.array([[0.9, 0.1], [0.2, 0.8]]))
+    1.0
+    """
+    ap = weighted_average_precision(Y, scores, np.ones((1, len(Y)), dtype=np.float32))[0]
+    return float(np.nanmean(ap)) if np.isfinite(ap).any() else 0.0
 
 
 def _nanmean(values: np.ndarray, axis: int) -> np.ndarray:

@@ -1,0 +1,165 @@
+"""Settings and results of ``compare``: :class:`CompareConfig`, :class:`CompareResult`, the error.
+
+Plain data, imported by every other module of :mod:`classbalance.compare`
+and importing none of them but :mod:`.stats` (for the :class:`Bootstrap`
+type), so that no module needs the runner for its types.
+
+Examples
+--------
+>>> from classbalance.compare.config import CompareConfig
+>>> cfg = CompareConfig(quick=True, label_cols="a, b").resolved()
+>>> cfg.seeds, cfg.epochs, cfg.label_cols
+(1, 5, ['a', 'b'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from classbalance.compare.stats import Bootstrap
+
+__all__ = ["CompareConfig", "CompareError", "CompareResult"]
+
+_BAD_VALUE = "`{name}` must be a positive integer. Received: {name}={value!r}"
+
+
+class CompareError(ValueError):
+    """Bad input for ``compare``: the message is one readable line."""
+
+
+@dataclass
+class CompareConfig:
+    """Settings of one comparison (all recorded in ``results.json``).
+
+    ``model`` is ``"module:function"`` / ``"file.py:function"`` (a function
+    ``(input_shape, n_classes) -> uncompiled Keras model with logits``), or
+    ``None`` for the default (MLP for features, small residual CNN for images).
+    ``strategies`` is a subset of the recipes of the data's task (``None``:
+    all of them that fit the data). ``jobs`` is the number of worker
+    processes (``-1``: one per core).
+    """
+
+    data: str | None = None
+    test: str | None = None
+    model: str | None = None
+    strategies: Sequence[str] | None = None
+    seeds: int = 3
+    epochs: int = 30
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    imbalance_ratio: float = 50.0
+    label_col: str = "label"
+    label_cols: Sequence[str] | None = None
+    label_sep: str | None = None
+    multilabel: bool = False
+    image_size: int = 28
+    channels: str = "auto"
+    val_size: float = 0.2
+    test_size: float = 0.2
+    data_seed: int = 0
+    jobs: int = 1
+    quick: bool = False
+    out: str = "compare-report"
+
+    def resolved(self) -> CompareConfig:
+        """A validated copy with ``quick`` applied (1 seed, at most 5 epochs).
+
+        The strategies are checked against the recipes once the data's task
+        and kind are known (:func:`classbalance.compare.recipes.choose_strategies`).
+
+        Raises
+        ------
+        CompareError
+            A value out of range, naming the option and the value received.
+        """
+        cfg = CompareConfig(**asdict(self))
+        for name in ("seeds", "epochs", "batch_size"):
+            value = getattr(cfg, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise CompareError(_BAD_VALUE.format(name=name, value=value))
+        if isinstance(cfg.jobs, bool) or not isinstance(cfg.jobs, int) or cfg.jobs == 0:
+            raise CompareError(
+                f"`jobs` must be a positive integer or -1. Received: jobs={cfg.jobs!r}"
+            )
+        if not cfg.imbalance_ratio >= 1:
+            raise CompareError(f"--imbalance-ratio must be >= 1, got {cfg.imbalance_ratio}.")
+        if not (isinstance(cfg.learning_rate, float | int) and cfg.learning_rate > 0):
+            raise CompareError(f"--learning-rate must be > 0, got {cfg.learning_rate!r}.")
+        if str(cfg.channels) not in ("auto", "1", "3"):
+            raise CompareError(f"--channels must be auto, 1 or 3; got {cfg.channels!r}.")
+        cfg.channels = str(cfg.channels)
+        if cfg.quick:
+            cfg.seeds = 1
+            cfg.epochs = min(cfg.epochs, 5)
+        if cfg.label_cols is not None:
+            if isinstance(cfg.label_cols, str):
+                cfg.label_cols = [c.strip() for c in cfg.label_cols.split(",") if c.strip()]
+            cfg.label_cols = list(cfg.label_cols)
+            if not cfg.label_cols or len(set(cfg.label_cols)) != len(cfg.label_cols):
+                raise CompareError(
+                    "--label-cols must name distinct label columns, e.g. --label-cols a,b,c. "
+                    f"Received: {cfg.label_cols!r}"
+                )
+        if cfg.label_sep is not None and (not isinstance(cfg.label_sep, str) or not cfg.label_sep):
+            raise CompareError(f"--label-sep must be a non-empty string; got {cfg.label_sep!r}.")
+        if cfg.strategies is not None:
+            cfg.strategies = list(cfg.strategies)
+        return cfg
+
+
+@dataclass
+class CompareResult:
+    """Per-run rows, the summary per strategy with intervals, and what is needed to replay it.
+
+    Attributes
+    ----------
+    runs : DataFrame
+        One row per (strategy, seed): test metrics, ``steps`` taken, the best
+        epoch(s) on validation, training time, recipe details.
+    summary : DataFrame
+        One row per strategy, best first: the task's primary metric
+        (single-label: balanced accuracy; multi-label: mAP) with its 95%
+        interval (``ci_low``, ``ci_high``), the paired difference to ``none``
+        with its interval, ``within_noise_of_best``, the task's other columns
+        (single-label: seed means of the other metrics and the recall of the
+        head / medium / tail classes; multi-label: head / medium / tail
+        mAP and macro-F1 at 0.5 and at tuned thresholds, with intervals).
+    recommendation : str
+        One sentence built from the intervals.
+    bootstrap : Bootstrap
+        The primary metric's bootstrap; ``bootstraps`` holds one per metric.
+    task : classbalance.compare.task.Task
+        Single- or multi-label: what the columns, the table and the report are.
+    predictions : dict of str to ndarray
+        Single-label: predicted class codes, shape (n_seeds, n_test);
+        multi-label: test-set probabilities, shape (n_seeds, n_test, n_labels).
+    confusions : dict of str to ndarray
+        Single-label: confusion matrices summed over seeds.
+    """
+
+    runs: pd.DataFrame
+    summary: pd.DataFrame
+    config: CompareConfig
+    data_description: str
+    train_counts: dict[str, int]
+    test_counts: dict[str, int]
+    recommendation: str
+    bootstrap: Bootstrap
+    task: Any
+    predictions: dict[str, np.ndarray] = field(default_factory=dict)
+    confusions: dict[str, np.ndarray] = field(default_factory=dict)
+    classes: list[Any] = field(default_factory=list)
+    bootstraps: dict[str, Bootstrap] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    backend: str = ""
+    seconds: float = 0.0
+
+    @property
+    def multilabel(self) -> bool:
+        """Whether the comparison ran on multi-label (multi-hot) data."""
+        return bool(self.task.multilabel)

@@ -1,0 +1,291 @@
+"""One run of ``compare``: the budget, fresh models, training with selection on validation.
+
+Fair by construction:
+
+- **Equal budget.** Every recipe takes exactly ``epochs * ceil(n_train /
+  batch_size)`` optimizer steps at the same batch size. An epoch is
+  ``n_train`` samples for every recipe: sampled recipes draw
+  ``epoch_size=n_train`` samples per epoch, the ensemble splits the steps
+  among its members, cRT splits them between its two stages. A callback
+  counts the steps each run really took (``RunContext.steps``).
+- **Model selection on validation only.** Each training keeps the weights of
+  its best epoch on the validation split's score (the task's: balanced
+  accuracy, or mAP for multi-label data; of the predictor as it will be used,
+  e.g. after post-hoc adjustment) and restores them at the end.
+- **Nothing sees the test set** but the final scoring.
+
+A run seeds Python's ``random``, NumPy's global generator and the Keras
+backend (``keras.utils.set_random_seed``), as Keras needs for reproducible
+weights, shuffling and dropout; :func:`isolated_random_state` puts every one
+of them back afterwards, so a run in the caller's own process (``jobs=1``)
+leaves its random state as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from classbalance.compare.models import build_model
+
+__all__ = ["RunContext", "Scores", "isolated_random_state"]
+
+Scores = Callable[[np.ndarray], np.ndarray]  # logits -> scores (e.g. adjusted logits)
+
+
+@contextlib.contextmanager
+def isolated_random_state() -> Iterator[None]:
+    """Restore the global random state that ``keras.utils.set_random_seed`` changes, on exit.
+
+    Saved and restored: Python's ``random``, NumPy's global ``RandomState``,
+    Keras' global seed and global ``SeedGenerator``, TensorFlow's global seed
+    (if TensorFlow is imported) and PyTorch's CPU (and initialized CUDA)
+    generators (if PyTorch is imported). JAX keeps no global random state.
+
+    Examples
+    --------
+    >>> import random
+    >>> from classbalance.compare.training import isolated_random_state
+    >>> before = random.getstate()
+    >>> with isolated_random_state():
+    ...     random.seed(0)
+    >>> random.getstate() == before
+    True
+    """
+    py_state, np_state = random.getstate(), np.random.get_state()  # noqa: NPY002
+    restore = [_keras_state(), _tensorflow_state(), _torch_state()]
+    try:
+        yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)  # noqa: NPY002
+        for undo in restore:
+            if undo is not None:
+                undo()
+
+
+def _keras_state() -> Callable[[], None] | None:
+    if "keras" not in sys.modules:
+        return None
+    # keras.utils.set_random_seed stores the seed and drops the global SeedGenerator
+    # (keras.random's draws without a seed); neither has a public getter.
+    import keras
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+
+    keys = (rng_utils.GLOBAL_RANDOM_SEED, seed_generator.GLOBAL_SEED_GENERATOR)
+    saved = {key: global_state.get_global_attribute(key) for key in keys}
+    generator = saved[seed_generator.GLOBAL_SEED_GENERATOR]
+    generator_state = (
+        None if generator is None else keras.ops.convert_to_numpy(generator.state.value)
+    )
+
+    def undo() -> None:
+        for key, value in saved.items():
+            global_state.set_global_attribute(key, value)
+        if generator is not None:
+            generator.state.assign(generator_state)
+
+    return undo
+
+
+def _tensorflow_state() -> Callable[[], None] | None:
+    if "tensorflow" not in sys.modules:
+        return None
+    # tf.random.set_seed has no getter or unset: the eager context keeps the global seed
+    # and the generator of per-op seeds drawn from it.
+    from tensorflow.python.eager import context
+
+    ctx = context.context()
+    seed = ctx._seed
+    rng = getattr(ctx, "_rng", None)
+    rng_state = None if rng is None else rng.getstate()
+
+    def undo() -> None:
+        ctx._seed = seed
+        if rng is None:
+            ctx.__dict__.pop("_rng", None)
+        else:
+            rng.setstate(rng_state)
+            ctx._rng = rng
+
+    return undo
+
+
+def _torch_state() -> Callable[[], None] | None:
+    if "torch" not in sys.modules:
+        return None
+    import torch
+
+    cpu = torch.get_rng_state()
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+
+    def undo() -> None:
+        torch.set_rng_state(cpu)
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
+
+    return undo
+
+
+@dataclass
+class RunContext:
+    """One (strategy, seed) run: the data, the budget, and the helpers recipes share.
+
+    The loss and the validation score come from the data's task
+    (:mod:`classbalance.compare.task`).
+    """
+
+    data: Any
+    cfg: Any
+    seed: int
+    model_fn: Any = None
+    steps: int = 0
+    best_epochs: list[int] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ budget
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(self.data.n_train / self.cfg.batch_size)
+
+    @property
+    def budget(self) -> int:
+        """Optimizer steps every recipe takes."""
+        return self.cfg.epochs * self.steps_per_epoch
+
+    # ------------------------------------------------------------------ models
+    def model(self, loss: Any = None, *, augment: bool = False, member: int = 0) -> Any:
+        """A fresh compiled logits model, seeded by ``(seed, member)``."""
+        import keras
+
+        keras.utils.set_random_seed(
+            int(np.random.SeedSequence([self.seed, member]).generate_state(1)[0])
+        )
+        model = build_model(self.model_fn, self.data)
+        if augment:
+            inputs = keras.Input(self.data.input_shape)
+            x = keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant")(inputs)
+            x = keras.layers.RandomRotation(0.04, fill_mode="constant")(x)
+            x = keras.layers.RandomZoom(0.1, fill_mode="constant")(x)
+            model = keras.Model(inputs, model(x), name="augmented")
+        self.compile(model, loss)
+        return model
+
+    def compile(self, model: Any, loss: Any = None) -> None:
+        import keras
+
+        model.compile(
+            optimizer=keras.optimizers.Adam(self.cfg.learning_rate),
+            loss=loss or self.data.task.loss(),
+            jit_compile=False,
+        )
+
+    def logits(self, model: Any, x: np.ndarray) -> np.ndarray:
+        """Logits of ``x``, by direct calls in chunks (``predict`` would trace per model)."""
+        import keras
+
+        chunks = [
+            keras.ops.convert_to_numpy(
+                model(np.asarray(x[i : i + 1024], dtype=np.float32), training=False)
+            )
+            for i in range(0, len(x), 1024)
+        ]
+        return np.concatenate(chunks).astype(np.float64)
+
+    def val_score(self, model: Any, scores: Scores | None = None) -> float:
+        """The task's validation score of the model's predictions (after ``scores``)."""
+        out = self.logits(model, self.data.x_val)
+        if scores is not None:
+            out = scores(out)
+        return self.data.task.val_score(self.data.y_val, out)
+
+    # ------------------------------------------------------------------ training
+    def fit(
+        self,
+        model: Any,
+        *,
+        epochs: int | None = None,
+        sampling: dict[str, Any] | None = None,
+        rows: np.ndarray | None = None,
+        class_weight: dict[int, float] | None = None,
+        scores: Scores | None = None,
+        callbacks: list[Any] | None = None,
+    ) -> Any:
+        """Train for ``epochs`` epochs of ``n_train`` samples; restore the best epoch on validation.
+
+        ``sampling`` (keyword arguments of ``BalancedPyDataset``) draws each
+        epoch's ``n_train`` samples from a plan; without it the training rows
+        are shuffled, as plain ``fit`` does. ``rows`` restricts training to a
+        subset of the training rows (still ``n_train`` samples per epoch).
+        """
+        import keras
+
+        from classbalance.keras import BalancedPyDataset
+
+        d = self.data
+        epochs = self.cfg.epochs if epochs is None else epochs
+        x, y = d.x_train, d.y_train
+        if rows is not None:
+            x, y = x[rows], y[rows]
+            sampling = sampling or {"strategy": "balanced"}
+        select = restore_best(self, scores)
+        counter = step_counter(self)
+        kwargs: dict[str, Any] = {"epochs": epochs, "verbose": 0}
+        kwargs["callbacks"] = [counter, select, *(callbacks or [])]
+        if sampling is None:
+            kwargs.update(x=x, y=y, batch_size=self.cfg.batch_size, shuffle=True)
+            if class_weight is not None:
+                kwargs["class_weight"] = class_weight
+        else:
+            kwargs["x"] = BalancedPyDataset(
+                x, y, self.cfg.batch_size, epoch_size=d.n_train, seed=self.seed, **sampling
+            )
+        keras.utils.set_random_seed(self.seed)  # the shuffling of fit(), and augmentation
+        model.fit(**kwargs)
+        self.best_epochs.append(select.best_epoch)
+        return model
+
+
+def step_counter(ctx: RunContext) -> Any:
+    """A callback counting the optimizer steps (train batches) of a run into ``ctx.steps``.
+
+    Keras is imported only when a run starts, so the callback classes are made here.
+    """
+    import keras
+
+    class StepCounter(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            ctx.steps += 1
+
+    return StepCounter()
+
+
+def restore_best(ctx: RunContext, scores: Scores | None) -> Any:
+    """A callback keeping the weights of the epoch with the best validation score."""
+    import keras
+
+    class RestoreBest(keras.callbacks.Callback):
+        best_score = -1.0
+        best_epoch = -1
+        best_weights: list[np.ndarray] | None = None
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            score = ctx.val_score(self.model, scores)
+            if score >= self.best_score:  # ties: the later epoch (trained longer)
+                self.best_score, self.best_epoch = score, epoch
+                self.best_weights = [np.array(w) for w in self.model.get_weights()]
+
+        def on_train_end(self, logs: Any = None) -> None:
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    return RestoreBest()
