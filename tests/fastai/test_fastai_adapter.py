@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("fastai")
 torch = pytest.importorskip("torch")
 
+import fastai.callback.progress  # noqa: E402, F401  (defines Learner.no_bar)
 from fastai.callback.core import Callback  # noqa: E402
 from fastai.data.block import (  # noqa: E402
     CategoryBlock,

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 pytest.importorskip("fastai")
 torch = pytest.importorskip("torch")
 
+import fastai.callback.progress  # noqa: E402, F401  (defines Learner.no_bar)
 from fastai.learner import Learner  # noqa: E402
 from fastai.vision.core import PILImage  # noqa: E402
 from fastai.vision.data import ImageDataLoaders  # noqa: E402  (imports without torchvision)

@@ -446,7 +446,7 @@ class MultiLabel(Task):
     ) -> Any:
         """:func:`classbalance.encode_multilabel`, its errors as one-line ``CompareError``."""
         try:
-            return cb.encode_multilabel(y, labels=names, sep=sep, name="y")
+            return cb.encode_multilabel(y, classes=names, sep=sep, name="y")
         except (ValueError, TypeError) as exc:
             message = str(exc).replace("pass `sep`", "pass --label-sep")
             raise CompareError(f"{where}: {message.replace('`sep`', '--label-sep')}") from exc
