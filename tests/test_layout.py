@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pandas as pd
@@ -117,38 +116,6 @@ class TestLabelsCsv:
             read_split_table(tmp_path)
 
 
-def _imports(package: str) -> set[str]:
-    """classbalance modules imported anywhere (also inside functions) by a package's files."""
-    found = set()
-    folder = SRC / package if (SRC / package).is_dir() else None
-    files = sorted(folder.glob("*.py")) if folder else [SRC / f"{package}.py"]
-    for path in files:
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                found.add(node.module)
-            elif isinstance(node, ast.Import):
-                found.update(alias.name for alias in node.names)
-    return {m for m in found if m.startswith("classbalance")}
-
-
-class TestNoCycle:
-    def test_leakage_and_layout_import_no_folders(self):
-        """folders -> leakage -> layout, never back: leakage and layout import no folders module,
-        layout imports neither (the readers of files.py and compare use layout, not folders)."""
-        for package in ("leakage", "layout", "files"):
-            assert not {m for m in _imports(package) if m.startswith("classbalance.folders")}
-        assert not {m for m in _imports("layout") if m.startswith("classbalance.leakage")}
-
-    def test_hashing_and_search_know_no_folders(self):
-        """The hashing and the near-duplicate search import neither layout nor folders."""
-        allowed = {"classbalance._validation", "classbalance._optional"}
-        allowed.add("classbalance.leakage._hashing")
-        for name in ("_hashing", "_search"):
-            tree = ast.parse((SRC / "leakage" / f"{name}.py").read_text())
-            modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-            assert {m for m in modules if m.startswith("classbalance")} <= allowed, name
-
-
 # ------------------------------------------------------------------ unreadable images
 def _tree_with_truncated_png(root: Path) -> Path:
     """root/<a|b>/<k>.png of real digit images; a/0.png cut in half (Pillow: truncated)."""
@@ -255,8 +222,9 @@ class TestUnreadable:
         """A labels.csv folder: the truncated image and its label set are left out together;
         a row naming a missing file is unreadable too."""
         pytest.importorskip("keras")
-        from classbalance.compare import CompareConfig
         from classbalance.compare.multilabel_data import _read_folder
+
+        from classbalance.compare import CompareConfig
 
         rows = [
             f"{lab}/{k}.png,{'x|y' if (lab, k) == ('a', 0) else lab}"

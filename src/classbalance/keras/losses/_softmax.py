@@ -1,17 +1,4 @@
-"""Long-tail losses for Keras 3, written with ``keras.ops`` only (any backend).
-
-All four take integer class labels (like ``sparse_categorical_crossentropy``)
-and either probabilities (``from_logits=False``, the Keras default: a softmax
-output layer) or logits. With probabilities the losses work on ``log p``,
-which equals the logits up to a per-row constant that softmax ignores, so the
-margins and prior shifts below mean the same thing either way.
-
-They are registered as Keras serializable objects (package ``classbalance``),
-so models compiled with them save and load with ``model.save(...)``.
-
-The per-class constants (weights, margins, priors) come from
-:mod:`classbalance._loss_params`, shared with :mod:`classbalance.torch.losses`.
-"""
+"""Softmax losses for integer class labels: focal, class-balanced, LDAM, logit-adjusted."""
 
 from __future__ import annotations
 
@@ -30,38 +17,10 @@ from classbalance._loss_params import (
     ldam_margins,
     log_prior,
 )
-from classbalance._optional import require
-from classbalance._validation import (
-    ArgumentTypeError,
-    check_choice,
-    check_positive_int,
-    short_repr,
-)
+from classbalance._validation import check_choice, short_repr
+from classbalance.keras.losses._common import _PACKAGE, as_list, check_from_logits, keras, ops
 
-keras = require("keras", "classbalance.keras.losses")
-ops = keras.ops
-
-__all__ = [
-    "ClassBalancedLoss",
-    "DeferredReweighting",
-    "LDAMLoss",
-    "LogitAdjustedLoss",
-    "SparseFocalLoss",
-]
-
-_PACKAGE = "classbalance"
-
-
-def _as_list(value: np.ndarray | None) -> list[float] | None:
-    return None if value is None else np.asarray(value, dtype=np.float64).tolist()
-
-
-def _check_from_logits(from_logits: Any) -> bool:
-    if not isinstance(from_logits, bool):
-        raise ArgumentTypeError(  # a TypeError, and a ValueError for callers of old versions
-            f"`from_logits` must be True or False. Received: from_logits={short_repr(from_logits)}"
-        )
-    return from_logits
+__all__ = ["ClassBalancedLoss", "LDAMLoss", "LogitAdjustedLoss", "SparseFocalLoss"]
 
 
 class _SparseLoss(keras.losses.Loss):
@@ -76,7 +35,7 @@ class _SparseLoss(keras.losses.Loss):
         dtype: Any = None,
     ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.from_logits = _check_from_logits(from_logits)
+        self.from_logits = check_from_logits(from_logits)
         self._probabilities_checked = False
 
     def _logits(self, y_pred: Any) -> Any:
@@ -315,7 +274,7 @@ class ClassBalancedLoss(_SparseLoss):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
-            class_counts=_as_list(self.class_counts),
+            class_counts=as_list(self.class_counts),
             beta=self.beta,
             loss=self.loss,
             gamma=self.gamma,
@@ -407,10 +366,10 @@ class LDAMLoss(_SparseLoss):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
-            class_counts=_as_list(self.class_counts),
+            class_counts=as_list(self.class_counts),
             max_margin=self.max_margin,
             scale=self.scale,
-            class_weight=_as_list(self.class_weight),
+            class_weight=as_list(self.class_weight),
         )
         return config
 
@@ -487,7 +446,7 @@ class LogitAdjustedLoss(_SparseLoss):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(prior=_as_list(self.prior), tau=self.tau)
+        config.update(prior=as_list(self.prior), tau=self.tau)
         return config
 
 
@@ -501,285 +460,3 @@ def _resolve_prior(class_counts: Any, prior: Any) -> np.ndarray:
         return check_prior(prior)
     counts = check_class_counts(class_counts)
     return counts / counts.sum()
-
-
-class DeferredReweighting(keras.callbacks.Callback):
-    """Deferred re-weighting (DRW) for :class:`LDAMLoss`: class weights from ``start_epoch``.
-
-    Train with unweighted LDAM first, then switch on class-balanced weights
-    ``(1 - beta) / (1 - beta**n_c)`` (scaled to sum to K) for the remaining
-    epochs. Cao et al. (NeurIPS 2019) use ``start_epoch=160`` of 200 and
-    ``beta=0.9999``. Pass the same loss object given to ``compile``; the
-    callback rebuilds the train function once at the switch so every backend
-    (including compiled TensorFlow graphs) sees the new weights.
-
-    Parameters
-    ----------
-    loss : LDAMLoss or ClassBalancedLoss-like
-        A loss with ``class_counts`` and a settable ``class_weight``.
-    start_epoch : int
-        First epoch (0-based, as in Keras callbacks) trained with weights.
-    beta : float in [0, 1), default=0.9999
-
-    Examples
-    --------
-    >>> import numpy as np, keras
-    >>> from classbalance.keras.losses import DeferredReweighting, LDAMLoss
-    >>> x = np.random.default_rng(0).random((60, 4)).astype("float32")
-    >>> y = np.r_[np.zeros(50), np.ones(10)].astype("int64")
-    >>> loss = LDAMLoss([50, 10], scale=1.0, from_logits=True)
-    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    >>> model.compile("sgd", loss)
-    >>> drw = DeferredReweighting(loss, start_epoch=1)
-    >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[drw])
-    >>> loss.class_weight.round(3).tolist()
-    [0.334, 1.666]
-    """
-
-    def __init__(self, loss: Any, start_epoch: int, beta: float = 0.9999) -> None:
-        super().__init__()
-        if not hasattr(loss, "class_counts") or not hasattr(loss, "class_weight"):
-            raise ValueError(
-                "`loss` must be a classbalance LDAMLoss (it needs `class_counts` and "
-                f"`class_weight`). Received: loss={short_repr(loss)}"
-            )
-        self.loss = loss
-        self.start_epoch = check_positive_int(start_epoch, "start_epoch", allow_zero=True)
-        self.weights = class_balanced_weights(np.asarray(loss.class_counts), beta)
-        self.beta = float(beta)
-        self.active = False
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if self.active or epoch < self.start_epoch:
-            return
-        self.loss.class_weight = self.weights.copy()
-        self.active = True
-        # Compiled train steps captured the old weights as constants; retrace once.
-        if self.model is not None and hasattr(self.model, "make_train_function"):
-            self.model.make_train_function(force=True)
-
-
-# --- Multi-label losses (multi-hot targets, one sigmoid per label) --------------------------
-
-
-class _MultiLabelLoss(keras.losses.Loss):
-    """Shared plumbing of the multi-label losses: 0/1 targets, log p and log(1 - p) per label."""
-
-    def __init__(
-        self,
-        *,
-        from_logits: bool,
-        name: str,
-        reduction: str | None = "sum_over_batch_size",
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.from_logits = _check_from_logits(from_logits)
-
-    def _log_probs(self, y_true: Any, y_pred: Any) -> tuple[Any, Any, Any]:
-        """``(y, log p, log(1 - p))``, stable for large logits."""
-        y_pred = ops.convert_to_tensor(y_pred)
-        y = ops.cast(ops.convert_to_tensor(y_true), y_pred.dtype)
-        known = None not in (*y.shape, *y_pred.shape)
-        if len(y.shape) != len(y_pred.shape) or (known and y.shape != y_pred.shape):
-            raise ValueError(
-                "Multi-label targets must have the model output's shape (n_samples, n_labels), "
-                f"0/1 per label. Received: y_true.shape={tuple(y.shape)}, "
-                f"y_pred.shape={tuple(y_pred.shape)}"
-            )
-        if self.from_logits:
-            return y, ops.log_sigmoid(y_pred), ops.log_sigmoid(-y_pred)
-        eps = keras.config.epsilon()
-        return y, ops.log(ops.clip(y_pred, eps, 1.0)), ops.log(ops.clip(1.0 - y_pred, eps, 1.0))
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config["from_logits"] = self.from_logits
-        return config
-
-
-def _check_focusing(value: Any, name: str) -> float:
-    import numbers
-
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a number >= 0. Received: {name}={short_repr(value)}")
-    return check_gamma(value, name)
-
-
-def _check_clip(clip: Any) -> float:
-    import numbers
-
-    if isinstance(clip, bool) or not isinstance(clip, numbers.Real):
-        raise TypeError(f"`clip` must be a number in [0, 1). Received: clip={short_repr(clip)}")
-    if not 0 <= clip < 1:
-        raise ValueError(f"`clip` must be in [0, 1). Received: clip={clip}")
-    return float(clip)
-
-
-@keras.saving.register_keras_serializable(package=_PACKAGE)
-class AsymmetricLoss(_MultiLabelLoss):
-    r"""Asymmetric loss (ASL) for multi-label classification, mean-reduced.
-
-    With ``p = sigmoid(z)`` per label and the shifted probability
-    ``p_m = max(p - m, 0)``:
-
-    .. math::
-
-        L = -y \, (1 - p)^{\gamma_+} \log p
-            \; - \; (1 - y) \, p_m^{\gamma_-} \log(1 - p_m)
-
-    Positives get a mild focusing ``gamma_pos``; negatives, which dominate
-    multi-label data, a strong one ``gamma_neg`` plus the probability margin
-    ``clip`` (``m``): a negative predicted below ``m`` costs nothing at all,
-    so very easy negatives are discarded; the paper's gradient analysis shows
-    that, with ``gamma_neg``, the gradient also shrinks for negatives with
-    ``p`` near 1, often missing labels. Ridnik et al., "Asymmetric Loss For
-    Multi-Label Classification", ICCV 2021. ``gamma_neg=gamma_pos=0`` and
-    ``clip=0`` give plain binary cross-entropy.
-
-    **Reduction.** The per-sample value is the mean over labels and Keras
-    then averages over the batch: the loss is the mean over all
-    ``batch * n_labels`` entries, like ``keras.losses.BinaryCrossentropy``.
-    The authors' PyTorch code (Alibaba-MIIL/ASL) returns the *sum* over
-    batch and labels: multiply this loss by ``batch_size * n_labels`` to get
-    it (or use ``reduction="sum"`` and multiply by ``n_labels``). Only the
-    scale differs, which interacts with the learning rate. Gradients flow
-    through the focusing weights too (the exact derivative of ``L``).
-
-    Parameters
-    ----------
-    gamma_neg : float, default=4.0
-        Focusing of negatives (>= 0).
-    gamma_pos : float, default=1.0
-        Focusing of positives (>= 0). The paper uses 4 and 0 on MS-COCO.
-    clip : float in [0, 1), default=0.05
-        Probability margin ``m`` of negatives (0 = none).
-    from_logits : bool, default=True
-        Whether ``y_pred`` holds logits (a ``Dense`` layer without
-        activation) rather than sigmoid probabilities.
-    reduction, name, dtype :
-        As for any ``keras.losses.Loss``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from classbalance.keras.losses import AsymmetricLoss
-    >>> y = np.array([[1, 0, 0]])
-    >>> z = np.array([[0.0, 0.0, -3.0]])
-    >>> round(float(AsymmetricLoss()(y, z)), 4)
-    0.1237
-    >>> plain = AsymmetricLoss(gamma_neg=0, gamma_pos=0, clip=0)
-    >>> round(float(plain(y, z)), 4)  # binary cross-entropy
-    0.4783
-    """
-
-    def __init__(
-        self,
-        gamma_neg: float = 4.0,
-        gamma_pos: float = 1.0,
-        clip: float = 0.05,
-        *,
-        from_logits: bool = True,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "asymmetric_loss",
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(from_logits=from_logits, name=name, reduction=reduction, dtype=dtype)
-        self.gamma_neg = _check_focusing(gamma_neg, "gamma_neg")
-        self.gamma_pos = _check_focusing(gamma_pos, "gamma_pos")
-        self.clip = _check_clip(clip)
-
-    def call(self, y_true: Any, y_pred: Any) -> Any:
-        y, log_p, log_q = self._log_probs(y_true, y_pred)
-        positive = -log_p
-        if self.gamma_pos:
-            positive = positive * ops.exp(self.gamma_pos * log_q)  # (1 - p) ** gamma_pos
-        if self.clip > 0:
-            p_m = ops.maximum(ops.exp(log_p) - self.clip, 0.0)
-            # 1 - p_m = min(1 - p + m, 1), with 1 - p = exp(log q) exact for large logits.
-            log_one_minus = ops.log(ops.minimum(ops.exp(log_q) + self.clip, 1.0))
-            negative = -log_one_minus
-            if self.gamma_neg:
-                base = ops.maximum(p_m, 1e-12) if self.gamma_neg < 1 else p_m
-                negative = negative * ops.power(base, self.gamma_neg)
-        else:
-            negative = -log_q
-            if self.gamma_neg:
-                negative = negative * ops.exp(self.gamma_neg * log_p)  # p ** gamma_neg
-        return ops.mean(y * positive + (1.0 - y) * negative, axis=-1)
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(gamma_neg=self.gamma_neg, gamma_pos=self.gamma_pos, clip=self.clip)
-        return config
-
-
-@keras.saving.register_keras_serializable(package=_PACKAGE)
-class WeightedBinaryCrossentropy(_MultiLabelLoss):
-    r"""Binary cross-entropy with a per-label weight on the positive term (multi-label).
-
-    .. math:: L = -\left(w_l \, y \log p + (1 - y) \log (1 - p)\right)
-
-    averaged over labels, then over the batch, like
-    ``keras.losses.BinaryCrossentropy`` (which it equals for ``w = 1``). It
-    is the Keras counterpart of ``torch.nn.BCEWithLogitsLoss(pos_weight=w)``
-    (whose mean is the same mean over all entries); take ``w`` from
-    :func:`classbalance.pos_weight` (negatives / positives per
-    label on the training set).
-
-    Parameters
-    ----------
-    pos_weight : float or sequence of float
-        One weight (>= 0) per label, or one number for all labels.
-    from_logits : bool, default=False
-        Whether ``y_pred`` holds logits rather than sigmoid probabilities
-        (default as in ``keras.losses.BinaryCrossentropy``).
-    reduction, name, dtype :
-        As for any ``keras.losses.Loss``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from classbalance.keras.losses import WeightedBinaryCrossentropy
-    >>> loss = WeightedBinaryCrossentropy([1.0, 9.0], from_logits=True)
-    >>> round(float(loss(np.array([[0, 1]]), np.zeros((1, 2)))), 4)  # (1 + 9) * log(2) / 2
-    3.4657
-    """
-
-    def __init__(
-        self,
-        pos_weight: Any,
-        *,
-        from_logits: bool = False,
-        reduction: str | None = "sum_over_batch_size",
-        name: str = "weighted_binary_crossentropy",
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(from_logits=from_logits, name=name, reduction=reduction, dtype=dtype)
-        weights = check_alpha(pos_weight, "pos_weight")
-        if weights is None:
-            raise ValueError(
-                "`pos_weight` must be a number >= 0 or one weight >= 0 per label, e.g. "
-                "`classbalance.pos_weight(Y_train)`. Received: pos_weight=None"
-            )
-        self.pos_weight = weights
-
-    def call(self, y_true: Any, y_pred: Any) -> Any:
-        y, log_p, log_q = self._log_probs(y_true, y_pred)
-        if self.pos_weight.ndim == 1:
-            width = log_p.shape[-1]
-            if width is not None and width != self.pos_weight.shape[0]:
-                raise ValueError(
-                    f"The model outputs {width} labels but `pos_weight` has "
-                    f"{self.pos_weight.shape[0]} entries; they must match."
-                )
-        weight = ops.convert_to_tensor(self.pos_weight, dtype=log_p.dtype)
-        return -ops.mean(weight * y * log_p + (1.0 - y) * log_q, axis=-1)
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config["pos_weight"] = self.pos_weight.tolist()
-        return config
-
-
-__all__ += ["AsymmetricLoss", "WeightedBinaryCrossentropy"]
