@@ -70,14 +70,15 @@ class TestSplitFolders:
     def test_compare_reads_the_same_names(self, tmp_path):
         """compare's split layout accepts Val/ as the validation split and refuses two of them."""
         pytest.importorskip("keras")
-        from classbalance.compare.data import CompareError, _split_layout
+        from classbalance.compare.config import CompareError
+        from classbalance.compare.readers import split_layout
 
         for name in ("train", "Val"):
             (tmp_path / name).mkdir()
-        assert _split_layout(tmp_path) == {"train": tmp_path / "train", "valid": tmp_path / "Val"}
+        assert split_layout(tmp_path) == {"train": tmp_path / "train", "valid": tmp_path / "Val"}
         (tmp_path / "validation").mkdir()
         with pytest.raises(CompareError, match="folders for the valid split"):
-            _split_layout(tmp_path)
+            split_layout(tmp_path)
 
 
 class TestLabelsCsv:
@@ -206,7 +207,8 @@ class TestUnreadable:
         """compare's folder loader decodes the others, drops the bad one's label, names it once;
         strict: a CompareError naming the file and Pillow's reason."""
         pytest.importorskip("keras")
-        from classbalance.compare.data import CompareError, _load_folder
+        from classbalance.compare.config import CompareError
+        from classbalance.compare.readers import _load_folder
 
         with pytest.warns(UserWarning, match="unreadable images skipped") as record:
             x, labels = _load_folder(truncated, 8, "auto")
@@ -222,9 +224,8 @@ class TestUnreadable:
         """A labels.csv folder: the truncated image and its label set are left out together;
         a row naming a missing file is unreadable too."""
         pytest.importorskip("keras")
-        from classbalance.compare.multilabel_data import _read_folder
-
         from classbalance.compare import CompareConfig
+        from classbalance.compare.readers import _read_folder
 
         rows = [
             f"{lab}/{k}.png,{'x|y' if (lab, k) == ('a', 0) else lab}"
@@ -237,5 +238,5 @@ class TestUnreadable:
             x, enc = _read_folder(truncated, cfg, None)
         assert "2 unreadable images skipped" in _one_warning_naming(record, "a/0.png")
         assert x.shape[0] == enc.Y.shape[0] == 11
-        assert enc.labels.tolist() == ["a", "b", "x", "y"]
+        assert enc.classes.tolist() == ["a", "b", "x", "y"]
         assert enc.Y.sum(axis=0).tolist() == [5, 6, 0, 0]
