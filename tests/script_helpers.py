@@ -92,7 +92,7 @@ FRAMEWORKS = frozenset({"tensorflow", "keras", "torch", "jax"})
 
 
 def assert_one_line_error(
-    result: subprocess.CompletedProcess[str], *needles: str, code: int = 1
+    result: subprocess.CompletedProcess[str], *needles: str, code: int = 2
 ) -> str:
     """Exit ``code``; stderr holds exactly one ``Error:`` line containing every needle; no
     traceback. Returns that line."""

@@ -28,7 +28,7 @@ class TestReadLabels:
         with pytest.raises(ValueError, match=r"holds arrays \['x'\] but none named y"):
             read_labels(tmp_path / "x.npz")
         result = run("inspect", tmp_path / "x.npz")
-        assert result.exit_code == 1
+        assert result.exit_code == 2
         assert result.output.count("\n") == 1
         assert "--key NAME" in result.output
 
@@ -46,7 +46,7 @@ class TestReadLabels:
         with pytest.raises(ValueError, match="is not a NumPy file"):
             read_npz(tmp_path / name)
         result = run("inspect", tmp_path / name)
-        assert result.exit_code == 1
+        assert result.exit_code == 2
         assert result.output.count("\n") == 1
         assert "Could not read " + name in result.output
 

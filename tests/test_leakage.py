@@ -174,7 +174,7 @@ class TestInputs:
         with pytest.raises(ValueError, match="two or three"):
             check_leakage([tmp_path])
         result = run(tmp_path)
-        assert result.exit_code == 1
+        assert result.exit_code == 2  # bad input; 1 means leakage found
         assert "split folders" in result.output
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,6 @@ __all__ = [
     "MANIFEST_JSON",
     "ON_UNREADABLE",
     "SPLIT_FOLDERS",
-    "STRICT_IMAGES_HELP",
     "ScanReport",
     "UnreadableImageError",
     "check_on_unreadable",
@@ -58,7 +57,6 @@ __all__ = [
     "read_split_table",
     "scan",
     "skip_or_raise",
-    "strict_images_option",
     "unreadable_reason",
 ]
 
@@ -78,10 +76,6 @@ LABELS_CSV_COLUMNS = ("name", "label", "is_valid")
 FILE_COLUMNS = ("fname", "name", "path")
 MANIFEST_JSON = "manifest.json"
 ON_UNREADABLE = ("skip", "error")
-STRICT_IMAGES_HELP = (
-    "Stop with an error naming the images that cannot be read, instead of skipping them "
-    "with a warning."
-)
 # Unreadable files named in a warning or an error; the rest are counted.
 _SHOWN = 5
 
@@ -221,16 +215,6 @@ class UnreadableImageError(ValueError):
 def check_on_unreadable(on_unreadable: Any) -> str:
     """Check the ``on_unreadable`` argument: ``"skip"`` or ``"error"``."""
     return check_choice(on_unreadable, "on_unreadable", ON_UNREADABLE)
-
-
-def strict_images_option() -> Callable[[Any], Any]:
-    """The command line's ``--strict-images`` flag (a click option; ``on_unreadable="error"``).
-
-    The commands pass ``"error" if strict_images else "skip"`` as ``on_unreadable``.
-    """
-    import click
-
-    return click.option("--strict-images", "strict_images", is_flag=True, help=STRICT_IMAGES_HELP)
 
 
 def unreadable_reason(exc: BaseException) -> str:

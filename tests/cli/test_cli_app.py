@@ -55,7 +55,7 @@ def test_python_m(tmp_path):
         env=script_env(),
         check=False,
     )
-    assert bad.returncode == 1
+    assert bad.returncode == 2  # bad input; 1 is a verdict (leakage found)
     assert "Traceback" not in bad.stderr
     assert bad.stderr.strip().startswith("Error: ValueError")
 

@@ -56,7 +56,17 @@ class _Group(click.Group):
             if debug:
                 raise
             text = " ".join(str(exc).split()) or type(exc).__name__
-            raise click.ClickException(f"{type(exc).__name__}: {text}") from None
+            raise CommandError(f"{type(exc).__name__}: {text}") from None
+
+
+class CommandError(click.ClickException):
+    """A command stopped on bad input: exit status 2, as for a usage error.
+
+    Status 1 stays free for a verdict (``leakage``: an image sits in two splits), as
+    ``grep`` and ``diff`` keep 1 for a finding and 2 for trouble.
+    """
+
+    exit_code = 2
 
 
 @contextmanager

@@ -30,6 +30,7 @@ def read_labels(
     label_sep: str | None = None,
     *,
     show: bool = True,
+    on_unreadable: str = "skip",
 ) -> Any:
     """Read PATH's labels (:func:`classbalance.files.read_labels`).
 
@@ -64,7 +65,14 @@ def read_labels(
             f"folder's {LABELS_CSV}).",
             param_hint=name,
         )
-    data = read(target, label_col=label_col, key=key, label_cols=label_cols, label_sep=label_sep)
+    data = read(
+        target,
+        label_col=label_col,
+        key=key,
+        label_cols=label_cols,
+        label_sep=label_sep,
+        on_unreadable=on_unreadable,
+    )
     if show:
         show_notes(data.notes)
     return data

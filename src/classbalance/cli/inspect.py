@@ -18,6 +18,7 @@ __all__ = ["inspect"]
 @click.command()
 @click.argument("path", type=click.Path(exists=True))
 @options.label_options
+@options.strict_images
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Save a histogram PNG.")
 @click.option("--log", is_flag=True, help="Log-scale histogram.")
 @options.as_json
@@ -30,6 +31,7 @@ def inspect(
     plot_path: str | None,
     log: bool,
     as_json: bool,
+    strict_images: bool,
 ) -> None:
     """Class counts, balanced weights and warnings for PATH.
 
@@ -39,7 +41,10 @@ def inspect(
     (--label-cols), or a column of label sets (--label-sep) in a CSV or in a
     folder's labels.csv.
     """
-    data = read_labels(path, label_col, key, label_cols, label_sep, show=False)
+    data = read_labels(
+        path, label_col, key, label_cols, label_sep, show=False,
+        on_unreadable=options.on_unreadable(strict_images),
+    )  # fmt: skip
     if data.multilabel:
         _inspect_multilabel(path, data, plot_path, log, as_json)
         return

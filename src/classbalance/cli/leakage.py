@@ -45,10 +45,16 @@ _SPLITS = ("train", "valid", "test")
     help="Pairs listed per kind of finding.",
 )
 @options.as_json
+@options.strict_images
 def leakage(
-    paths: tuple[str, ...], threshold: int, no_near: bool, show: int, as_json: bool
+    paths: tuple[str, ...],
+    threshold: int,
+    no_near: bool,
+    show: int,
+    as_json: bool,
+    strict_images: bool,
 ) -> None:
-    """Find the same image in two splits; exit status 1 if there is any.
+    """Find the same image in two splits; exit status 1 if there is any, 2 on bad input.
 
     PATHS is one folder with split sub-folders (train/ valid|val/ test/), an
     exported folder with labels.csv (is_valid), or two or three split folders
@@ -65,7 +71,12 @@ def leakage(
     source = paths[0] if len(paths) == 1 else list(paths)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_SKIPPED_WARNING, category=UserWarning)
-        report = check_leakage(source, threshold=threshold, near=not no_near)
+        report = check_leakage(
+            source,
+            threshold=threshold,
+            near=not no_near,
+            on_unreadable=options.on_unreadable(strict_images),
+        )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, default=str))
     else:

@@ -27,7 +27,9 @@ __all__ = [
     "label_sep",
     "load_keras",
     "near_duplicates",
+    "on_unreadable",
     "seed",
+    "strict_images",
 ]
 
 BACKENDS = ("tensorflow", "torch", "jax")
@@ -108,12 +110,23 @@ near_duplicates = click.option(
     is_flag=True,
     help="Also keep re-encoded and perceptually near-identical images in one split.",
 )
+strict_images = click.option(
+    "--strict-images",
+    is_flag=True,
+    help="Stop with an error naming the images that cannot be read, instead of skipping them "
+    "with a warning (classbalance.layout's rule for unreadable images).",
+)
 backend = click.option(
     "--backend",
     type=click.Choice(BACKENDS),
     default=None,
     help="Keras backend (default: KERAS_BACKEND, else tensorflow).",
 )
+
+
+def on_unreadable(strict_images: bool) -> str:
+    """The library's ``on_unreadable`` for ``--strict-images``."""
+    return "error" if strict_images else "skip"
 
 
 def label_options(command: Any) -> Any:

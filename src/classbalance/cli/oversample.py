@@ -66,6 +66,7 @@ def _parse_factors(items: tuple[str, ...]) -> dict[str, float] | None:
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty OUT_DIR.")
 @click.option("--recursive", is_flag=True, help="Include images in sub-folders of class folders.")
 @click.option("--verify", is_flag=True, help="Open every image and skip unreadable ones.")
+@options.strict_images
 @options.near_duplicates
 def oversample(
     data_dir: str,
@@ -80,6 +81,7 @@ def oversample(
     recursive: bool,
     verify: bool,
     near_duplicates: bool,
+    strict_images: bool,
 ) -> None:
     """Split DATA_DIR, oversample training rows, export OUT_DIR with labels.csv.
 
@@ -98,7 +100,12 @@ def oversample(
         raise click.UsageError("Pass exactly one of --factor LABEL=PCT ..., --balance or --alpha.")
     balance_arg: str | float | None = "max" if balance else alpha
     seed = fresh_seed(seed)
-    manifest = folders.scan(data_dir, recursive=recursive, verify=verify)
+    manifest = folders.scan(
+        data_dir,
+        recursive=recursive,
+        verify=verify,
+        on_unreadable=options.on_unreadable(strict_images),
+    )
     plan = folders.oversample(
         manifest,
         valid_pct=valid_pct,

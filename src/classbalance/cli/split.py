@@ -61,6 +61,7 @@ class _Size(click.ParamType):
     help="CSV to write: PATH's rows plus a `split` column.",
 )
 @options.label_options
+@options.strict_images
 @options.near_duplicates
 def split(
     path: str,
@@ -74,6 +75,7 @@ def split(
     label_cols: list[str] | None,
     label_sep: str | None,
     near_duplicates: bool,
+    strict_images: bool,
 ) -> None:
     """Stratified train/val[/test] split of PATH, written to --out as CSV.
 
@@ -86,7 +88,10 @@ def split(
     import classbalance as cb
     from classbalance._atomic import atomic_write_text
 
-    data = read_labels(path, label_col, key, label_cols, label_sep)
+    data = read_labels(
+        path, label_col, key, label_cols, label_sep,
+        on_unreadable=options.on_unreadable(strict_images),
+    )  # fmt: skip
     groups = None
     if groups_col is not None:
         if groups_col not in data.frame.columns:

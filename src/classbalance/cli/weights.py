@@ -50,6 +50,7 @@ _NO_POSITIVE = r"Labels .* have no positive sample"
     help="Multi-label pos_weight: exponent of negatives/positives (0.5 = square root).",
 )
 @options.label_options
+@options.strict_images
 @options.as_json
 def weights(
     path: str,
@@ -63,6 +64,7 @@ def weights(
     label_cols: list[str] | None,
     label_sep: str | None,
     as_json: bool,
+    strict_images: bool,
 ) -> None:
     """Class weights for PATH, ready for Keras fit(class_weight=...).
 
@@ -74,7 +76,10 @@ def weights(
     """
     import classbalance as cb
 
-    data = read_labels(path, label_col, key, label_cols, label_sep)
+    data = read_labels(
+        path, label_col, key, label_cols, label_sep,
+        on_unreadable=options.on_unreadable(strict_images),
+    )  # fmt: skip
     ctx = click.get_current_context()
     given = {
         name

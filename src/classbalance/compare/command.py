@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from classbalance.cli import options
-from classbalance.compare.recipes import RECIPES
+from classbalance.compare.recipes import RECIPES, check_strategy_names
 
 __all__ = ["compare"]
 
@@ -94,6 +94,7 @@ def _print_table(result: Any) -> None:
     show_default=True,
     help="auto: RGB unless every image is grayscale.",
 )
+@options.strict_images
 @click.option("--quick", is_flag=True, help="1 seed and at most 5 epochs (smoke test).")
 @options.backend
 @click.option(
@@ -120,6 +121,7 @@ def compare(
     multilabel: bool,
     image_size: int,
     channels: str,
+    strict_images: bool,
     quick: bool,
     backend: str | None,
     out: str,
@@ -135,8 +137,9 @@ def compare(
         jobs=jobs, imbalance_ratio=imbalance_ratio, label_col=label_col or "label",
         label_cols=label_cols,
         label_sep=label_sep, multilabel=multilabel, image_size=image_size, channels=channels,
-        quick=quick, out=out,
+        on_unreadable=options.on_unreadable(strict_images), quick=quick, out=out,
     ).resolved()  # fmt: skip
+    check_strategy_names(cfg.strategies)  # before Keras: a typo costs no import
     options.load_keras(backend)  # after the options are checked: a typo costs no import
     from rich.progress import (
         BarColumn,

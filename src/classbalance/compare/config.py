@@ -59,6 +59,7 @@ class CompareConfig:
     multilabel: bool = False
     image_size: int = 28
     channels: str = "auto"
+    on_unreadable: str = "skip"
     val_size: float = 0.2
     test_size: float = 0.2
     data_seed: int = 0
@@ -93,6 +94,11 @@ class CompareConfig:
         if str(cfg.channels) not in ("auto", "1", "3"):
             raise CompareError(f"--channels must be auto, 1 or 3; got {cfg.channels!r}.")
         cfg.channels = str(cfg.channels)
+        if cfg.on_unreadable not in ("skip", "error"):
+            raise CompareError(
+                "`on_unreadable` must be 'skip' or 'error'. "
+                f"Received: on_unreadable={cfg.on_unreadable!r}"
+            )
         if cfg.quick:
             cfg.seeds = 1
             cfg.epochs = min(cfg.epochs, 5)

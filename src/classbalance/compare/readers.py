@@ -249,7 +249,7 @@ def _load_any(path: Path, cfg: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
     if not path.exists():
         raise CompareError(f"{what} {path} does not exist.")
     if path.is_dir():
-        return _load_folder(path, cfg.image_size, cfg.channels)
+        return _load_folder(path, cfg.image_size, cfg.channels, on_unreadable=cfg.on_unreadable)
     if path.suffix.lower() == ".csv":
         return _load_table(path, cfg.label_col)
     if path.suffix.lower() == ".npz":
@@ -341,7 +341,13 @@ def _read_folder(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np.nda
         )
     values = frame[label_col].where(frame[label_col] != "", None)  # "" = no label
     enc = MULTI_LABEL.encode_labels(values, labels, str(table), sep=cfg.label_sep)
-    x, kept = decode_images(path, frame[file_col].tolist(), cfg.image_size, cfg.channels)
+    x, kept = decode_images(
+        path,
+        frame[file_col].tolist(),
+        cfg.image_size,
+        cfg.channels,
+        on_unreadable=cfg.on_unreadable,
+    )
     if len(kept) < len(values):  # unreadable images were skipped (and named): drop their rows
         enc = MULTI_LABEL.encode_labels(
             values.iloc[kept], enc.classes.tolist(), str(table), sep=cfg.label_sep
