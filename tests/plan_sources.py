@@ -112,7 +112,7 @@ def _folders(y, strategy, seed):
     from classbalance.folders import oversample
 
     m = pd.DataFrame({"path": [f"{c}/{i}.png" for i, c in enumerate(y)], "label": y})
-    return oversample(m, valid_pct=0, balance="max", seed=seed)
+    return oversample(m, valid_pct=0, strategy="oversample", seed=seed)
 
 
 def _folders_passes(frame, k):

@@ -34,6 +34,13 @@ def quiet_scan(root, **kwargs):
 
 
 # ------------------------------------------------------------------------- scan
+
+
+def _balance_kwargs(balance):
+    """``strategy="oversample"`` or ``alpha=balance``: the two ways to balance a folder."""
+    return {"strategy": balance} if isinstance(balance, str) else {"alpha": balance}
+
+
 class TestScan:
     def test_lists_images_with_labels(self, tmp_path):
         """Each sub-folder is a class; paths are relative POSIX paths starting with the class."""
@@ -137,7 +144,7 @@ class TestScan:
         (tmp_path / "in" / "ému bird" / "photo é 1.png").write_bytes(b"\xff" * 10)
         m = scan(tmp_path / "in")
         assert set(m["label"]) == {"ému bird", "日本 猫", "a b"}
-        plan = oversample(m, valid_pct=0.25, balance="max", seed=0)
+        plan = oversample(m, valid_pct=0.25, strategy="oversample", seed=0)
         export(plan, tmp_path / "out dir é")
         assert_fastai_contract(tmp_path / "out dir é", plan)
 
@@ -166,7 +173,7 @@ class TestOversample:
     def test_validation_first_and_never_repeated(self):
         """Validation rows come first, once each, and equal the stratified split."""
         m = manifest_of(self.COUNTS)
-        out = oversample(m, valid_pct=0.2, balance="max", seed=5)
+        out = oversample(m, valid_pct=0.2, strategy="oversample", seed=5)
         n_valid = out.attrs["n_valid"]
         assert out["is_valid"].iloc[:n_valid].all()
         assert not out["is_valid"].iloc[n_valid:].any()
@@ -188,27 +195,27 @@ class TestOversample:
         assert grown["category_3"] == base["category_3"]
         assert more[more["is_valid"]].equals(plain[plain["is_valid"]])
 
-    @pytest.mark.parametrize("balance", ["max", 0.0, 0.5, 1.0])
+    @pytest.mark.parametrize("balance", ["oversample", 0.0, 0.5, 1.0])
     def test_balance(self, balance):
-        """balance='max' (or alpha 0) equalizes training classes; alpha 1 changes nothing;
+        """strategy='oversample' (or alpha 0) equalizes training classes; alpha 1 changes nothing;
         classes are never reduced and sizes follow n_max * (n_c / n_max) ** alpha."""
         m = manifest_of(self.COUNTS)
         plain = oversample(m, valid_pct=0.2, seed=2)
-        out = oversample(m, valid_pct=0.2, balance=balance, seed=2)
+        out = oversample(m, valid_pct=0.2, **_balance_kwargs(balance), seed=2)
         base = plain[~plain["is_valid"]]["label"].value_counts()
         got = out[~out["is_valid"]]["label"].value_counts()
-        alpha = 0.0 if balance == "max" else balance
+        alpha = 0.0 if balance == "oversample" else balance
         expected = np.round(base.max() * (base / base.max()) ** alpha).astype(int)
         assert got.reindex(base.index).tolist() == np.maximum(expected, base).tolist()
 
-    @given(class_vectors(max_count=40), st.sampled_from(["max", 0.0, 0.3, 1.0]), seeds)
+    @given(class_vectors(max_count=40), st.sampled_from(["oversample", 0.0, 0.3, 1.0]), seeds)
     def test_invariants_any_labels(self, y, balance, seed):
         """For any labels: validation rows are the stratified split, never repeated; training
         classes are never reduced and reach their target; repeats cycle (spread <= 1)."""
         m = pd.DataFrame({"path": [f"{lab}/{i}.png" for i, lab in enumerate(y)], "label": y})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            out = oversample(m, valid_pct=0.2, balance=balance, seed=seed)
+            out = oversample(m, valid_pct=0.2, **_balance_kwargs(balance), seed=seed)
             _, val = cb.stratified_split(y, val_size=0.2, seed=seed)
         valid = out[out["is_valid"]]
         assert sorted(valid["path"]) == sorted(m["path"].iloc[val])
@@ -216,7 +223,7 @@ class TestOversample:
         train_in = m.drop(index=val)["label"].value_counts()
         train_out = out[~out["is_valid"]]["label"].value_counts().reindex(train_in.index)
         assert (train_out >= train_in).all()
-        alpha = 0.0 if balance == "max" else balance
+        alpha = 0.0 if balance == "oversample" else balance
         target = np.round(train_in.max() * (train_in / train_in.max()) ** alpha)
         assert (train_out == np.maximum(target, train_in)).all()
         spread = out[~out["is_valid"]].groupby(["label", "path"]).size().groupby("label")
@@ -225,7 +232,7 @@ class TestOversample:
     def test_repeats_cycle_through_the_class(self):
         """Within a class every training image is repeated once before any twice."""
         m = manifest_of(self.COUNTS)
-        out = oversample(m, valid_pct=0.2, balance="max", seed=3)
+        out = oversample(m, valid_pct=0.2, strategy="oversample", seed=3)
         train = out[~out["is_valid"]]
         per_file = train.groupby(["label", "path"]).size().groupby("label")
         assert (per_file.max() - per_file.min() <= 1).all()
@@ -234,15 +241,15 @@ class TestOversample:
         """The same seed gives the same rows; extra manifest columns are kept."""
         m = manifest_of(self.COUNTS)
         m["patient"] = np.arange(len(m)) % 9
-        a = oversample(m, valid_pct=0.3, balance=0.5, seed=11)
-        b = oversample(m, valid_pct=0.3, balance=0.5, seed=11)
+        a = oversample(m, valid_pct=0.3, alpha=0.5, seed=11)
+        b = oversample(m, valid_pct=0.3, alpha=0.5, seed=11)
         assert a.equals(b)
         assert list(a.columns) == ["path", "label", "patient", "is_valid"]
         assert a.attrs["seed"] == 11
 
     def test_no_validation(self):
         """valid_pct=0 keeps every row for training."""
-        out = oversample(manifest_of(self.COUNTS), valid_pct=0, balance="max", seed=0)
+        out = oversample(manifest_of(self.COUNTS), valid_pct=0, strategy="oversample", seed=0)
         assert not out["is_valid"].any()
         assert (out["label"].value_counts() == 50).all()
 
@@ -252,9 +259,13 @@ class TestOversample:
             ({"factors": {"cat": 0.5}}, ValueError, "not in the manifest: 'cat'"),
             ({"factors": {"category_1": -1}}, ValueError, "numbers >= 0"),
             ({"factors": [0.5]}, TypeError, "must be a dict"),
-            ({"balance": "min"}, ValueError, "`balance` must be one of 'max'"),
-            ({"balance": 2.0}, ValueError, "alpha in"),
-            ({"balance": "max", "factors": {"category_1": 1}}, ValueError, "not both"),
+            ({"strategy": "undersample"}, ValueError, "`strategy` must be one of 'oversample'"),
+            ({"alpha": 2.0}, ValueError, "`alpha` must be a number in"),
+            (
+                {"strategy": "oversample", "factors": {"category_1": 1}},
+                ValueError,
+                "not factors and strategy",
+            ),
             ({"valid_pct": 1.0}, ValueError, r"`valid_pct` must be a fraction in \[0, 1\)"),
         ],
     )
@@ -276,7 +287,7 @@ def data(tmp_path) -> Path:
 
 
 def plan_for(root: Path, seed: int = 0, **kwargs) -> pd.DataFrame:
-    kwargs.setdefault("balance", "max")
+    kwargs.setdefault("strategy", "oversample")
     return oversample(quiet_scan(root), valid_pct=0.2, seed=seed, **kwargs)
 
 
@@ -566,7 +577,7 @@ def replace(src, dst):
 
 
 os.replace = replace
-plan = oversample(scan(data), valid_pct=0.2, balance="max", seed=seed)
+plan = oversample(scan(data), valid_pct=0.2, strategy="oversample", seed=seed)
 export(plan, out, mode="copy", overwrite=True, progress=tick)
 print("done", flush=True)
 """

@@ -98,7 +98,7 @@ class TestLabelsCsv:
         from classbalance.folders import export, oversample, scan
 
         data = make_tree(tmp_path / "data", {"a": 8, "b": 2})
-        plan = oversample(scan(data), valid_pct=0.25, balance="max", seed=0)
+        plan = oversample(scan(data), valid_pct=0.25, strategy="oversample", seed=0)
         export(plan, tmp_path / "out")
         files, missing = read_split_table(tmp_path / "out")
         assert missing == []

@@ -60,7 +60,7 @@ class TestOversampleGroupsDuplicates:
     @pytest.mark.parametrize("seed", range(6))
     def test_exact_copies_never_straddle(self, dup_tree, seed):
         """Byte-identical copies land in the split of their original, for every seed."""
-        plan = oversample(_quiet_scan(dup_tree), valid_pct=0.3, balance="max", seed=seed)
+        plan = oversample(_quiet_scan(dup_tree), valid_pct=0.3, strategy="oversample", seed=seed)
         assert _straddling(plan, "is_valid", ("copy",)) == 0
         assert plan.attrs["n_duplicate_groups"] == 8
 

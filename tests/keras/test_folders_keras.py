@@ -46,7 +46,7 @@ def digits_folder(tmp_path):
 def test_exported_folder_trains_with_balanced_batches(digits_folder, tmp_path):
     """scan -> oversample -> export -> labels.csv -> BalancedPyDataset(loader=Pillow) -> fit."""
     root, originals = digits_folder
-    plan = oversample(scan(root), valid_pct=0.2, balance="max", seed=0)
+    plan = oversample(scan(root), valid_pct=0.2, strategy="oversample", seed=0)
     out = tmp_path / "balanced"
     export(plan, out)
     table = pd.read_csv(out / "labels.csv")

@@ -98,7 +98,6 @@ def oversample(
     chosen = sum([bool(factors), balance, alpha is not None])
     if chosen != 1:
         raise click.UsageError("Pass exactly one of --factor LABEL=PCT ..., --balance or --alpha.")
-    balance_arg: str | float | None = "max" if balance else alpha
     seed = fresh_seed(seed)
     manifest = folders.scan(
         data_dir,
@@ -110,7 +109,8 @@ def oversample(
         manifest,
         valid_pct=valid_pct,
         factors=_parse_factors(factors),
-        balance=balance_arg,
+        strategy="oversample" if balance else None,
+        alpha=alpha,
         duplicates="near" if near_duplicates else "bytes",
         seed=seed,
     )

@@ -15,7 +15,7 @@ Examples
 --------
 >>> from classbalance.folders import scan, oversample, export
 >>> manifest = scan("data/")                                  # doctest: +SKIP
->>> plan = oversample(manifest, valid_pct=0.2, balance="max", seed=0)  # doctest: +SKIP
+>>> plan = oversample(manifest, valid_pct=0.2, strategy="oversample", seed=0)  # doctest: +SKIP
 >>> export(plan, "data_balanced/").n_valid                   # doctest: +SKIP
 """
 

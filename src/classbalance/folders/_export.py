@@ -274,7 +274,7 @@ def export(
     Examples
     --------
     >>> from classbalance.folders import scan, oversample, export
-    >>> plan = oversample(scan("data/"), balance="max", seed=0)   # doctest: +SKIP
+    >>> plan = oversample(scan("data/"), strategy="oversample", seed=0)   # doctest: +SKIP
     >>> export(plan, "out/", mode="hardlink").n_valid            # doctest: +SKIP
     """
     manifest = check_manifest(manifest)

@@ -41,20 +41,26 @@ def _target_counts(
     counts: np.ndarray,
     classes: np.ndarray,
     factors: Mapping[Any, Any] | None,
-    balance: Any,
+    strategy: str | None,
+    alpha: Any,
 ) -> np.ndarray:
     """Training rows per class after oversampling (never fewer than ``counts``).
 
     ``factors`` adds a fraction of each class (the seed's ``{'cat': 0.5}``);
-    ``balance`` is ``"max"`` or an ``alpha`` meaning what it means for
-    :class:`~classbalance.BalancedSampler`: class shares proportional to
+    ``strategy="oversample"`` raises every class to the largest; ``alpha``
+    means what it means for :class:`~classbalance.BalancedSampler`: class shares proportional to
     ``n_c ** alpha``, here at the epoch size where the largest class keeps
     its ``n_max`` rows (``n_max * (n_c / n_max) ** alpha``), so no class shrinks.
     """
-    if factors is not None and balance is not None:
+    given = [
+        n
+        for n, v in (("factors", factors), ("strategy", strategy), ("alpha", alpha))
+        if v is not None
+    ]
+    if len(given) > 1:
         raise ValueError(
-            "Pass either `factors` or `balance`, not both. "
-            f"Received: factors={short_repr(factors)}, balance={balance!r}"
+            f"Pass one of `factors`, `strategy` and `alpha`, not {' and '.join(given)}. "
+            f"Received: factors={short_repr(factors)}, strategy={strategy!r}, alpha={alpha!r}"
         )
     targets = counts.astype(np.int64)
     if factors is not None:
@@ -83,17 +89,18 @@ def _target_counts(
                 )
             targets[i] = counts[i] + int(np.floor(float(pct) * counts[i] + 0.5))  # half up
         return targets
-    if balance is None:
+    if strategy is None and alpha is None:
         return targets
-    if isinstance(balance, str):
-        check_choice(balance, "balance", ("max",))
+    if strategy is not None:
+        # Folders only add rows: the engine's other strategies would drop images.
+        check_choice(strategy, "strategy", ("oversample",))
         alpha = 0.0
-    elif isinstance(balance, numbers.Real) and not isinstance(balance, bool) and 0 <= balance <= 1:
-        alpha = float(balance)
+    elif isinstance(alpha, numbers.Real) and not isinstance(alpha, bool) and 0 <= alpha <= 1:
+        alpha = float(alpha)
     else:
         raise ValueError(
-            "`balance` must be 'max' (every class up to the largest) or an alpha in [0, 1] "
-            f"(class sizes ∝ n_c**alpha, never reduced). Received: balance={balance!r}"
+            "`alpha` must be a number in [0, 1] (class sizes ∝ n_c**alpha, never reduced; "
+            f"0 is strategy='oversample', 1 changes nothing). Received: alpha={alpha!r}"
         )
     shares = alpha_shares(counts, alpha)
     present = counts > 0
@@ -133,7 +140,8 @@ def oversample(
     *,
     valid_pct: float = 0.2,
     factors: Mapping[Any, float] | None = None,
-    balance: str | float | None = None,
+    strategy: str | None = None,
+    alpha: float | None = None,
     duplicates: str | None = "bytes",
     seed: int | np.random.Generator | None = None,
 ) -> pd.DataFrame:
@@ -149,13 +157,17 @@ def oversample(
     factors : dict {label: fraction}, default=None
         Extra training rows per class as a fraction of its training rows: the
         seed's ``{'category_1': 0.5}`` adds 50% more rows of ``category_1``.
-    balance : "max" or float in [0, 1], default=None
-        ``"max"``: every class up to the largest training class. A float
-        ``alpha`` means what it means for :class:`~classbalance.BalancedSampler`
-        (class shares ``∝ n_c ** alpha``), at the size where the largest class
-        keeps its rows: ``n_max * (n_c / n_max) ** alpha`` (0 is ``"max"``, 1
-        changes nothing); classes are never reduced. The repeated rows are a
-        plan of the sampling engine (target counts, epoch 0).
+    strategy : {"oversample"}, default=None
+        Every class up to the largest training class (the engine's
+        ``"oversample"``; folders only add rows, so the strategies that drop
+        samples are refused).
+    alpha : float in [0, 1], default=None
+        What it means for :class:`~classbalance.BalancedSampler` (class shares
+        ``∝ n_c ** alpha``), at the size where the largest class keeps its
+        rows: ``n_max * (n_c / n_max) ** alpha`` (0 is ``strategy="oversample"``,
+        1 changes nothing); classes are never reduced. Pass one of ``factors``,
+        ``strategy`` and ``alpha``. The repeated rows are a plan of the sampling
+        engine (target counts, epoch 0).
     duplicates : {"bytes", "near"} or None, default="bytes"
         Keep duplicates in one split, so that no image is both trained on and
         validated on: ``"bytes"`` groups byte-identical files, ``"near"``
@@ -183,7 +195,7 @@ def oversample(
     >>> from classbalance.folders import oversample
     >>> m = pd.DataFrame({"path": [f"a/{i}.png" for i in range(8)] + ["b/0.png", "b/1.png"],
     ...                   "label": ["a"] * 8 + ["b"] * 2})
-    >>> out = oversample(m, valid_pct=0.2, balance="max", seed=0)
+    >>> out = oversample(m, valid_pct=0.2, strategy="oversample", seed=0)
     >>> out.groupby(["is_valid", "label"]).size().to_dict()
     {(False, 'a'): 7, (False, 'b'): 7, (True, 'a'): 1, (True, 'b'): 1}
     """
@@ -211,7 +223,7 @@ def oversample(
         train, val = np.arange(n), np.zeros(0, dtype=np.int64)
     train_codes = codes[train]
     counts = np.bincount(train_codes, minlength=classes.shape[0])
-    targets = _target_counts(counts, classes, factors, balance)
+    targets = _target_counts(counts, classes, factors, strategy, alpha)
     train_rows = np.sort(train[_training_plan(train_codes, targets, seed)], kind="stable")
     rows = np.concatenate([val, train_rows])
     out = manifest.iloc[rows].reset_index(drop=True)
