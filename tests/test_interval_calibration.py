@@ -213,3 +213,14 @@ class TestMultiLabel:
             boots = bootstrap_multilabel(Y[t], {"a": S[t]}, {}, n_replicates=400, seed=t)
             intervals.append(boots["mAP"].interval("a"))
         assert 0.925 <= coverage(np.array(intervals), truth) <= 0.975
+
+
+def test_every_replicate_keeps_each_class_count():
+    """The bootstrap redraws test samples within each class: with a class of 3 samples, a
+    classifier right on class 1 only scores 0.5 in every replicate (redrawing over all
+    samples would drop or repeat the small class and move the score)."""
+    y = np.repeat([0, 1], [97, 3])
+    right_on_one = np.where(y == 1, 1, 2)[None, :]
+    boot = bootstrap_balanced_accuracy(y, {"a": right_on_one}, n_replicates=500)
+    assert boot.estimate.tolist() == [0.5]
+    assert boot.interval("a") == (0.5, 0.5)
