@@ -62,8 +62,28 @@ def _print_table(result: Any) -> None:
     type=int,
     default=-1,
     show_default=True,
-    help="Worker processes for the (strategy, seed) runs; -1: one per core. "
+    help="Worker processes for the (strategy, seed) runs; -1: one per core (with GPUs: one "
+    "per GPU, memory growth on). "
     "The scores do not depend on it.",
+)
+@click.option(
+    "--budget",
+    "budget",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    metavar="MINUTES",
+    help="Wall time for the whole comparison (0: no limit). One run is timed first and the "
+    "plan printed; a grid that does not fit is raced (more seeds only for the strategies "
+    "within noise of the leader), then given fewer epochs (the same for every strategy).",
+)
+@click.option(
+    "--race/--no-race",
+    "race",
+    default=None,
+    help="Race the seeds: every strategy on seed 0, further seeds only for those within "
+    "noise of the leader. Default: race when the grid does not fit the budget; "
+    "--no-race fits the budget with fewer seeds instead.",
 )
 @click.option(
     "--imbalance-ratio",
@@ -114,6 +134,8 @@ def compare(
     batch_size: int,
     learning_rate: float,
     jobs: int,
+    budget: float,
+    race: bool | None,
     imbalance_ratio: float,
     label_col: str | None,
     label_cols: list[str] | None,
@@ -134,13 +156,15 @@ def compare(
         data=data, test=test, model=model,
         strategies=[s.strip() for s in strategies.split(",") if s.strip()] if strategies else None,
         seeds=seeds, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-        jobs=jobs, imbalance_ratio=imbalance_ratio, label_col=label_col or "label",
+        jobs=jobs, budget_minutes=budget or None, race=race, imbalance_ratio=imbalance_ratio,
+        label_col=label_col or "label",
         label_cols=label_cols,
         label_sep=label_sep, multilabel=multilabel, image_size=image_size, channels=channels,
         on_unreadable=options.on_unreadable(strict_images), quick=quick, out=out,
     ).resolved()  # fmt: skip
     check_strategy_names(cfg.strategies)  # before Keras: a typo costs no import
     options.load_keras(backend)  # after the options are checked: a typo costs no import
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -158,21 +182,29 @@ def compare(
         TextColumn("ETA"),
         TimeRemainingColumn(),
         transient=True,
+        console=Console(stderr=True),
     ) as bar:
         task = bar.add_task("loading data", total=None)
 
         def progress(label: str, done: int, total: int) -> None:
             bar.update(task, description=label, completed=done, total=total)
 
-        result = run_compare(cfg, progress=progress)
+        def on_plan(plan: Any) -> None:
+            bar.console.print(plan.describe(), soft_wrap=True, markup=False, highlight=False)
+
+        result = run_compare(cfg, progress=progress, on_plan=on_plan)
     _print_table(result)
     from classbalance.compare.report import write_report
 
     written = write_report(result, out)
     from joblib import effective_n_jobs
 
+    planned = result.plan.get("plan", {})
+    estimate = (
+        f", planned {planned['estimated_seconds']:.0f} s" if planned.get("mode") == "grid" else ""
+    )
     click.echo(
-        f"{len(result.runs)} runs in {result.seconds:.0f} s (Keras backend {result.backend}, "
-        f"{effective_n_jobs(cfg.jobs)} worker process(es)); "
+        f"{len(result.runs)} runs in {result.seconds:.0f} s{estimate} (Keras backend "
+        f"{result.backend}, {result.plan.get('workers') or effective_n_jobs(cfg.jobs)}); "
         f"wrote {', '.join(p.name for p in written)} to {out}/"
     )

@@ -41,7 +41,10 @@ class CompareConfig:
     ``None`` for the default (MLP for features, small residual CNN for images).
     ``strategies`` is a subset of the recipes of the data's task (``None``:
     all of them that fit the data). ``jobs`` is the number of worker
-    processes (``-1``: one per core).
+    processes (``-1``: one per core, or one per GPU). ``budget_minutes``
+    bounds the wall time (None: no limit): the grid is fitted to it, racing
+    first (see :mod:`classbalance.compare.budget`). ``race``: True always
+    races the seeds, False never, None races when the grid does not fit.
     """
 
     data: str | None = None
@@ -64,6 +67,8 @@ class CompareConfig:
     test_size: float = 0.2
     data_seed: int = 0
     jobs: int = 1
+    budget_minutes: float | None = None
+    race: bool | None = None
     quick: bool = False
     out: str = "compare-report"
 
@@ -87,6 +92,16 @@ class CompareConfig:
             raise CompareError(
                 f"`jobs` must be a positive integer or -1. Received: jobs={cfg.jobs!r}"
             )
+        budget = cfg.budget_minutes
+        if budget is not None and (
+            isinstance(budget, bool) or not isinstance(budget, float | int) or not budget > 0
+        ):
+            raise CompareError(
+                "`budget_minutes` must be a positive number of minutes or None (no limit). "
+                f"Received: budget_minutes={budget!r}"
+            )
+        if cfg.race not in (None, True, False):
+            raise CompareError(f"`race` must be True, False or None. Received: race={cfg.race!r}")
         if not cfg.imbalance_ratio >= 1:
             raise CompareError(f"--imbalance-ratio must be >= 1, got {cfg.imbalance_ratio}.")
         if not (isinstance(cfg.learning_rate, float | int) and cfg.learning_rate > 0):
@@ -146,6 +161,10 @@ class CompareResult:
         multi-label: test-set probabilities, shape (n_seeds, n_test, n_labels).
     confusions : dict of str to ndarray
         Single-label: confusion matrices summed over seeds.
+    plan : dict
+        The time plan (``plan["plan"]``: runs, epochs, estimated seconds), the
+        race's rounds (what was dropped after which seed), notes, and the
+        seconds the comparison really took (``plan["seconds"]``).
     """
 
     runs: pd.DataFrame
@@ -164,6 +183,7 @@ class CompareResult:
     notes: list[str] = field(default_factory=list)
     backend: str = ""
     seconds: float = 0.0
+    plan: dict[str, Any] = field(default_factory=dict)
 
     @property
     def multilabel(self) -> bool:

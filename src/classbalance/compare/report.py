@@ -48,6 +48,53 @@ def _method_lines(result: CompareResult) -> list[str]:
     ]
 
 
+def plan_lines(result: CompareResult) -> list[str]:
+    """The "Time plan" lines: what was planned and why, what racing dropped, the real time."""
+    record = result.plan
+    plan = record.get("plan")
+    if not plan:
+        return []
+    budget = plan.get("budget_seconds")
+    lines = [
+        f"- Timing run (`{plan['strategies'][0] if 'none' not in plan['strategies'] else 'none'}`"
+        f", seed 0, kept as a run of the grid): one epoch {plan['epoch_seconds']:.2f} s, "
+        f"start-up {plan['start_seconds']:.1f} s; {plan['workers']} run(s) at a time "
+        f"({record.get('workers', '')}).",
+        f"- Budget: {'none' if budget is None else f'{budget / 60:.1f} min'}; asked for "
+        f"{plan['requested']['seeds']} seed(s) x {plan['requested']['epochs']} epochs; the full "
+        f"grid was estimated at {plan['full_grid_seconds'] / 60:.1f} min. Planned: "
+        + (
+            f"the grid ({plan['runs']} runs, {plan['epochs']} epochs), estimated "
+            f"{plan['estimated_seconds'] / 60:.1f} min."
+            if plan["mode"] == "grid"
+            else f"racing with {plan['epochs']} epochs (the first round estimated at "
+            f"{plan['estimated_seconds'] / 60:.1f} min)."
+        ),
+        *[f"- {note}" for note in plan.get("notes", []) + record.get("notes", [])],
+    ]
+    if plan["mode"] == "race":
+        rule = record.get("rule", {})
+        alpha = rule.get("one_sided_alpha_per_comparison", 0.0)
+        lines.append(
+            "- Racing rule: after each seed, the leader is the strategy with the best estimate; "
+            "a strategy is dropped when the paired bootstrap interval of `leader - strategy` "
+            f"(one-sided level {alpha:.5f} = 0.05 / ((strategies - 1) x (seeds - 1)), "
+            f"{rule.get('replicates', 0)} replicates) lies above 0; `none` runs every seed. By "
+            "a union bound over the possible leaders and the rounds, the truly best strategy is "
+            "dropped with probability <= 0.05, as far as the intervals hold (one seed's "
+            "interval sees the test samples' noise, not the seed-to-seed noise)."
+        )
+        for step in record.get("rounds", []):
+            dropped = ", ".join(f"`{n}`" for n in step["dropped"]) or "none dropped"
+            lines.append(
+                f"- After {step['after_seeds']} seed(s): leader `{step['leader']}`; dropped: "
+                f"{dropped}."
+            )
+    if "seconds" in record:
+        lines.append(f"- Took {result.seconds:.0f} s in all (runs: {record['seconds']:.0f} s).")
+    return lines
+
+
 def markdown(result: CompareResult) -> str:
     """report.md: the recommendation, the data, how it was measured, the table, the recipes."""
     task = result.task
@@ -66,6 +113,7 @@ def markdown(result: CompareResult) -> str:
         "",
         *_method_lines(result),
         "",
+        *(["## Time plan", "", *plan_lines(result), ""] if result.plan else []),
         task.scores_heading,
         "",
         "| " + " | ".join(header) + " |",
@@ -106,6 +154,7 @@ def results_payload(result: CompareResult) -> dict[str, Any]:
             "notes": result.notes,
             "backend": result.backend,
             "seconds": result.seconds,
+            "plan": result.plan,
             "runs": result.runs.to_dict(orient="records"),
             "summary": result.summary.reset_index().to_dict(orient="records"),
         }

@@ -12,12 +12,18 @@ A library call changes no global state of the caller's process: with
 (:func:`~classbalance.compare.training.isolated_random_state`), and neither
 file descriptors nor environment variables are touched. Only a worker process
 of the grid (``jobs != 1``) imports TensorFlow with its C++ start-up lines kept
-off its stderr, and sets its thread counts.
+off its stderr, sets its thread counts and, on a machine with GPUs, its device
+and memory growth (:mod:`~classbalance.compare.workers`).
+
+The order of the runs, the time plan and racing are in
+:mod:`~classbalance.compare.schedule` and :mod:`~classbalance.compare.budget`.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -26,48 +32,40 @@ from typing import Any
 import numpy as np
 
 from classbalance._optional import require
+from classbalance.compare.budget import EpochProbe, Gate, Plan
 from classbalance.compare.config import CompareConfig, CompareError, CompareResult
 from classbalance.compare.data import DataSplit, assemble, load_data
 from classbalance.compare.models import ModelFn, build_model
 from classbalance.compare.readers import as_samples
 from classbalance.compare.recipes import check_strategy_names
+from classbalance.compare.schedule import Execute, run_schedule
 from classbalance.compare.summary import summarize
 from classbalance.compare.task import task_of
 from classbalance.compare.training import RunContext, isolated_random_state
+from classbalance.compare.workers import WorkerPlan, detect_accelerators, plan_workers, start_worker
 
 __all__ = ["compare", "run_compare", "run_one"]
 
 
 # --------------------------------------------------------------------------- one run
-def _prepare_worker(threads: int | None) -> Any:
-    """Keras, imported; in a worker process of the grid (``threads`` given) also set up.
+def _timed_context(ctx: RunContext, probe: EpochProbe | None, task_start: float) -> RunContext:
+    """``ctx`` whose first ``fit`` carries the timing run's probe (the grid's other runs: as is)."""
+    if probe is None:
+        return ctx
+    fit = ctx.fit
+    state = {"attached": False}
 
-    A worker imports TensorFlow (on any backend: Keras' data adapters import it
-    when installed) with fd 2 silenced for the import, so that its C++
-    start-up lines do not land in the middle of the caller's output, and
-    uses ``threads`` threads. The caller's own process (``jobs=1``) is left as
-    it is.
-    """
-    if not threads:
-        return require("keras", "classbalance compare")
-    from classbalance._quiet import import_tensorflow_quietly
+    def timed_fit(model: Any, **kwargs: Any) -> Any:
+        if not state["attached"]:  # only the first training is timed
+            state["attached"] = True
+            kwargs["callbacks"] = [
+                *(kwargs.get("callbacks") or []),
+                probe.callback(ctx, task_start),
+            ]
+        return fit(model, **kwargs)
 
-    import_tensorflow_quietly()
-    keras = require("keras", "classbalance compare")
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        try:  # only possible before TensorFlow's runtime starts (a fresh worker)
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(threads)
-        except RuntimeError:
-            pass
-    elif backend == "torch":
-        import torch
-
-        torch.set_num_threads(threads)
-    return keras
+    ctx.fit = timed_fit  # type: ignore[method-assign]
+    return ctx
 
 
 def run_one(
@@ -76,12 +74,17 @@ def run_one(
     strategy: str,
     seed: int,
     model: str | ModelFn | None = None,
-    threads: int | None = None,
+    worker: WorkerPlan | None = None,
+    gate: Gate | None = None,
+    probe: EpochProbe | None = None,
 ) -> dict[str, Any]:
     """Train one recipe with one seed and score it on the test set (a grid cell).
 
     The task of ``data`` gives the recipe and turns the trained predictor
     into scores (argmax; or sigmoid and thresholds tuned on validation).
+    ``worker`` sets up a worker process (:func:`~.workers.start_worker`);
+    ``gate`` waits for the plan's epochs (or skips the run: ``{"skipped": True}``);
+    ``probe`` makes this the timing run (:class:`~.budget.EpochProbe`).
 
     Examples
     --------
@@ -92,13 +95,26 @@ def run_one(
     >>> row["steps"] == row["budget_steps"] == 63, 0 < row["mAP"] <= 1
     (True, True)
     """
-    keras = _prepare_worker(threads)
-    ctx = RunContext(data, cfg, seed, model_fn=model)
-    with isolated_random_state():
-        start = time.perf_counter()
-        predict = data.task.recipes[strategy].train(ctx)
-        seconds = time.perf_counter() - start
-        scored = data.task.score_run(data, predict)
+    if gate is not None and probe is None:  # the timing run makes the plan: it never waits
+        epochs = gate.epochs(strategy, seed)
+        if epochs is None:
+            return {"strategy": strategy, "seed": seed, "skipped": True}
+        cfg = replace(cfg, epochs=epochs)
+    keras = start_worker(worker)
+    task_start = time.time()  # after the worker's one-time start-up
+    ctx = _timed_context(RunContext(data, cfg, seed, model_fn=model), probe, task_start)
+    try:
+        with isolated_random_state():
+            start = time.perf_counter()
+            predict = data.task.recipes[strategy].train(ctx)
+            seconds = time.perf_counter() - start
+            scored = data.task.score_run(data, predict)
+    except BaseException:
+        if probe is not None:
+            probe.failed()
+        raise
+    if probe is not None and probe.plan is None:  # no epoch reported: time the whole run
+        probe.report([task_start + seconds * (e + 1) / cfg.epochs for e in range(2)], task_start)
     public = {k: v for k, v in scored.items() if k != "details" and not k.startswith("_")}
     return {
         "strategy": strategy,
@@ -111,15 +127,44 @@ def run_one(
         "details": {**ctx.info, **scored["details"]},
         "backend": keras.backend.backend(),
         **{k: v for k, v in scored.items() if k.startswith("_")},
+        "_seconds": time.time() - task_start,
+        **({"_plan": probe.plan} if probe is not None else {}),
     }
 
 
 # --------------------------------------------------------------------------- the grid
-def _threads_per_job(jobs: int) -> int | None:
-    if jobs == 1:
-        return None
-    cores = os.cpu_count() or 1
-    return max(1, cores // (cores if jobs < 0 else min(jobs, cores)))
+_LOCAL_BACKENDS = {"LokyBackend", "MultiprocessingBackend", "ThreadingBackend", "SequentialBackend"}
+
+
+def _workers(cfg: CompareConfig, backend: str) -> WorkerPlan:
+    """The worker plan for ``cfg.jobs`` on this machine (:func:`~.workers.plan_workers`)."""
+    accelerators = detect_accelerators(backend) if cfg.jobs != 1 else []
+    plan = plan_workers(
+        cfg.jobs, n_cores=os.cpu_count() or 1, accelerators=accelerators, backend=backend
+    )
+    if plan.devices:
+        plan = replace(plan, slot_dir=tempfile.mkdtemp(prefix="classbalance-workers-"))
+    return plan
+
+
+def _executor(data: DataSplit, model: Any, worker: WorkerPlan) -> Execute:
+    """Run pairs on joblib's active backend (local processes, or a Dask / Ray cluster)."""
+    from joblib import Parallel, delayed
+
+    def execute(pairs: list, cfg: CompareConfig, gate: Gate | None, probe: Any) -> Any:
+        parallel = Parallel(n_jobs=worker.n_jobs, return_as="generator_unordered")
+        return parallel(
+            delayed(run_one)(data, cfg, name, seed, model, worker, gate, probe if i == 0 else None)
+            for i, (name, seed) in enumerate(pairs)
+        )
+
+    return execute
+
+
+def _shares_files() -> bool:
+    from joblib.parallel import get_active_backend
+
+    return type(get_active_backend()[0]).__name__ in _LOCAL_BACKENDS
 
 
 def run_compare(
@@ -128,8 +173,9 @@ def run_compare(
     data: DataSplit | None = None,
     model: str | ModelFn | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
 ) -> CompareResult:
-    """Train every strategy for every seed with equal budgets; score, bootstrap, recommend.
+    """Time one run, plan the grid (budget, racing), train it with equal budgets; score, recommend.
 
     Parameters
     ----------
@@ -140,10 +186,13 @@ def run_compare(
         Overrides ``cfg.model`` (a callable ``(input_shape, n_classes) -> model``).
     progress : callable(label, done, total), default=None
         Called as runs finish (for a progress bar).
+    on_plan : callable(Plan), default=None
+        Called once the time plan is known, while the runs train (from a thread).
 
     Returns
     -------
     CompareResult
+        ``result.plan`` holds the plan, the race's rounds and the time taken.
 
     Examples
     --------
@@ -151,9 +200,11 @@ def run_compare(
     >>> result = run_compare(CompareConfig(strategies=["none", "class_weight"], seeds=1, epochs=2))
     >>> result.runs["steps"].tolist()  # equal budgets: 2 epochs of ceil(277 / 32) batches
     [18, 18]
+    >>> result.plan["plan"]["mode"], result.plan["plan"]["runs"]
+    ('grid', 2)
     """
     keras = require("keras", "classbalance compare")
-    started = time.perf_counter()
+    started = time.time()
     cfg = cfg.resolved()  # validate before the (possibly slow) loading
     check_strategy_names(cfg.strategies)
     data = data if data is not None else load_data(cfg)
@@ -161,23 +212,23 @@ def run_compare(
     model = model if model is not None else cfg.model
     with isolated_random_state():  # building a model draws Keras' seeds from `random`
         build_model(model, data)  # fail fast, in this process, on a broken model function
-    from joblib import Parallel, delayed
+    from joblib import effective_n_jobs
 
-    tasks = [(name, seed) for name in cfg.strategies for seed in range(cfg.seeds)]
-    threads = _threads_per_job(cfg.jobs)
-    total = len(tasks)
-    if progress is not None:
-        progress(f"{total} runs", 0, total)
-    rows = []
-    parallel = Parallel(n_jobs=cfg.jobs, return_as="generator_unordered")
-    results = parallel(delayed(run_one)(data, cfg, n, s, model, threads) for n, s in tasks)
-    for done, row in enumerate(results, start=1):
-        rows.append(row)
-        if progress is not None:
-            progress(f"{row['strategy']} (seed {row['seed']})", done, total)
+    worker = _workers(cfg, keras.backend.backend())
+    try:
+        rows, record = run_schedule(
+            cfg, data, execute=_executor(data, model, worker),
+            workers=worker.n_workers if worker.devices else effective_n_jobs(worker.n_jobs),
+            shares_files=_shares_files(), started=started, on_plan=on_plan, progress=progress,
+        )  # fmt: skip
+    finally:
+        if worker.slot_dir:
+            shutil.rmtree(worker.slot_dir, ignore_errors=True)
+    record["workers"] = worker.reason
     order = {name: i for i, name in enumerate(cfg.strategies)}
     rows.sort(key=lambda r: (order[r["strategy"]], r["seed"]))
-    return summarize(cfg, data, rows, keras.backend.backend(), time.perf_counter() - started)
+    ran = replace(cfg, epochs=record["plan"]["epochs"], seeds=1 + max(r["seed"] for r in rows))
+    return summarize(ran, data, rows, keras.backend.backend(), time.time() - started, record)
 
 
 def compare(
@@ -198,6 +249,8 @@ def compare(
     test_size: float = 0.2,
     jobs: int = 1,
     data_seed: int = 0,
+    budget_minutes: float | None = None,
+    race: bool | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> CompareResult:
     """Which remedy works on *my* data and model? The Python form of ``classbalance compare``.
@@ -223,7 +276,7 @@ def compare(
         Recipes of the data's task (``STRATEGIES["single-label"]`` or
         ``STRATEGIES["multi-label"]`` of :data:`classbalance.compare.STRATEGIES`);
         default: all that fit the data.
-    seeds, epochs, batch_size, learning_rate, jobs, data_seed :
+    seeds, epochs, batch_size, learning_rate, jobs, data_seed, budget_minutes, race :
         As in :class:`CompareConfig`.
     progress : callable(label, done, total), default=None
 
@@ -248,7 +301,7 @@ def compare(
     cfg = CompareConfig(
         strategies=strategies, seeds=seeds, epochs=epochs, batch_size=batch_size,
         learning_rate=learning_rate, val_size=val_size, test_size=test_size, jobs=jobs,
-        data_seed=data_seed,
+        data_seed=data_seed, budget_minutes=budget_minutes, race=race,
     )  # fmt: skip
     cfg = cfg.resolved()
     data = None

@@ -20,50 +20,68 @@ __all__ = ["paired_gain", "recommendation", "summarize", "summary_table", "thres
 
 
 def summarize(
-    cfg: CompareConfig, data: Any, rows: list[dict], backend: str, seconds: float
+    cfg: CompareConfig,
+    data: Any,
+    rows: list[dict],
+    backend: str,
+    seconds: float,
+    plan: dict[str, Any] | None = None,
 ) -> CompareResult:
     """Bootstrap the runs of every strategy and build the :class:`CompareResult`.
 
     ``rows`` are the grid's runs (public fields, plus ``_pred`` and the
     task's other ``_``-prefixed arrays), in the order of ``cfg.strategies``.
+    After racing, strategies dropped early have fewer seeds: the recommendation
+    and the ``≈`` group come from the strategies with every seed; a dropped
+    strategy's row comes from the bootstrap of the round that dropped it (the
+    strategies still running then, on the seeds run until then), with its
+    ``seeds`` column saying how many it had.
     """
     task = data.task
     names = list(cfg.strategies)
+    seeds_of = {n: [r["seed"] for r in rows if r["strategy"] == n] for n in names}
     predictions = {n: np.stack([r["_pred"] for r in rows if r["strategy"] == n]) for n in names}
     confusions = {}
     if rows and "_confusion" in rows[0]:
         confusions = {n: sum(r["_confusion"] for r in rows if r["strategy"] == n) for n in names}
     runs = pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
-    boots = task.bootstrap(data, predictions, rows, seed=cfg.data_seed)
-    boot = boots[task.primary]
     grouped = runs.groupby("strategy", sort=False)
     means = {m: grouped[m].mean() for m in runs.columns if pd.api.types.is_float_dtype(runs[m])}
-    table = []
-    for name in names:
-        low, high = boot.interval(name)
-        entry: dict[str, Any] = {
-            "strategy": name,
-            task.primary: float(boot.estimate[boot.names.index(name)]),
-            "ci_low": low,
-            "ci_high": high,
-        }
-        if "none" in names:
-            diff, d_low, d_high = boot.difference(name, "none")
-            entry.update(vs_none=diff, vs_none_low=d_low, vs_none_high=d_high)
-        of_name = {m: float(values[name]) for m, values in means.items()}
-        entry.update(task.summary_columns(name, boots, of_name, predictions[name], data))
-        entry["steps"] = int(grouped["steps"].mean()[name])
-        entry["train_seconds"] = float(grouped["train_seconds"].mean()[name])
-        table.append(entry)
+    full = max(len(v) for v in seeds_of.values())
+    finalists = [n for n in names if len(seeds_of[n]) == full]
+    boots = task.bootstrap(
+        data,
+        {n: predictions[n] for n in finalists},
+        [r for r in rows if r["strategy"] in finalists],
+        seed=cfg.data_seed,
+    )
+    boot = boots[task.primary]
+    table = [_entry(task, n, boots, means, predictions[n], data, grouped) for n in finalists]
+    for k in sorted({len(v) for v in seeds_of.values()} - {full}, reverse=True):
+        pool = [n for n in names if len(seeds_of[n]) >= k]
+        round_boots = task.bootstrap(
+            data,
+            {n: predictions[n][:k] for n in pool},
+            [r for r in rows if r["strategy"] in pool and r["seed"] < k],
+            seed=cfg.data_seed,
+        )
+        table += [
+            _entry(task, n, round_boots, means, predictions[n], data, grouped)
+            for n in pool
+            if len(seeds_of[n]) == k
+        ]
     summary = pd.DataFrame(table).set_index("strategy")
     best_group = boot.indistinguishable_from_best()
     summary["within_noise_of_best"] = [n in best_group for n in summary.index]
-    summary = summary.sort_values(task.primary, ascending=False, kind="stable")
+    summary["seeds"] = [len(seeds_of[n]) for n in summary.index]
+    summary["_finalist"] = summary["seeds"] == full
+    summary = summary.sort_values(["_finalist", task.primary], ascending=False, kind="stable")
+    summary = summary.drop(columns="_finalist")
     notes = list(data.notes)
     if any(r["steps"] != r["budget_steps"] for r in rows):
         notes.append("Warning: some runs did not take the budgeted number of steps (see runs).")
     sentence = recommendation(
-        boot, "none" in names, len(data.y_test), cfg.seeds, metric=task.primary_text
+        boot, "none" in finalists, len(data.y_test), full, metric=task.primary_text
     )
     tail = task.recommendation_tail(boots)
     names_of = [str(c) for c in data.classes]
@@ -84,7 +102,36 @@ def summarize(
         notes=notes,
         backend=backend,
         seconds=seconds,
+        plan=dict(plan or {}),
     )
+
+
+def _entry(
+    task: Any,
+    name: str,
+    boots: dict[str, Bootstrap],
+    means: dict[str, Any],
+    predictions: np.ndarray,
+    data: Any,
+    grouped: Any,
+) -> dict[str, Any]:
+    """The summary row of ``name`` from a bootstrap that holds it (and ``none``, if run)."""
+    boot = boots[task.primary]
+    low, high = boot.interval(name)
+    entry: dict[str, Any] = {
+        "strategy": name,
+        task.primary: float(boot.estimate[boot.names.index(name)]),
+        "ci_low": low,
+        "ci_high": high,
+    }
+    if "none" in boot.names:
+        diff, d_low, d_high = boot.difference(name, "none")
+        entry.update(vs_none=diff, vs_none_low=d_low, vs_none_high=d_high)
+    of_name = {m: float(values[name]) for m, values in means.items()}
+    entry.update(task.summary_columns(name, boots, of_name, predictions, data))
+    entry["steps"] = int(grouped["steps"].mean()[name])
+    entry["train_seconds"] = float(grouped["train_seconds"].mean()[name])
+    return entry
 
 
 def _names(names: list[str]) -> str:
@@ -233,9 +280,12 @@ def summary_table(result: CompareResult) -> tuple[str, list[str], list[list[str]
             if "vs_none" in row and name != "none"
             else "-"
         )
+        fewer = row.get("seeds", 0) < result.summary["seeds"].max() if "seeds" in row else False
+        seeds = int(row["seeds"]) if fewer else 0
         rows.append(
             [
-                f"{name}{' ≈' if row['within_noise_of_best'] else ''}",
+                f"{name}{' ≈' if row['within_noise_of_best'] else ''}"
+                + (f" (dropped, {seeds} seed{'s' if seeds > 1 else ''})" if fewer else ""),
                 f"{row[task.primary]:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]",
                 vs_none,
                 *[_cell(row, c.key, c.style, task.group_names) for c in task.columns],

@@ -200,7 +200,12 @@ class Task:
 
     # -- summary ---------------------------------------------------------------------------
     def bootstrap(
-        self, data: Any, predictions: dict[str, np.ndarray], rows: list[dict], seed: int
+        self,
+        data: Any,
+        predictions: dict[str, np.ndarray],
+        rows: list[dict],
+        seed: int,
+        n_replicates: int = 2000,
     ) -> dict[str, Bootstrap]:
         """Paired bootstraps of every interval metric; ``[self.primary]`` ranks the strategies."""
         raise NotImplementedError
@@ -357,9 +362,17 @@ class SingleLabel(Task):
         }
 
     def bootstrap(
-        self, data: Any, predictions: dict[str, np.ndarray], rows: list[dict], seed: int
+        self,
+        data: Any,
+        predictions: dict[str, np.ndarray],
+        rows: list[dict],
+        seed: int,
+        n_replicates: int = 2000,
     ) -> dict[str, Bootstrap]:
-        return {self.primary: bootstrap_balanced_accuracy(data.y_test, predictions, seed=seed)}
+        boot = bootstrap_balanced_accuracy(
+            data.y_test, predictions, seed=seed, n_replicates=n_replicates
+        )
+        return {self.primary: boot}
 
     def summary_columns(
         self,
@@ -521,7 +534,12 @@ class MultiLabel(Task):
         }
 
     def bootstrap(
-        self, data: Any, predictions: dict[str, np.ndarray], rows: list[dict], seed: int
+        self,
+        data: Any,
+        predictions: dict[str, np.ndarray],
+        rows: list[dict],
+        seed: int,
+        n_replicates: int = 2000,
     ) -> dict[str, Bootstrap]:
         names = list(predictions)
         thresholds = {
@@ -532,7 +550,10 @@ class MultiLabel(Task):
             "macro_f1_tuned": {n: predictions[n] >= thresholds[n][:, None, :] for n in names},
         }
         groups = self.groups(data.train_counts)
-        return bootstrap_multilabel(data.y_test, predictions, decisions, groups=groups, seed=seed)
+        return bootstrap_multilabel(
+            data.y_test, predictions, decisions, groups=groups, seed=seed,
+            n_replicates=n_replicates,
+        )  # fmt: skip
 
     def summary_columns(
         self,
