@@ -154,3 +154,21 @@ def test_worker_processes_claim_one_device_each(tmp_path):
     assert sorted(s["CUDA_VISIBLE_DEVICES"] for s in seen) == ["0", "1"]
     assert all(s["TF_FORCE_GPU_ALLOW_GROWTH"] == "true" for s in seen)
     assert all(s["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false" for s in seen)
+
+
+def test_a_worker_that_exits_frees_its_slot(tmp_path):
+    """joblib replaces a worker that grows: its successor gets the freed device, not a third."""
+    import classbalance
+
+    src = os.path.dirname(os.path.dirname(classbalance.__file__))
+    code = "import sys; from classbalance.compare.workers import _claim_slot; "
+    code += "print(_claim_slot(sys.argv[1], 2))"
+    env = dict(os.environ, PYTHONPATH=src)
+    claim = [sys.executable, "-c", code, str(tmp_path)]
+    first = subprocess.run(claim, capture_output=True, text=True, env=env, check=True)
+    second = subprocess.run(claim, capture_output=True, text=True, env=env, check=True)
+    assert first.stdout.strip() == second.stdout.strip() == "0"
+    held = tmp_path / "slot-0"
+    held.touch()  # a live worker holds slot 0: the next one takes slot 1
+    third = subprocess.run(claim, capture_output=True, text=True, env=env, check=True)
+    assert third.stdout.strip() == "1"
