@@ -1,19 +1,27 @@
-"""Wall time and quality of the main job, ``classbalance compare``, with its defaults.
+"""Wall time and quality of the main job, ``classbalance compare``, with its defaults and budgets.
 
-Three runs in fresh interpreters (imports included), timed from outside:
+Runs in fresh interpreters (imports included), timed from outside, with the
+machine's load average before and after (the machine may be shared) and the
+CPU seconds of the run's processes:
 
 1. the demo (built-in long-tailed digits, every strategy x 3 seeds x 30 epochs)
    with ``--jobs 1`` and with ``--jobs 2``: the parallel speed-up, and a check
    that both give the same scores;
 2. a long-tailed image folder (``train/ valid/ test/``, about 2,000 28x28 RGB
    training images, imbalance ratio 100, balanced test set of 50 per class,
-   written by ``classbalance.datasets.write_long_tailed_digit_images``) with
-   default settings.
+   written by ``classbalance.datasets.write_long_tailed_digit_images`` with
+   its defaults), four ways: the default (``--budget 10``: racing when the
+   grid does not fit), ``--budget 5``, racing without a budget (``--race
+   --budget 0``), and the full grid (``--no-race --budget 0``, the reference).
 
-Targets: demo <= 120 s; image folder <= 10 minutes; best strategy >= 0.90
-balanced accuracy on the digits and >= 0.80 on the images.
+Each row gives the plan's estimate, the wall time, the recommendation reached
+and whether its best strategy is within noise of the full grid's (in the full
+grid's ``≈`` group).
 
-Run: ``.venv/bin/python benchmarks/bench_compare.py [--backend tensorflow|torch|jax]``.
+Targets: demo <= 120 s; the default on the image folder <= 10 minutes, its
+best strategy in the full grid's ``≈`` group.
+
+Run: ``.venv/bin/python benchmarks/bench_compare.py [--backend B] [--skip-demo] [--skip-full]``.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -31,8 +40,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _common import markdown_table
 
 
-def timed(args: list[str], backend: str, out: str) -> tuple[float, dict]:
+def timed(args: list[str], backend: str, out: str) -> tuple[float, dict, str]:
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    load = os.getloadavg()[0]
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "classbalance", "compare", *args, "--out", out],
@@ -42,7 +53,10 @@ def timed(args: list[str], backend: str, out: str) -> tuple[float, dict]:
         stderr=subprocess.DEVNULL,
     )
     seconds = time.perf_counter() - start
-    return seconds, json.loads((Path(out) / "results.json").read_text())
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
+    machine = f"load {load:.1f} -> {os.getloadavg()[0]:.1f}, {used:.0f} CPU s"
+    return seconds, json.loads((Path(out) / "results.json").read_text()), machine
 
 
 def quality(payload: dict) -> str:
@@ -52,42 +66,77 @@ def quality(payload: dict) -> str:
     return text + (f"; none {none['balanced_accuracy']:.3f}" if none else "")
 
 
+def planned(payload: dict) -> str:
+    plan = payload.get("plan", {}).get("plan")
+    if not plan:
+        return "-"
+    rounds = payload["plan"].get("rounds", [])
+    dropped = sum(len(r["dropped"]) for r in rounds)
+    what = (
+        f"race, {len(payload['runs'])} runs, {dropped} dropped"
+        if plan["mode"] == "race"
+        else f"grid, {plan['runs']} runs"
+    )
+    return f"{what}; est. {plan['estimated_seconds']:.0f} s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", default="tensorflow", choices=["tensorflow", "torch", "jax"])
+    parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--skip-full", action="store_true", help="no full-grid reference run")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        demo = {}
-        for jobs in (1, 2):
-            seconds, payload = timed(["--jobs", str(jobs)], args.backend, f"{tmp}/demo{jobs}")
-            demo[jobs] = (seconds, payload)
-            target = "<= 120 s: " + ("met" if seconds <= 120 else "MISSED")
-            rows.append([f"demo, --jobs {jobs}", f"{seconds:.0f} s", target, quality(payload)])
-        same = [r["balanced_accuracy"] for r in demo[1][1]["runs"]] == [
-            r["balanced_accuracy"] for r in demo[2][1]["runs"]
-        ]
-        speedup = demo[1][0] / demo[2][0]
-        rows.append(
-            ["--jobs 2 vs --jobs 1", f"{speedup:.2f}x faster", "", f"identical scores: {same}"]
-        )
+        if not args.skip_demo:
+            demo = {}
+            for jobs in (1, 2):
+                out = f"{tmp}/demo{jobs}"
+                seconds, payload, machine = timed(["--jobs", str(jobs)], args.backend, out)
+                demo[jobs] = (seconds, payload)
+                target = "<= 120 s: " + ("met" if seconds <= 120 else "MISSED")
+                rows.append([f"demo, --jobs {jobs}", planned(payload), f"{seconds:.0f} s",
+                             machine, target, quality(payload)])  # fmt: skip
+            same = [r["balanced_accuracy"] for r in demo[1][1]["runs"]] == [
+                r["balanced_accuracy"] for r in demo[2][1]["runs"]
+            ]
+            speedup = demo[1][0] / demo[2][0]
+            rows.append(["--jobs 2 vs --jobs 1", "", f"{speedup:.2f}x faster", "", "",
+                         f"identical scores: {same}"])  # fmt: skip
         from classbalance.datasets import write_long_tailed_digit_images
 
-        counts = write_long_tailed_digit_images(f"{tmp}/images", imbalance_ratio=100, head=800)
+        counts = write_long_tailed_digit_images(f"{tmp}/images")
         n_train = int(counts["train"].sum())
-        seconds, payload = timed(["--data", f"{tmp}/images"], args.backend, f"{tmp}/img")
-        target = "<= 600 s: " + ("met" if seconds <= 600 else "MISSED")
-        jobs = payload["config"]["jobs"]
-        rows.append(
-            [
-                f"image folder ({n_train} train images, 28x28 RGB, IR 100), --jobs {jobs}",
-                f"{seconds:.0f} s",
-                target,
-                quality(payload),
-            ]
+        image_runs = [
+            ("default (--budget 10)", []),
+            ("--budget 5", ["--budget", "5"]),
+            ("--race --budget 0", ["--race", "--budget", "0"]),
+        ]
+        if not args.skip_full:
+            image_runs.append(("full grid (--no-race --budget 0)", ["--no-race", "--budget", "0"]))
+        results = {}
+        for label, extra in image_runs:
+            out = f"{tmp}/img-{len(results)}"
+            results[label] = timed(["--data", f"{tmp}/images", *extra], args.backend, out)
+        reference = results.get("full grid (--no-race --budget 0)")
+        group = (
+            {r["strategy"] for r in reference[1]["summary"] if r["within_noise_of_best"]}
+            if reference
+            else set()
         )
+        for label, (seconds, payload, machine) in results.items():
+            target = ""
+            if label.startswith("default"):
+                target = "<= 600 s: " + ("met" if seconds <= 600 else "MISSED")
+            best = payload["summary"][0]["strategy"]
+            agrees = f"; in the full grid's ≈ group: {best in group}" if group else ""
+            rows.append([f"images ({n_train} train, 28x28 RGB, IR 100): {label}",
+                         planned(payload), f"{seconds:.0f} s", machine, target,
+                         quality(payload) + agrees])  # fmt: skip
+            print(f"{label}: {payload['recommendation']}")
     print(f"Keras backend: {args.backend}; {os.cpu_count()} CPU cores")
-    print(markdown_table(["run (default settings)", "wall time", "target", "balanced acc."], rows))
+    header = ["run", "plan", "wall time", "machine", "target", "balanced acc."]
+    print(markdown_table(header, rows))
 
 
 if __name__ == "__main__":

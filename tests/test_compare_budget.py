@@ -47,7 +47,8 @@ class TestFitPlan:
     def test_epochs_shrink_only_when_one_seed_does_not_fit(self):
         """Equal for every strategy, the most that fits, never below MIN_EPOCHS."""
         p = plan(budget_seconds=60, race=False)
-        assert p.seeds == 1 and 3 <= p.epochs < 30
+        assert p.seeds == 1
+        assert 3 <= p.epochs < 30
         one_more = plan(seeds=1, epochs=p.epochs + 1)  # no budget: the estimate as it is
         assert p.estimated_seconds <= 60 < one_more.estimated_seconds
         tiny = plan(budget_seconds=1, race=False)
@@ -111,12 +112,14 @@ class TestRaceRule:
         assert step.leader == "lead"
         assert step.dropped == ["worse"]
         assert step.kept == ["lead", "close"]
-        diff, low, high = step.differences["worse"]
-        assert low > 0 and diff == pytest.approx(0.3, abs=1e-6)
+        diff, low, _ = step.differences["worse"]
+        assert low > 0
+        assert diff == pytest.approx(0.3, abs=1e-6)
 
     def test_none_is_never_dropped(self):
         step = self.step({"none": 170, "lead": 20})
-        assert step.dropped == [] and step.kept == ["none", "lead"]
+        assert step.dropped == []
+        assert step.kept == ["none", "lead"]
         assert self.step({"none": 170, "lead": 20}, keep=()).dropped == ["none"]
 
     def test_stricter_than_the_report_interval(self):
@@ -135,7 +138,7 @@ class TestRaceRule:
     def test_refuses_a_bad_alpha(self):
         preds = _predictions(self.y, {"a": 1, "b": 2})
         boot = bootstrap_balanced_accuracy(self.y, preds, n_replicates=100)
-        with pytest.raises(ValueError, match="Received: alpha=0.7"):
+        with pytest.raises(ValueError, match=r"Received: alpha=0\.7"):
             race_step(boot, ["a", "b"], alpha=0.7)
 
 
@@ -167,7 +170,8 @@ def test_budget_gives_every_strategy_the_same_steps():
     result = run_compare(cfg)
     planned = result.plan["plan"]
     per_epoch = math.ceil(load_data(cfg.resolved()).n_train / cfg.batch_size)
-    assert planned["seeds"] == 1 and MIN_EPOCHS <= planned["epochs"] < 30
+    assert planned["seeds"] == 1
+    assert MIN_EPOCHS <= planned["epochs"] < 30
     assert result.runs["steps"].tolist() == [planned["epochs"] * per_epoch] * 3
     assert (result.runs["steps"] == result.runs["budget_steps"]).all()
     assert result.plan["notes"] == []  # `none` stopped at the plan's epochs: not run again
@@ -181,7 +185,8 @@ def test_racing_end_to_end_records_what_was_dropped(tmp_path):
     strategies = ["none", "class_weight", "focal", "undersample"]
     result = run_compare(CompareConfig(strategies=strategies, seeds=2, epochs=3, race=True))
     rounds = result.plan["rounds"]
-    assert len(rounds) == 1 and rounds[0]["after_seeds"] == 1
+    assert len(rounds) == 1
+    assert rounds[0]["after_seeds"] == 1
     dropped = rounds[0]["dropped"]
     assert "none" not in dropped
     seeds = result.summary["seeds"].to_dict()
@@ -189,7 +194,8 @@ def test_racing_end_to_end_records_what_was_dropped(tmp_path):
     assert not result.summary.loc[dropped, "within_noise_of_best"].any()
     write_report(result, tmp_path)
     report = (tmp_path / "report.md").read_text()
-    assert "## Time plan" in report and "Racing rule" in report
+    assert "## Time plan" in report
+    assert "Racing rule" in report
     assert "After 1 seed(s): leader" in report
     assert json.loads((tmp_path / "results.json").read_text())["plan"]["rounds"] == rounds
 
@@ -208,7 +214,8 @@ def test_cli_prints_the_plan_on_stderr(tmp_path):
     plan_lines = [line for line in result.stderr.splitlines() if line.startswith("Plan:")]
     assert len(plan_lines) == 1, result.stderr
     assert "2 strategies x 2 seed(s) x 2 epochs" in plan_lines[0]
-    assert "4 runs, about" in plan_lines[0] and "budget 5.0 min" in plan_lines[0]
+    assert "4 runs, about" in plan_lines[0]
+    assert "budget 5.0 min" in plan_lines[0]
     assert "Plan:" not in result.stdout
     payload = json.loads((out / "results.json").read_text())
     assert payload["plan"]["plan"]["runs"] == 4

@@ -22,7 +22,8 @@ class TestCpuOnly:
         """No accelerator: -1 starts one worker per core, one thread each."""
         plan = plan_workers(-1, n_cores=8)
         assert (plan.n_workers, plan.n_jobs, plan.threads) == (8, -1, 1)
-        assert plan.devices == () and plan.env == ()
+        assert plan.devices == ()
+        assert plan.env == ()
 
     def test_fewer_jobs_share_the_cores_as_threads(self):
         """jobs=N on more cores: the cores are shared out as threads."""
@@ -36,8 +37,10 @@ class TestCpuOnly:
     def test_one_job_runs_in_the_callers_process_untouched(self):
         """jobs=1: in process; no threads, device or variable is planned, even with a GPU."""
         plan = plan_workers(1, n_cores=8, accelerators=["cuda:0"])
-        assert plan.in_process and plan.threads is None
-        assert plan.devices == () and plan.env == ()
+        assert plan.in_process
+        assert plan.threads is None
+        assert plan.devices == ()
+        assert plan.env == ()
 
     @pytest.mark.parametrize("jobs", [0, True, 1.5, "2"])
     def test_bad_jobs(self, jobs):
@@ -84,12 +87,14 @@ class TestGpus:
         """A TPU or Apple's mps device: one worker, whatever jobs asks."""
         for jobs in (-1, 4):
             plan = plan_workers(jobs, n_cores=8, accelerators=[device], backend="jax")
-            assert plan.n_workers == 1 and plan.devices == (f"{device}:0",)
+            assert plan.n_workers == 1
+            assert plan.devices == (f"{device}:0",)
 
     def test_a_device_the_backend_cannot_use_is_ignored(self):
         """torch in Keras has no TPU: the plan is the CPU one."""
         plan = plan_workers(-1, n_cores=4, accelerators=["tpu"], backend="torch")
-        assert plan.n_workers == 4 and plan.devices == ()
+        assert plan.n_workers == 4
+        assert plan.devices == ()
 
     def test_unknown_device_is_refused(self):
         with pytest.raises(ValueError, match=r"'cuda:0'.*Received: accelerators entry 'npu:0'"):
@@ -138,19 +143,32 @@ print(json.dumps({k: os.environ.get(k) for k in
 def test_worker_processes_claim_one_device_each(tmp_path):
     """Two worker processes starting with a 2-GPU plan set different devices, growth on."""
     pytest.importorskip("keras")
+    import classbalance
+
+    src = os.path.dirname(os.path.dirname(classbalance.__file__))
     env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.dirname(os.path.dirname(
-        __import__("classbalance").__file__)), env.get("PYTHONPATH")]))  # fmt: skip
-    procs = [
-        subprocess.Popen(  # noqa: S603
-            [sys.executable, "-c", _WORKER, str(tmp_path / "slots")],
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-        )  # fmt: skip
-        for _ in range(2)
-    ]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
+    command = [sys.executable, "-c", _WORKER, str(tmp_path / "slots")]
+    procs = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) for _ in "ab"]
     seen = [json.loads(p.communicate(timeout=240)[0].strip().splitlines()[-1]) for p in procs]
     assert sorted(s["CUDA_VISIBLE_DEVICES"] for s in seen) == ["0", "1"]
     assert all(s["TF_FORCE_GPU_ALLOW_GROWTH"] == "true" for s in seen)
     assert all(s["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false" for s in seen)
+
+
+def test_a_worker_that_exits_frees_its_slot(tmp_path):
+    """joblib replaces a worker that grows: its successor gets the freed device, not a third."""
+    import classbalance
+
+    src = os.path.dirname(os.path.dirname(classbalance.__file__))
+    code = "import sys; from classbalance.compare.workers import _claim_slot; "
+    code += "print(_claim_slot(sys.argv[1], 2))"
+    env = dict(os.environ, PYTHONPATH=src)
+    claim = [sys.executable, "-c", code, str(tmp_path)]
+    first = subprocess.run(claim, capture_output=True, text=True, env=env, check=True)
+    second = subprocess.run(claim, capture_output=True, text=True, env=env, check=True)
+    assert first.stdout.strip() == second.stdout.strip() == "0"
+    held = tmp_path / "slot-0"
+    held.touch()  # a live worker holds slot 0: the next one takes slot 1
+    third = subprocess.run(claim, capture_output=True, text=True, env=env, check=True)
+    assert third.stdout.strip() == "1"

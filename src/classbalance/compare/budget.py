@@ -26,7 +26,7 @@ Examples
 >>> plan = fit_plan(strategies=["none", "focal"], seeds=3, epochs=30, workers=2,
 ...                 epoch_seconds=1.0, start_seconds=2.0, budget_seconds=None)
 >>> plan.mode, plan.seeds, plan.epochs, round(plan.estimated_seconds)
-('grid', 3, 30, 106)
+('grid', 3, 30, 111)
 >>> fit_plan(strategies=["none", "focal"], seeds=3, epochs=30, workers=2, epoch_seconds=1.0,
 ...          start_seconds=2.0, budget_seconds=60, race=False).seeds  # fewer seeds first
 1

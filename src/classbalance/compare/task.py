@@ -200,13 +200,9 @@ class Task:
 
     # -- summary ---------------------------------------------------------------------------
     def bootstrap(
-        self,
-        data: Any,
-        predictions: dict[str, np.ndarray],
-        rows: list[dict],
-        seed: int,
+        self, data: Any, predictions: dict[str, np.ndarray], rows: list[dict], seed: int,
         n_replicates: int = 2000,
-    ) -> dict[str, Bootstrap]:
+    ) -> dict[str, Bootstrap]:  # fmt: skip
         """Paired bootstraps of every interval metric; ``[self.primary]`` ranks the strategies."""
         raise NotImplementedError
 
@@ -362,17 +358,11 @@ class SingleLabel(Task):
         }
 
     def bootstrap(
-        self,
-        data: Any,
-        predictions: dict[str, np.ndarray],
-        rows: list[dict],
-        seed: int,
+        self, data: Any, predictions: dict[str, np.ndarray], rows: list[dict], seed: int,
         n_replicates: int = 2000,
-    ) -> dict[str, Bootstrap]:
-        boot = bootstrap_balanced_accuracy(
-            data.y_test, predictions, seed=seed, n_replicates=n_replicates
-        )
-        return {self.primary: boot}
+    ) -> dict[str, Bootstrap]:  # fmt: skip
+        kwargs = {"seed": seed, "n_replicates": n_replicates}
+        return {self.primary: bootstrap_balanced_accuracy(data.y_test, predictions, **kwargs)}
 
     def summary_columns(
         self,
@@ -534,13 +524,9 @@ class MultiLabel(Task):
         }
 
     def bootstrap(
-        self,
-        data: Any,
-        predictions: dict[str, np.ndarray],
-        rows: list[dict],
-        seed: int,
+        self, data: Any, predictions: dict[str, np.ndarray], rows: list[dict], seed: int,
         n_replicates: int = 2000,
-    ) -> dict[str, Bootstrap]:
+    ) -> dict[str, Bootstrap]:  # fmt: skip
         names = list(predictions)
         thresholds = {
             n: np.stack([r["_thresholds"] for r in rows if r["strategy"] == n]) for n in names

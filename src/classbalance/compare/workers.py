@@ -37,6 +37,8 @@ Examples
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import re
 import shutil
@@ -236,15 +238,23 @@ def detect_accelerators(backend: str = "tensorflow") -> list[str]:
 _CLAIMED: dict[str, Any] = {}  # this worker process's slot, claimed once
 
 
+def _release(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(path)
+
+
 def _claim_slot(slot_dir: str, n_slots: int) -> int:
     """The lowest free slot of ``slot_dir`` for this process (files created exclusively)."""
     os.makedirs(slot_dir, exist_ok=True)
     for k in range(10 * n_slots):  # more processes than slots: share slots in turn
+        path = os.path.join(slot_dir, f"slot-{k}")
         try:
-            fd = os.open(os.path.join(slot_dir, f"slot-{k}"), os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
             continue
         os.close(fd)
+        # A worker that exits (joblib replaces workers that grow) frees its slot for its successor.
+        atexit.register(_release, path)
         return k
     return os.getpid()
 
