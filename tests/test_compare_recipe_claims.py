@@ -35,7 +35,7 @@ import multilabel_reference as ml_ref  # noqa: E402
 from classbalance.compare import CompareConfig  # noqa: E402
 from classbalance.compare.data import DataSplit  # noqa: E402
 from classbalance.compare.task import MULTI_LABEL  # noqa: E402
-from classbalance.compare.training import RunContext  # noqa: E402
+from classbalance.compare.training import RunContext, isolated_random_state  # noqa: E402
 from served import ID_SCALE, Observed, recording_model_fn  # noqa: E402
 
 COUNTS = np.array([60, 24, 8])  # training samples per class: 92 rows, 6 batches of 16
@@ -85,7 +85,7 @@ def train(data: DataSplit, name: str, epochs: int = EPOCHS) -> tuple[object, lis
     log: list[Observed] = []
     cfg = CompareConfig(epochs=epochs, batch_size=BATCH, learning_rate=0.01).resolved()
     ctx = RunContext(data, cfg, seed=0, model_fn=recording_model_fn(log))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), isolated_random_state():  # as run_one does
         warnings.simplefilter("ignore", UserWarning)
         predict = data.task.recipes[name].train(ctx)
     assert log, f"{name} built no model through the model function"
