@@ -28,11 +28,9 @@ from classbalance.compare import (  # noqa: E402
     load_data,
 )
 from classbalance.compare.data import assemble  # noqa: E402
+from classbalance.compare.ranking import weighted_average_precision  # noqa: E402
 from classbalance.compare.runner import run_one  # noqa: E402
-from classbalance.compare.stats import (  # noqa: E402
-    bootstrap_multilabel,
-    weighted_average_precision,
-)
+from classbalance.compare.stats import bootstrap_multilabel  # noqa: E402
 from classbalance.compare.training import RunContext  # noqa: E402
 from compare_support import one_line_error, run, tiny_mlp  # noqa: E402
 

@@ -9,9 +9,9 @@ from sklearn.metrics import balanced_accuracy_score
 from classbalance.compare.stats import (
     bootstrap_balanced_accuracy,
     group_recalls,
-    shot_groups,
 )
 from classbalance.compare.summary import recommendation
+from classbalance.metrics import frequency_groups
 
 
 def noisy_predictions(y, accuracy, n_seeds, seed):
@@ -116,7 +116,7 @@ class TestRecommendation:
 
 def test_shot_groups_and_group_recalls():
     """Head / medium / tail classes by training count; recall averaged per group."""
-    groups = shot_groups(np.array([300, 101, 100, 20, 19, 0]))
+    groups = frequency_groups(np.array([300, 101, 100, 20, 19, 0]))
     assert {k: v.tolist() for k, v in groups.items()} == {
         "head": [0, 1], "medium": [2, 3], "tail": [4, 5]
     }  # fmt: skip

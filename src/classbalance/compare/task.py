@@ -40,6 +40,7 @@ import numpy as np
 
 import classbalance as cb
 from classbalance.compare.config import CompareError
+from classbalance.compare.ranking import mean_average_precision, sigmoid
 from classbalance.compare.recipes import MIN_VAL_PER_CLASS_FOR_TAU, RECIPES, Recipe
 from classbalance.compare.stats import (
     SHOT_GROUPS,
@@ -47,13 +48,10 @@ from classbalance.compare.stats import (
     bootstrap_balanced_accuracy,
     bootstrap_multilabel,
     group_recalls,
-    mean_average_precision,
-    shot_groups,
-    sigmoid,
 )
 from classbalance.compare.summary import paired_gain, threshold_sentence
 from classbalance.labels import is_multihot
-from classbalance.metrics import FREQUENCY_GROUPS, balanced_accuracy
+from classbalance.metrics import FREQUENCY_GROUPS, balanced_accuracy, frequency_groups
 
 __all__ = [
     "FEW_SHOT_WARNING",
@@ -148,7 +146,7 @@ class Task:
         Both tasks use :func:`classbalance.metrics.frequency_groups` (head > 100,
         medium 20–100, tail < 20 training samples).
         """
-        return dict(zip(self.group_names, shot_groups(train_counts).values(), strict=True))
+        return dict(zip(self.group_names, frequency_groups(train_counts).values(), strict=True))
 
     # -- data ------------------------------------------------------------------------------
     def encode(self, y: Any, names: list[Any] | None, where: str) -> tuple[np.ndarray, list[Any]]:
