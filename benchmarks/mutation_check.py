@@ -52,6 +52,7 @@ CLI_LEAKAGE = ("src/classbalance/cli.py", "src/classbalance/cli/leakage.py")
 
 STATS_TESTS = ("tests/test_interval_calibration.py", "tests/test_compare_stats.py")
 LEAKAGE_TESTS = ("tests/test_leakage.py", "tests/test_leakage_precision.py")
+CLAIMS_TESTS = ("tests/test_compare_recipe_claims.py",)
 RESAMPLING_TESTS = (
     "tests/test_multilabel_resampling.py",
     "tests/test_resampling.py",
@@ -175,7 +176,7 @@ BUGS = [
         RECIPES,
         '                kwargs["class_weight"] = class_weight',
         "                pass",
-        ("tests/test_compare.py", "tests/test_compare_recipes.py"),
+        ("tests/test_compare_recipe_claims.py",),
     ),
     Bug(
         "sampling-iid",
@@ -216,6 +217,62 @@ BUGS = [
         "    out[present] = counts.sum() / (present.sum() * counts[present])",
         "    out[present] = 2 * counts.sum() / (present.sum() * counts[present])",
         ("tests/test_weights.py", "tests/test_weights_unnormalized.py"),
+    ),
+    Bug(
+        "sampling-recipe-dropped",
+        "compare: the sampling recipes train on the natural order (sampling= not passed)",
+        RECIPES,
+        "ctx.fit(ctx.model(augment=augment), sampling=sampling)",
+        "ctx.fit(ctx.model(augment=augment))",
+        CLAIMS_TESTS,
+    ),
+    Bug(
+        "logit-adjustment-dropped",
+        "compare: logit_adjusted_loss trains with tau = 0 (plain cross-entropy)",
+        RECIPES,
+        "LogitAdjustedLoss(_counts(ctx), tau=1.0, from_logits=True)",
+        "LogitAdjustedLoss(_counts(ctx), tau=0.0, from_logits=True)",
+        CLAIMS_TESTS,
+    ),
+    Bug(
+        "focal-gamma-0",
+        "compare: focal_loss trains with gamma = 0 (plain cross-entropy)",
+        RECIPES,
+        "SparseFocalLoss(gamma=2.0, from_logits=True)",
+        "SparseFocalLoss(gamma=0.0, from_logits=True)",
+        CLAIMS_TESTS,
+    ),
+    Bug(
+        "weights-strategy-ignored",
+        "compare: every weight recipe gets the 'balanced' weights",
+        RECIPES,
+        "cb.class_weights(ctx.data.y_train, strategy, classes=",
+        'cb.class_weights(ctx.data.y_train, "balanced", classes=',
+        CLAIMS_TESTS,
+    ),
+    Bug(
+        "posthoc-not-applied",
+        "compare: posthoc_adjust returns the logits unadjusted",
+        RECIPES,
+        "cb.adjust_logits(logits, counts, tau=tau)",
+        "(logits)",
+        CLAIMS_TESTS,
+    ),
+    Bug(
+        "crt-not-frozen",
+        "compare: cRT's second stage trains every layer",
+        RECIPES,
+        "layer.trainable = False",
+        "layer.trainable = True",
+        CLAIMS_TESTS,
+    ),
+    Bug(
+        "ensemble-one-subset",
+        "compare: every ensemble member trains on the same undersampled subset",
+        RECIPES,
+        "rows = np.sort(sampler.plan(m))",
+        "rows = np.sort(sampler.plan(0))",
+        CLAIMS_TESTS,
     ),
 ]
 
