@@ -56,6 +56,7 @@ OPTIONAL = {
     "classbalance.keras.losses._callbacks": "keras",
     "classbalance.torch.losses": "torch",
     "classbalance.torch._samplers": "torch",
+    "classbalance.torch._stream": "torch",
     "classbalance.torch.distributed": "torch",
     "classbalance.torch._datasets": "torch",
     "classbalance.tf._dataset": "tensorflow",

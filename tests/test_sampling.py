@@ -15,7 +15,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import classbalance as cb
-from classbalance import sampling
 from classbalance import _plan_parts
 from classbalance._plan_parts import group_positives
 from classbalance.labels import encode_multilabel

@@ -273,7 +273,6 @@ class BalancedStream:
         self.strategy = strategy
         if counts is not None:
             self._check_buffer(self._means(counts, n))
-        self._shard = (0, 1)
         self._skip = 0
         self._pass: tuple[int, int, Any, int] | None = None
         self._stats = self._fresh_stats()
@@ -336,10 +335,25 @@ class BalancedStream:
         return self.length
 
     def __iter__(self) -> Iterator[Any]:
-        return self._serve(*self._shard, self.length)
+        return self.serve(0, 1, self.length)
 
-    def _serve(self, index: int, count: int, length: int | None) -> Iterator[Any]:
-        """Serve one pass of shard ``index`` of ``count`` (input items ``index::count``)."""
+    def expected_served(self) -> float | None:
+        """Samples one pass serves on average (None while the counts are estimated online)."""
+        if self.counts is None:
+            return None
+        means = self._means(self.counts, self.n_samples)
+        if self.multilabel:
+            return None
+        return float((means * self.counts).sum())
+
+    def serve(self, index: int = 0, count: int = 1, length: int | None = None) -> Iterator[Any]:
+        """One pass over part ``index`` of ``count`` of the input (items ``index::count``).
+
+        ``length``: serve exactly that many samples, reading the part again
+        (fresh draws) if it runs out first. This is how the PyTorch dataset
+        splits the input across workers and ranks; iterating the stream is
+        ``serve(0, 1, length)``.
+        """
         epoch, skip = self.start_pass(), self._skip
         self._skip = 0
         self._stats = self._fresh_stats()
@@ -476,7 +490,6 @@ class BalancedStream:
             chunk_size=self.chunk_size,
             warmup=self.warmup,
             length=self.length,
-            shard=list(self._shard),
         )
 
     def state_dict(self) -> dict[str, Any]:
