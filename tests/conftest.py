@@ -24,6 +24,7 @@ PINNED_OPTIONAL_MODULES = [
     "tensorflow",
     "keras",
     "torch",
+    "torchdata",
     "jax",
     "matplotlib",
     "PIL",
