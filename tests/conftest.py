@@ -25,6 +25,7 @@ PINNED_OPTIONAL_MODULES = [
     "keras",
     "torch",
     "torchdata",
+    "webdataset",
     "jax",
     "matplotlib",
     "PIL",

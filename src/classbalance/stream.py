@@ -162,9 +162,11 @@ class BalancedStream:
 
     Parameters
     ----------
-    samples : iterable
+    samples : iterable or None
         The input; each pass calls ``iter(samples)`` (a list, a WebDataset, a
-        Hugging Face ``IterableDataset``, ...). A one-shot iterator allows one pass.
+        Hugging Face ``IterableDataset``, ...). A one-shot iterator allows one
+        pass. ``None``: the stream is a pipeline stage, called with its source
+        (``stream(source)``, e.g. inside ``wds.DataPipeline``).
     label : callable, str or int
         How to read a sample's label: ``label(sample)``, or a key
         (``sample[label]``, e.g. ``"cls"`` or ``1``). A class value, or a 0/1
@@ -215,7 +217,7 @@ class BalancedStream:
 
     def __init__(
         self,
-        samples: Iterable[Any],
+        samples: Iterable[Any] | None,
         *,
         label: Callable[[Any], Any] | str | int,
         strategy: StrategyLike = None,
@@ -230,9 +232,10 @@ class BalancedStream:
         seed: int | np.random.Generator | None = None,
         chunk_size: int = 4096,
     ) -> None:
-        if not isinstance(samples, Iterable):
+        if samples is not None and not isinstance(samples, Iterable):
             raise TypeError(
-                f"`samples` must be an iterable. Received: samples={short_repr(samples)}"
+                "`samples` must be an iterable (or None for a pipeline stage). "
+                f"Received: samples={short_repr(samples)}"
             )
         if callable(label):
             self._label = label
@@ -346,26 +349,54 @@ class BalancedStream:
             return None
         return float((means * self.counts).sum())
 
-    def serve(self, index: int = 0, count: int = 1, length: int | None = None) -> Iterator[Any]:
+    def __call__(self, source: Iterable[Any]) -> Iterator[Any]:
+        """Serve one pass over ``source``: the stream as a pipeline stage.
+
+        ``BalancedStream(None, label=..., ...)`` is a stage of a WebDataset
+        pipeline (``wds.DataPipeline(..., stream, ...)`` or
+        ``WebDataset(...).compose(stream)``) or of any iterator chain; each
+        call is the next epoch, as a pass over the stream is.
+        """
+        return self.serve(0, 1, self.length, source=source)
+
+    def serve(
+        self,
+        index: int = 0,
+        count: int = 1,
+        length: int | None = None,
+        *,
+        source: Iterable[Any] | None = None,
+    ) -> Iterator[Any]:
         """One pass over part ``index`` of ``count`` of the input (items ``index::count``).
 
         ``length``: serve exactly that many samples, reading the part again
         (fresh draws) if it runs out first. This is how the PyTorch dataset
         splits the input across workers and ranks; iterating the stream is
-        ``serve(0, 1, length)``.
+        ``serve(0, 1, length)``. ``source``: read it instead of ``samples``.
         """
+        samples = self.samples if source is None else source
+        if samples is None:
+            raise TypeError(
+                "This BalancedStream has no `samples`: use it as a pipeline stage, "
+                "stream(source), or build it with the samples to iterate it."
+            )
+        return self._serve(samples, index, count, length)
+
+    def _serve(
+        self, samples: Iterable[Any], index: int, count: int, length: int | None
+    ) -> Iterator[Any]:
         epoch, skip = self.start_pass(), self._skip
         self._skip = 0
         self._stats = self._fresh_stats()
         served = 0
         for cycle in itertools.count():
             served_before = served
-            if cycle and iter(self.samples) is self.samples:
+            if cycle and iter(samples) is samples:
                 raise ValueError(
                     "`samples` is a one-shot iterator and ran out before `length` samples were "
                     "served; pass a re-iterable (a list, a dataset) or a smaller `length`."
                 )
-            source = itertools.islice(iter(self.samples), index, None, count)
+            source = itertools.islice(iter(samples), index, None, count)
             rng = rng_for(self.seed, STREAM_PASS, epoch, index + count * cycle)
             for objs in self._one_read(source, rng):
                 if length is not None:
