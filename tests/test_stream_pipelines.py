@@ -71,3 +71,24 @@ def test_tf_data_from_generator():
     ys2 = np.concatenate([yb.numpy() for _, yb in ds])  # the next epoch: another pass
     assert len(ys2) == 600
     assert stream.epoch == 2
+
+
+def test_hugging_face_streaming_dataset(tmp_path, monkeypatch):
+    """A parquet file written here, opened with load_dataset(..., streaming=True): nothing
+    downloaded. `datasets` is not pinned in the test requirements yet: skipped without it."""
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    datasets = pytest.importorskip("datasets")
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    y = labels()
+    path = str(tmp_path / "train.parquet")
+    pq.write_table(pa.table({"x": np.arange(len(y)), "label": y}), path)
+    ds = datasets.load_dataset("parquet", data_files=path, split="train", streaming=True)
+    counts = count_labels(row["label"] for row in ds)
+    stream = BalancedStream(
+        ds, label="label", strategy="balanced", class_counts=counts, buffer_size=100, seed=0
+    )
+    served = [row["label"] for row in stream]
+    np.testing.assert_allclose(np.bincount(served, minlength=3) / len(served), 1 / 3, atol=0.05)
+    assert stream.stats()["read"] == len(y)
