@@ -224,6 +224,19 @@ class TestBadInput:
         with pytest.raises(ValueError, match="names class 5"):
             BalancedStream([], label=1, class_counts=[3, 1], strategy={5: 0.5})
 
+    def test_missing_label_is_named(self):
+        with pytest.raises(ValueError, match="label None, which is not one of the classes"):
+            list(BalancedStream([{"y": 0}, {"y": None}], label="y", class_counts=[1, 1]))
+
+    def test_one_shot_iterator_cannot_be_read_twice_for_length(self):
+        s = BalancedStream(iter([(0, 0), (1, 1)]), label=1, class_counts=[1, 1], length=50)
+        with pytest.raises(ValueError, match="one-shot iterator"):
+            list(s)
+
+    def test_stage_without_samples_is_not_iterable(self):
+        with pytest.raises(TypeError, match="pipeline stage"):
+            list(BalancedStream(None, label=1, class_counts=[1, 1]))
+
     def test_online_without_classes(self):
         with pytest.raises(ValueError, match="needs the classes declared"):
             BalancedStream([], label=1)

@@ -26,7 +26,7 @@ class Coder:
         self._identity = classes.dtype.kind in "iu" and np.array_equal(
             classes, np.arange(len(classes))
         )
-        self._sorter = None if self._identity else np.argsort(classes, kind="stable")
+        self._sorter = np.argsort(classes, kind="stable")
 
     def __call__(self, labels: list[Any]) -> np.ndarray:
         k = len(self.classes)
@@ -56,11 +56,15 @@ class Coder:
             try:
                 pos = np.clip(np.searchsorted(sorted_classes, values), 0, k - 1)
                 bad = sorted_classes[pos] != values
-            except (TypeError, ValueError):  # labels of another kind (e.g. str vs int)
-                pos, bad = np.zeros(len(values), np.int64), np.ones(len(values), bool)
+            except (TypeError, ValueError):  # labels of another kind (None, str vs int): find it
+                lookup = {v: i for i, v in enumerate(sorted_classes.tolist())}
+                found = [lookup.get(v, -1) for v in values.tolist()]
+                pos = np.maximum(np.array(found, dtype=np.int64), 0)
+                bad = np.array(found) < 0
             codes = self._sorter[pos]
         if np.any(bad):
-            value = values[np.flatnonzero(bad)[0]].item()
+            value = values[np.flatnonzero(bad)[0]]
+            value = value.item() if isinstance(value, np.generic) else value
             raise ValueError(
                 f"A sample has label {short_repr(value)}, which is not one of the classes "
                 f"{short_repr(self.classes.tolist())}. Declare every class in `classes` (or in "
