@@ -122,7 +122,7 @@ Y = TENSORS.tensors[1]
 
 @pytest.mark.parametrize("workers", [0, 2])
 @pytest.mark.parametrize(
-    "kind", ["sampler", "batch_sampler", "distributed", "repeat_factor", "stream"]
+    "kind", ["sampler", "batch_sampler", "distributed", "repeat_factor", "stream", "stream_rank1"]
 )
 def test_stateful_dataloader_resumes_at_the_next_batch(kind, workers):
     SDL = stateful.StatefulDataLoader
@@ -146,7 +146,10 @@ def test_stateful_dataloader_resumes_at_the_next_batch(kind, workers):
                 Y, 40, num_replicas=2, rank=1, epoch_size=800, seed=3
             )
             return SDL(TENSORS, batch_sampler=s, **extra)
-        ds = stream(length=1000, buffer_size=128)
+        if kind == "stream_rank1":  # rank 1 of 2 under DDP (rank passed explicitly)
+            ds = stream(length=600, buffer_size=128, rank=1, world_size=2)
+        else:
+            ds = stream(length=1000, buffer_size=128)
         return SDL(ds, batch_size=40, **extra)
 
     _resumes_exactly(make_loader, stop=7)
