@@ -121,7 +121,7 @@ Y = TENSORS.tensors[1]
 
 
 @pytest.mark.parametrize(
-    "kind, workers",
+    ("kind", "workers"),
     [
         (kind, workers)
         for kind in (
