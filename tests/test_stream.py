@@ -51,6 +51,7 @@ class TestShares:
         np.testing.assert_allclose(got / got.sum(), target, atol=0.02)
         stats = stream.stats()
         assert stats["read"] == len(data)
+        assert stats["buffer_held"] == 0  # flushed at the end of the pass
         np.testing.assert_allclose(list(stats["served_shares"].values()), got / got.sum())
 
     def test_each_sample_read_once_and_head_thinned_tail_repeated(self):

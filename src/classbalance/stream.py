@@ -420,6 +420,7 @@ class BalancedStream:
         st = self._stats
         k = len(self.classes)
         buffer = ShuffleBuffer(self.buffer_size, (k,) if self.multilabel else (), rng)
+        st["buffer"] = buffer
         online = self.counts is None
         counts = np.zeros(k, dtype=np.int64) if online else self.counts
         n_seen = 0
@@ -474,6 +475,7 @@ class BalancedStream:
             "class_served": np.zeros(k, dtype=np.int64),
             "max_repeats": 0,
             "distances": RepeatDistances(8 * self.buffer_size, 4 * self.buffer_size),
+            "buffer": None,
         }
 
     def _account(self, objs: np.ndarray, ids: np.ndarray, labs: np.ndarray) -> np.ndarray:
@@ -494,7 +496,9 @@ class BalancedStream:
         ``{class: share}`` of the samples served so far (multi-label: of the
         positives served); ``max_repeats`` (most copies of one sample);
         ``median_repeat_distance`` (served samples between consecutive
-        copies of one sample; None before any repeat); ``buffer_size``.
+        copies of one sample; None before any repeat); ``buffer_size`` and
+        ``buffer_held`` (samples the buffer holds now: its memory is that many
+        samples, plus 3 x 8 bytes per slot of bookkeeping).
         """
         st = self._stats
         total = st["class_served"].sum()
@@ -507,6 +511,7 @@ class BalancedStream:
             "max_repeats": st["max_repeats"],
             "median_repeat_distance": st["distances"].median(),
             "buffer_size": self.buffer_size,
+            "buffer_held": 0 if st["buffer"] is None else st["buffer"].n,
         }
 
     # ----------------------------------------------------------------- resume
