@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_resampling.py
 	$(PY) benchmarks/bench_torch.py
 	TF_CPP_MIN_LOG_LEVEL=3 $(PY) benchmarks/bench_tf.py 2>/dev/null
+	$(PY) benchmarks/bench_streams.py
 	$(PY) benchmarks/bench_folders.py --n-files 100000
 	$(PY) benchmarks/bench_compare.py
 	$(PY) benchmarks/bench_fastai.py

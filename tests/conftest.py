@@ -24,6 +24,8 @@ PINNED_OPTIONAL_MODULES = [
     "tensorflow",
     "keras",
     "torch",
+    "torchdata",
+    "webdataset",
     "jax",
     "matplotlib",
     "PIL",

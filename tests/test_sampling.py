@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import classbalance as cb
-from classbalance import sampling
+from classbalance import _plan_parts
+from classbalance._plan_parts import group_positives
 from classbalance.labels import encode_multilabel
 from classbalance.sampling import progressive_alpha
 from invariants import (
@@ -275,11 +276,11 @@ class TestMultiLabelPlans:
         and for more than 256 labels."""
         rng = np.random.default_rng(1)
         for n, k, block in [(1000, 5, 64), (257, 300, 50), (70, 3, 1 << 16)]:
-            monkeypatch.setattr(sampling, "_PAIR_ROWS", block)
+            monkeypatch.setattr(_plan_parts, "_PAIR_ROWS", block)
             Y = (rng.random((n, k)) < 0.1).astype(np.uint8)
             Y[0, :] = 1
             counts = Y.sum(0, dtype=np.int64)
-            order, unlabeled = sampling._group_positives(Y, counts, np.int32)
+            order, unlabeled = group_positives(Y, counts, np.int32)
             expected = np.concatenate([np.flatnonzero(Y[:, j]) for j in range(k)])
             np.testing.assert_array_equal(order, expected)
             assert unlabeled == int((Y.sum(1) == 0).sum())

@@ -16,15 +16,17 @@ from typing import Any
 import numpy as np
 
 from classbalance._streams import TIES
-from classbalance._validation import check_fraction, rng_for, short_repr
+from classbalance._validation import check_fraction, check_positive_int, rng_for, short_repr
 
 __all__ = [
     "SAMPLING_STRATEGIES",
     "AlphaLike",
     "StrategyLike",
     "Targets",
+    "alpha_shares",
     "alpha_weights",
     "check_targets",
+    "progressive_alpha",
     "resolve_targets",
 ]
 
@@ -223,3 +225,56 @@ def resolve_targets(
             f"Received: epoch_size={epoch_size}"
         )
     return targets
+
+
+class _LinearSchedule:
+    """Picklable linear alpha schedule (DataLoader workers and Keras processes pickle it)."""
+
+    def __init__(self, n_epochs: int, start: float, end: float) -> None:
+        self.n_epochs, self.start, self.end = n_epochs, start, end
+
+    def __call__(self, epoch: int) -> float:
+        t = min(epoch / max(self.n_epochs - 1, 1), 1.0)
+        return self.start + (self.end - self.start) * t
+
+    def __repr__(self) -> str:
+        return f"progressive_alpha({self.n_epochs}, start={self.start}, end={self.end})"
+
+
+def progressive_alpha(
+    n_epochs: int, *, start: float = 1.0, end: float = 0.0
+) -> Callable[[int], float]:
+    """A schedule for ``alpha`` going linearly from ``start`` to ``end``.
+
+    ``alpha=1`` samples classes in their natural proportions and ``alpha=0``
+    balances them; moving from one to the other over training is the
+    "progressively balanced" sampling of Kang et al. (ICLR 2020).
+
+    Examples
+    --------
+    >>> from classbalance.sampling import progressive_alpha
+    >>> schedule = progressive_alpha(5)
+    >>> [schedule(e) for e in range(6)]
+    [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    """
+    return _LinearSchedule(
+        check_positive_int(n_epochs, "n_epochs"),
+        check_fraction(start, "start"),
+        check_fraction(end, "end"),
+    )
+
+
+def alpha_shares(counts: Any, alpha: float) -> np.ndarray:
+    """Class shares of an ``alpha`` plan: ``n_c ** alpha``, normalized; 0 for empty classes.
+
+    The one meaning of ``alpha`` in the package (sampler, adapters, folders):
+    0 is balanced, 0.5 square-root, 1 natural proportions.
+
+    Examples
+    --------
+    >>> from classbalance.sampling import alpha_shares
+    >>> alpha_shares([90, 10, 0], 0.5).round(3).tolist()
+    [0.75, 0.25, 0.0]
+    """
+    shares = alpha_weights(np.asarray(counts), check_fraction(alpha, "alpha"))
+    return shares / shares.sum()

@@ -31,22 +31,32 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from classbalance._streams import PHASE, SHUFFLE, STREAM
+from classbalance._plan_parts import group_positives, interleave
+from classbalance._repeat import (
+    RepeatFactor,
+    as_repeat_factor,
+    class_repeat_factors,
+    fixed_total_copies,
+    repeat_factor,
+    sample_factors,
+)
+from classbalance._resume import check_state, fingerprint, make_state
+from classbalance._streams import PHASE, REPEAT, SHUFFLE, STREAM
 from classbalance._targets import (
     SAMPLING_STRATEGIES,
     AlphaLike,
     StrategyLike,
-    alpha_weights,
+    alpha_shares,
     check_targets,
+    progressive_alpha,
     resolve_targets,
 )
 from classbalance._validation import (
-    check_fraction,
     check_positive_int,
     resolve_seed,
     rng_for,
@@ -54,7 +64,13 @@ from classbalance._validation import (
 )
 from classbalance.labels import EncodedLabels, MultiHotLabels, encode_labels, encode_multilabel
 
-__all__ = ["SAMPLING_STRATEGIES", "BalancedSampler", "alpha_shares", "progressive_alpha"]
+__all__ = [
+    "SAMPLING_STRATEGIES",
+    "BalancedSampler",
+    "alpha_shares",
+    "progressive_alpha",
+    "repeat_factor",
+]
 
 
 # Random-stream domains (registry: classbalance._streams); every rng_for() call uses (domain, a, b).
@@ -63,120 +79,10 @@ _SHUFFLE, _STREAM, _PHASE = SHUFFLE, STREAM, PHASE
 # (large enough to amortize the Python loop, small enough not to waste work
 # on the short epochs of small data sets).
 _BLOCK_SAMPLES = 1 << 12
-# Positions interleaved per step of _interleave (bounds its temporaries).
-_CHUNK = 1 << 22
-# Rows of a multi-hot matrix grouped by label at a time (bounds the temporaries).
-_PAIR_ROWS = 1 << 16
 # Indices turned into Python ints at a time by __iter__ (bounds its memory).
 _ITER_CHUNK = 1 << 16
 # One lock for every sampler's epoch counter: module-level, so samplers still pickle.
 _EPOCH_LOCK = threading.Lock()
-
-
-class _LinearSchedule:
-    """Picklable linear alpha schedule (DataLoader workers and Keras processes pickle it)."""
-
-    def __init__(self, n_epochs: int, start: float, end: float) -> None:
-        self.n_epochs, self.start, self.end = n_epochs, start, end
-
-    def __call__(self, epoch: int) -> float:
-        t = min(epoch / max(self.n_epochs - 1, 1), 1.0)
-        return self.start + (self.end - self.start) * t
-
-    def __repr__(self) -> str:
-        return f"progressive_alpha({self.n_epochs}, start={self.start}, end={self.end})"
-
-
-def progressive_alpha(
-    n_epochs: int, *, start: float = 1.0, end: float = 0.0
-) -> Callable[[int], float]:
-    """A schedule for ``alpha`` going linearly from ``start`` to ``end``.
-
-    ``alpha=1`` samples classes in their natural proportions and ``alpha=0``
-    balances them; moving from one to the other over training is the
-    "progressively balanced" sampling of Kang et al. (ICLR 2020).
-
-    Examples
-    --------
-    >>> from classbalance.sampling import progressive_alpha
-    >>> schedule = progressive_alpha(5)
-    >>> [schedule(e) for e in range(6)]
-    [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
-    """
-    return _LinearSchedule(
-        check_positive_int(n_epochs, "n_epochs"),
-        check_fraction(start, "start"),
-        check_fraction(end, "end"),
-    )
-
-
-def alpha_shares(counts: Any, alpha: float) -> np.ndarray:
-    """Class shares of an ``alpha`` plan: ``n_c ** alpha``, normalized; 0 for empty classes.
-
-    The one meaning of ``alpha`` in the package (sampler, adapters, folders):
-    0 is balanced, 0.5 square-root, 1 natural proportions.
-
-    Examples
-    --------
-    >>> from classbalance.sampling import alpha_shares
-    >>> alpha_shares([90, 10, 0], 0.5).round(3).tolist()
-    [0.75, 0.25, 0.0]
-    """
-    shares = alpha_weights(np.asarray(counts), check_fraction(alpha, "alpha"))
-    return shares / shares.sum()
-
-
-def _interleave(pieces: list[np.ndarray], rng: np.random.Generator, dtype: Any) -> np.ndarray:
-    """Shuffle which class each position holds, keeping each class's stream order.
-
-    Equivalent in distribution to shuffling the concatenated pieces, but a
-    class's samples still appear in stream order, so in time no member repeats
-    before all members of its class were used. Shuffles one small class code
-    per position (cheaper than shuffling indices), then scatters the streams
-    chunk by chunk with a stable (radix) argsort, so temporaries stay small.
-    """
-    k = len(pieces)
-    lengths = np.array([len(p) for p in pieces], dtype=np.int64)
-    total = int(lengths.sum())
-    code_dtype = np.uint8 if k <= 1 << 8 else np.uint16 if k <= 1 << 16 else np.int32
-    slots = np.repeat(np.arange(k, dtype=code_dtype), lengths)
-    rng.shuffle(slots)
-    plan = np.empty(total, dtype=dtype)
-    taken = np.zeros(k, dtype=np.int64)
-    for start in range(0, total, _CHUNK):
-        chunk = slots[start : start + _CHUNK]
-        order = np.argsort(chunk, kind="stable")
-        counts = np.bincount(chunk, minlength=k)
-        sources = [pieces[c][taken[c] : taken[c] + counts[c]] for c in np.flatnonzero(counts)]
-        plan[start + order] = np.concatenate(sources)
-        taken += counts
-    return plan
-
-
-def _group_positives(Y: np.ndarray, counts: np.ndarray, dtype: Any) -> tuple[np.ndarray, int]:
-    """The row indices of each label's positives, label after label, and the unlabeled rows.
-
-    A counting sort of the (row, label) pairs by label, a block of rows at a
-    time: temporaries stay proportional to the block, and the result is one
-    array of ``counts.sum()`` indices (4 bytes per pair below 2**31 rows).
-    Within a label, rows keep their order.
-    """
-    n, k = Y.shape
-    order = np.empty(int(counts.sum()), dtype=dtype)
-    cursor = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    n_unlabeled = 0
-    for start in range(0, n, _PAIR_ROWS):
-        rows, cols = np.nonzero(Y[start : start + _PAIR_ROWS])
-        per_label = np.bincount(cols, minlength=k)
-        by_label = np.argsort(cols.astype(np.uint8 if k <= 256 else np.int32), kind="stable")
-        cols = cols[by_label]
-        # Position of each pair within its label's run of this block.
-        first = np.concatenate([[0], np.cumsum(per_label)[:-1]])
-        rank = np.arange(len(cols)) - first[cols]
-        order[cursor[cols] + rank] = rows[by_label] + start
-        cursor += per_label
-        n_unlabeled += min(_PAIR_ROWS, n - start) - len(np.unique(rows))
-    return order, n_unlabeled
 
 
 class BalancedSampler:
@@ -360,7 +266,7 @@ class BalancedSampler:
             )
         self.n_samples = labels.n_samples
         self._index_dtype = np.int32 if self.n_samples < 2**31 else np.int64
-        order, self.n_unlabeled = _group_positives(Y, self.counts, self._index_dtype)
+        order, self.n_unlabeled = group_positives(Y, self.counts, self._index_dtype)
         self.empty_labels: list[Any] = self.classes[self.counts == 0].tolist()
         if self.empty_labels:
             warnings.warn(
@@ -385,6 +291,10 @@ class BalancedSampler:
         # `order`: sample indices grouped by class (label), each group in sample order.
         self.seed = resolve_seed(seed)
         self.epoch = 0
+        self._repeat = as_repeat_factor(strategy)
+        if self._repeat is not None:
+            self._init_repeat(self._repeat, order, alpha, epoch_size)
+            return
         self.epoch_size = (
             None if epoch_size is None else check_positive_int(epoch_size, "epoch_size")
         )
@@ -399,6 +309,11 @@ class BalancedSampler:
         )
         self.strategy = self._target_fn.strategy
         self.alpha = alpha
+        self._init_common(order)
+
+    def _init_common(self, order: np.ndarray) -> None:
+        self._skip = 0  # position the next pass starts at (load_state_dict)
+        self._pass: tuple[int, int, Any, int] | None = None  # (epoch, start, chunk iter, len)
         self._order = order
         self._starts = np.concatenate([[0], np.cumsum(self.counts)])
         self._offsets: list[np.ndarray] = [np.zeros(len(self.counts), dtype=np.int64)]
@@ -407,17 +322,57 @@ class BalancedSampler:
         # drawing it again (a pure cache: the plans are the same either way).
         self._block_cache: dict[int, tuple[int, np.ndarray]] = {}
 
+    def _init_repeat(
+        self, rule: RepeatFactor, order: np.ndarray, alpha: Any, epoch_size: Any
+    ) -> None:
+        if alpha is not None or epoch_size is not None:
+            raise ValueError(
+                "strategy='repeat_factor' sets its own epoch size (the sum of the repeat "
+                "factors) and class shares; drop `alpha` and `epoch_size`. Received: "
+                f"alpha={short_repr(alpha)}, epoch_size={short_repr(epoch_size)}"
+            )
+        factors = class_repeat_factors(self.counts, self.n_samples, rule.threshold)
+        if self.multilabel:
+            means = sample_factors(factors, None, self.labels.Y)
+            means[means == 0] = 1.0  # rows with no label count once
+        else:
+            means = sample_factors(factors, self.labels.codes)
+        whole = np.floor(means)
+        self._repeat_means = means
+        self._repeat_len = int(whole.sum()) + round(float((means - whole).sum()))
+        self.strategy, self.alpha, self.epoch_size = rule, None, None
+        self._target_fn = None
+        self._init_common(order)
+
+    def _repeat_copies(self, epoch: int) -> np.ndarray:
+        return fixed_total_copies(self._repeat_means, rng_for(self.seed, REPEAT, epoch, 0))
+
+    def _repeat_plan(self, epoch: int) -> np.ndarray:
+        plan = np.repeat(
+            np.arange(self.n_samples, dtype=self._index_dtype), self._repeat_copies(epoch)
+        )
+        rng_for(self.seed, _SHUFFLE, epoch, 0).shuffle(plan)
+        return plan
+
     # ------------------------------------------------------------------ epochs
     def set_epoch(self, epoch: int) -> None:
         """Use the plan of ``epoch`` from now on (like ``DistributedSampler.set_epoch``)."""
         self.epoch = check_positive_int(epoch, "epoch", allow_zero=True)
+        self._skip = 0
 
     def target_counts(self, epoch: int | None = None) -> np.ndarray:
         """Samples of each class in the plan of ``epoch`` (default: current), int64."""
         e = self.epoch if epoch is None else check_positive_int(epoch, "epoch", allow_zero=True)
+        if self._target_fn is None:  # repeat factor: this epoch's copies, counted per class
+            copies = self._repeat_copies(e)
+            if self.multilabel:
+                return np.asarray(copies @ self.labels.Y, dtype=np.int64)
+            return np.bincount(self.labels.codes, copies, len(self.counts)).astype(np.int64)
         return check_targets(np.asarray(self._target_fn(e)), self.counts)
 
     def __len__(self) -> int:
+        if self._target_fn is None:
+            return self._repeat_len
         return int(self.target_counts().sum())
 
     def _stream_offset(self, epoch: int) -> np.ndarray:
@@ -456,6 +411,13 @@ class BalancedSampler:
     def class_plans(self, epoch: int | None = None) -> list[np.ndarray]:
         """The indices each class contributes to ``epoch``, before shuffling."""
         e = self.epoch if epoch is None else check_positive_int(epoch, "epoch", allow_zero=True)
+        if self._target_fn is None:
+            plan = self._repeat_plan(e)
+            if self.multilabel:
+                return [plan[self.labels.Y[plan, c] > 0] for c in range(len(self.counts))]
+            codes = self.labels.codes[plan]
+            cuts = np.cumsum(np.bincount(codes, minlength=len(self.counts)))[:-1]
+            return np.split(plan[np.argsort(codes, kind="stable")], cuts)
         targets = self.target_counts(e)
         offsets = self._stream_offset(e)
         return [
@@ -490,9 +452,16 @@ class BalancedSampler:
         ndarray of shape (len(self),), int32 (int64 beyond 2**31 samples)
         """
         e = self.epoch if epoch is None else check_positive_int(epoch, "epoch", allow_zero=True)
+        if self._target_fn is None:
+            if exact:
+                raise ValueError(
+                    "`exact=True` needs per-class target counts; strategy='repeat_factor' "
+                    "repeats samples instead. Use exact=False with it."
+                )
+            return self._repeat_plan(e)
         pieces = self.class_plans(e)
         if not exact:
-            return _interleave(pieces, rng_for(self.seed, _SHUFFLE, e, 0), self._index_dtype)
+            return interleave(pieces, rng_for(self.seed, _SHUFFLE, e, 0), self._index_dtype)
         if batch_size is None:
             raise ValueError("`exact=True` needs `batch_size`.")
         batch_size = check_positive_int(batch_size, "batch_size")
@@ -540,14 +509,57 @@ class BalancedSampler:
         :meth:`set_epoch` chooses the epoch of the next pass. Indices are
         converted a chunk at a time, so memory stays bounded for any plan size.
         """
-        plan = self.plan(self.start_pass())
-        for start in range(0, len(plan), _ITER_CHUNK):
-            yield from plan[start : start + _ITER_CHUNK].tolist()
+        epoch, skip = self.start_pass(), self._skip
+        self._skip = 0
+        plan = self.plan(epoch)
+        for start in range(skip, len(plan), _ITER_CHUNK):
+            chunk = plan[start : start + _ITER_CHUNK].tolist()
+            it = iter(chunk)
+            self._pass = (epoch, start, it, len(chunk))
+            yield from it
+        self._pass = None
+
+    # ------------------------------------------------------------------ resume
+    def fingerprint(self) -> dict[str, Any]:
+        """What the plans depend on (seed, strategy, sizes, class counts), for state dicts."""
+        return fingerprint(
+            seed=self.seed,
+            strategy=self.strategy if self.alpha is None else ("alpha", self.alpha),
+            n_samples=self.n_samples,
+            counts=self.counts,
+            multilabel=self.multilabel,
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        """Where iteration stands: the epoch of the pass in progress and the indices it served.
+
+        Resuming with :meth:`load_state_dict` on a sampler built the same way
+        (in a fresh process) serves the rest of that pass, then the next
+        epochs, exactly as the uninterrupted run; the plan is rebuilt from
+        ``(seed, epoch)``, so the cost does not grow with the position.
+        """
+        if self._pass is None:
+            epoch, position = self.epoch, self._skip
+        else:
+            epoch, start, it, n = self._pass
+            position = start + n - it.__length_hint__()
+        size = self._repeat_len if self._target_fn is None else self.target_counts(epoch).sum()
+        if position and position >= size:  # the pass is over: the next one starts clean
+            epoch, position = epoch + 1, 0
+        return make_state(self.fingerprint(), epoch, position, "position")
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a :meth:`state_dict`: the next pass resumes that epoch at that index."""
+        self.epoch, self._skip = check_state(
+            state, self.fingerprint(), "position", "BalancedSampler"
+        )
+        self._pass = None
 
     def __getstate__(self) -> dict[str, Any]:
         # Workers and processes get the sampler without its cache of permutations.
         state = self.__dict__.copy()
         state["_block_cache"] = {}
+        state["_pass"] = None
         return state
 
     def __repr__(self) -> str:

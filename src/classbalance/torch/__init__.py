@@ -1,5 +1,5 @@
 """PyTorch adapters: balanced samplers (also for ``torch.distributed``), ``ArrayDataset``
-(one gather per batch) and ``labels_of``.
+(one gather per batch), ``labels_of`` and ``BalancedStream`` (an ``IterableDataset``).
 
 Long-tail losses live in :mod:`classbalance.torch.losses`.
 
@@ -17,6 +17,7 @@ _LAZY = {
     "BalancedBatchSampler": "classbalance.torch._samplers",
     "DistributedBalancedBatchSampler": "classbalance.torch.distributed",
     "ArrayDataset": "classbalance.torch._datasets",
+    "BalancedStream": "classbalance.torch._stream",
     "labels_of": "classbalance.torch._labels",
 }
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from classbalance._optional import require
+from classbalance._resume import check_state, make_state
 from classbalance._validation import check_choice, check_positive_int, short_repr
 from classbalance.labels import EncodedLabels, MultiHotLabels, encode_labels, encode_multilabel
 from classbalance.sampling import AlphaLike, BalancedSampler, StrategyLike
@@ -22,7 +23,14 @@ from classbalance.torch._labels import labels_of
 torch = require("torch", "classbalance.torch")
 data = torch.utils.data
 
-__all__ = ["INDEX_TYPES", "EpochPlans", "check_bool", "core_sampler", "cut_batches"]
+__all__ = [
+    "INDEX_TYPES",
+    "EpochPlans",
+    "ResumableBatches",
+    "check_bool",
+    "core_sampler",
+    "cut_batches",
+]
 
 # What a batch sampler yields per batch: Python ints (the Sampler protocol's
 # list[int]), a NumPy array, or a torch tensor. DataLoader passes a batch to
@@ -119,6 +127,69 @@ class EpochPlans:
     def target_counts(self, epoch: int | None = None) -> np.ndarray:
         """Samples of each class in the plan of ``epoch`` (default: the next one served)."""
         return self.core.target_counts(epoch)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Where iteration stands (epoch of the pass, indices served), for exact resume.
+
+        ``torchdata``'s ``StatefulDataLoader`` calls it; a fresh sampler built
+        the same way continues with :meth:`load_state_dict` at the next index.
+        """
+        return self.core.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Resume from :meth:`state_dict`: the next pass continues that epoch."""
+        self.core.load_state_dict(state)
+
+
+class ResumableBatches(EpochPlans):
+    """Batch samplers: a pass serves batches ``batch_ids()`` of the plan; the state counts them."""
+
+    batch_size: int
+    exact: bool
+    indices: str
+    _skip = 0
+    _pass: list[int] | None = None
+
+    def batch_ids(self) -> np.ndarray:
+        return np.arange(len(self))  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[Any]:
+        epoch, skip = self.core.start_pass(), self._skip
+        self._skip = 0
+        plan = self.core.plan(epoch, batch_size=self.batch_size, exact=self.exact)
+        self._pass = [epoch, skip]
+        for batch in cut_batches(plan, self.batch_size, self.batch_ids()[skip:], self.indices):
+            self._pass[1] += 1
+            yield batch
+        self._pass = None
+
+    def _fingerprint(self) -> dict[str, Any]:
+        return {
+            **self.core.fingerprint(),
+            "batch_size": self.batch_size,
+            "exact": self.exact,
+            "drop_last": getattr(self, "drop_last", False),
+            "rank": getattr(self, "rank", 0),
+            "num_replicas": getattr(self, "num_replicas", 1),
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        """Where iteration stands (epoch of the pass, batches served), for exact resume."""
+        epoch, served = (self.epoch, self._skip) if self._pass is None else self._pass
+        if served and served >= len(self):  # type: ignore[arg-type]
+            epoch, served = epoch + 1, 0
+        return make_state(self._fingerprint(), epoch, served, "batches")
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Resume from :meth:`state_dict`: the next pass continues that epoch at the next batch."""
+        epoch, self._skip = check_state(state, self._fingerprint(), "batches", type(self).__name__)
+        self.core.set_epoch(epoch)
+        self._pass = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_pass", None)
+        return state
 
 
 def cut_batches(

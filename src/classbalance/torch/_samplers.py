@@ -18,10 +18,10 @@ from classbalance._validation import check_positive_int, short_repr
 from classbalance.sampling import AlphaLike, StrategyLike
 from classbalance.torch._plans import (
     EpochPlans,
+    ResumableBatches,
     check_bool,
     check_index_type,
     core_sampler,
-    cut_batches,
     data,
 )
 
@@ -120,7 +120,7 @@ class BalancedSampler(EpochPlans, data.Sampler[int]):
         )
 
 
-class BalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
+class BalancedBatchSampler(ResumableBatches, data.Sampler[list[int]]):
     """Batches of class-balanced indices for ``DataLoader(batch_sampler=...)``.
 
     Each pass cuts the current epoch's plan into batches of
@@ -202,10 +202,6 @@ class BalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
     def __len__(self) -> int:
         total = len(self.core)
         return total // self.batch_size if self.drop_last else -(-total // self.batch_size)
-
-    def __iter__(self) -> Iterator[Any]:
-        plan = self.core.plan(self.core.start_pass(), batch_size=self.batch_size, exact=self.exact)
-        yield from cut_batches(plan, self.batch_size, np.arange(len(self)), self.indices)
 
     def __repr__(self) -> str:
         return (

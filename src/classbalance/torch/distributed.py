@@ -6,7 +6,7 @@ and takes its share of whole batches.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -14,11 +14,10 @@ import numpy as np
 from classbalance._validation import check_positive_int, resolve_seed, short_repr
 from classbalance.sampling import AlphaLike, StrategyLike
 from classbalance.torch._plans import (
-    EpochPlans,
+    ResumableBatches,
     check_bool,
     check_index_type,
     core_sampler,
-    cut_batches,
     data,
     torch,
 )
@@ -26,7 +25,7 @@ from classbalance.torch._plans import (
 __all__ = ["DistributedBalancedBatchSampler"]
 
 
-class DistributedBalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
+class DistributedBalancedBatchSampler(ResumableBatches, data.Sampler[list[int]]):
     """Balanced batches split across the ranks of ``torch.distributed``.
 
     Every rank builds the same global plan from ``(seed, epoch)`` (so
@@ -111,7 +110,7 @@ class DistributedBalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
                 "`seed` must be an int, the same on every rank, so that all ranks build the same "
                 f"plan. Received: seed={short_repr(seed)}"
             )
-        self.num_replicas, self.rank = _world(num_replicas, rank)
+        self.num_replicas, self.rank = resolve_world(num_replicas, rank)
         self.core = core_sampler(
             labels,
             strategy,
@@ -145,10 +144,6 @@ class DistributedBalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
         ids = np.arange(n_used) % self.global_batches  # pads by wrapping to the first batches
         return ids[self.rank :: self.num_replicas]
 
-    def __iter__(self) -> Iterator[Any]:
-        plan = self.core.plan(self.core.start_pass(), batch_size=self.batch_size, exact=self.exact)
-        yield from cut_batches(plan, self.batch_size, self.batch_ids(), self.indices)
-
     def __repr__(self) -> str:
         return (
             f"DistributedBalancedBatchSampler(batch_size={self.batch_size}, "
@@ -158,7 +153,8 @@ class DistributedBalancedBatchSampler(EpochPlans, data.Sampler[list[int]]):
         )
 
 
-def _world(num_replicas: int | None, rank: int | None) -> tuple[int, int]:
+def resolve_world(num_replicas: int | None, rank: int | None) -> tuple[int, int]:
+    """``(num_replicas, rank)``, each defaulting to the torch.distributed process group."""
     if num_replicas is None or rank is None:
         dist = torch.distributed
         if not (dist.is_available() and dist.is_initialized()):
