@@ -62,6 +62,7 @@ OPTIONAL = {
     "classbalance.transformers._labels": "transformers",
     "classbalance.transformers._metrics": "transformers",
     "classbalance.transformers._trainer": "transformers",
+    "classbalance.lightning": "lightning",
     "classbalance.leakage": "imagehash",
     "classbalance.leakage._hashing": "imagehash",
     "classbalance.leakage._search": "imagehash",
