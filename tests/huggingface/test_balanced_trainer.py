@@ -40,7 +40,7 @@ def test_each_epoch_trains_on_its_own_balanced_plan(tmp_path):
     train = long_tailed()
     model = tiny_model()
     seen = Recorder(model)
-    options = {"strategy": "balanced", "epoch_size": 96, "exact": True, "seed": 5}
+    options = {"strategy": "balanced", "epoch_size": 48, "exact": True, "seed": 5}
     trainer = BalancedTrainer(
         model=model,
         args=training_args(tmp_path, num_train_epochs=2),
@@ -148,7 +148,7 @@ def test_gradient_accumulation_equals_one_large_batch(tmp_path):
             tmp_path / str(accumulate),
             per_device_train_batch_size=batch_size,
             gradient_accumulation_steps=accumulate,
-            max_steps=3,
+            max_steps=2,
             optim="sgd",
             learning_rate=0.5,
             lr_scheduler_type="constant",
