@@ -20,10 +20,17 @@ Y = np.repeat(np.arange(len(COUNTS)), COUNTS)
 PLAN = {"strategy": "balanced", "epoch_size": 160, "seed": 3}
 
 
-@pytest.fixture(scope="module")
-def ranks(tmp_path_factory):
-    """One torchrun of 2 processes runs every Lightning fit of this module (pl_worker.py)."""
-    out = tmp_path_factory.mktemp("lightning")
+@pytest.mark.slow
+def test_lightning_ddp_with_and_without_distributed_sampler(tmp_path):
+    """One torchrun of 2 processes runs every Lightning fit (pl_worker.py; one test, so that
+    pytest-xdist does not start it twice); each setting is checked by its function below."""
+    ranks = _run(tmp_path)
+    _check_batch_sampler_without_distributed_sampler(ranks)
+    _check_per_index_sampler_with_distributed_sampler(ranks)
+    _check_batch_sampler_with_distributed_sampler_is_a_clear_error(ranks)
+
+
+def _run(out):
     torchrun = Path(sys.executable).parent / "torchrun"
     worker = Path(__file__).parent / "pl_worker.py"
     done = subprocess.run(
@@ -36,8 +43,7 @@ def ranks(tmp_path_factory):
     return [json.loads((out / f"{r}.json").read_text()) for r in (0, 1)]
 
 
-@pytest.mark.slow
-def test_batch_sampler_without_distributed_sampler(ranks):
+def _check_batch_sampler_without_distributed_sampler(ranks):
     """use_distributed_sampler=False: each rank serves its DistributedBalancedBatchSampler
     share of the plan of Lightning's epoch (exact classes per batch, equal steps, no position
     twice, a new plan each epoch), and fit(ckpt_path=epoch 0) replays epoch 1 exactly."""
@@ -57,8 +63,7 @@ def test_batch_sampler_without_distributed_sampler(ranks):
         assert r["resumed"]["1"] == r["batches"]["1"]
 
 
-@pytest.mark.slow
-def test_per_index_sampler_with_distributed_sampler(ranks):
+def _check_per_index_sampler_with_distributed_sampler(ranks):
     """use_distributed_sampler=True: Lightning's DistributedSamplerWrapper shards (and
     reshuffles) BalancedSampler's plan: equal constant lengths, together the whole plan with
     no position twice, and set_epoch forwarded (epoch 1 serves epoch 1's plan)."""
@@ -73,8 +78,7 @@ def test_per_index_sampler_with_distributed_sampler(ranks):
     assert plans[0] != plans[1]
 
 
-@pytest.mark.slow
-def test_batch_sampler_with_distributed_sampler_is_a_clear_error(ranks):
+def _check_batch_sampler_with_distributed_sampler_is_a_clear_error(ranks):
     """Lightning re-creates a batch sampler around a DistributedSampler: our samplers refuse
     it with an error that names the two working set-ups."""
     message = ranks[0]["error"]
