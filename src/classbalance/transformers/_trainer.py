@@ -5,10 +5,11 @@ How the pieces fit the installed Trainer/Accelerate (read from their source):
 - The train loader is built here with our :class:`~classbalance.torch.BalancedBatchSampler`
   over the *whole* epoch's plan and handed to ``accelerator.prepare``. On one process
   Accelerate leaves the batch sampler alone; on N processes it wraps it in
-  ``BatchSamplerShard``, which gives rank ``r`` every N-th batch starting at ``r`` (with
-  ``dispatch_batches`` rank 0 serves them; with ``split_batches`` each batch is split). Our
-  sampler drops the plan's last partial batch, so every rank gets whole batches, the ranks
-  are disjoint shares of the same plan, and all ranks make the same number of steps.
+  ``BatchSamplerShard``, which gives rank ``r`` every N-th batch starting at ``r`` (the
+  default set-up, tested on 2 processes; ``dispatch_batches`` and ``split_batches`` hand the
+  same global batches out differently and are not tested). Our sampler drops the plan's last
+  partial batch, so every rank gets whole batches, the ranks are disjoint shares of the same
+  plan, and all ranks make the same number of steps.
 - The plan of epoch ``e`` depends only on ``(seed, e)``. Trainer's own ``set_epoch`` calls do
   not reach a batch sampler that Accelerate wrapped twice (``BatchSamplerShard`` inside the
   ``SkipBatchSampler`` of a resumed epoch), so :meth:`BalancedTrainer._run_epoch` sets the
