@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_folders.py --n-files 100000
 	$(PY) benchmarks/bench_compare.py
 	$(PY) benchmarks/bench_fastai.py
+	$(PY) benchmarks/bench_huggingface.py
 	$(PY) benchmarks/bench_leakage.py --n-files 100000
 
 lint: $(STAMP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -35,6 +36,10 @@ PINNED_OPTIONAL_MODULES = [
     "distributed",
     "fastai",
     "imagehash",
+    "transformers",
+    "accelerate",
+    "datasets",
+    "lightning",
     "hypothesis",
     "xdist",
     "pytest_timeout",
@@ -65,6 +70,19 @@ def pytest_sessionstart(session):
             "the tests that need them are skipped instead.",
             returncode=pytest.ExitCode.USAGE_ERROR,
         )
+
+
+# Test directories with no `backend`-marked test whose imports are heavy (transformers,
+# lightning): the `-m backend` passes of `make test` (torch, jax) do not even import them.
+NO_BACKEND_TEST_DIRS = ("huggingface", "lightning")
+
+
+def pytest_ignore_collect(collection_path, config):
+    if config.getoption("markexpr", "") == "backend" and collection_path.is_dir():
+        here = collection_path.parent == Path(__file__).parent
+        if here and collection_path.name in NO_BACKEND_TEST_DIRS:
+            return True
+    return None
 
 
 def pytest_collection_modifyitems(config, items):

@@ -15,6 +15,10 @@ _EXTRA_OF = {
     "iterstrat": "multilabel",
     "fastai": "fastai",
     "imagehash": "leakage",
+    "transformers": "huggingface",
+    "accelerate": "huggingface",
+    "datasets": "huggingface",
+    "lightning": "lightning",
 }
 
 

@@ -405,3 +405,17 @@ def _core_kwargs(kwargs):
     if "num_samples" in kwargs:
         return {"strategy": "balanced", "epoch_size": kwargs["num_samples"]}
     return kwargs
+
+
+@pytest.mark.parametrize(
+    ("cls", "world"),
+    [(BalancedBatchSampler, {}), (DistributedBalancedBatchSampler, {"num_replicas": 2, "rank": 0})],
+)
+def test_a_sampler_in_place_of_the_labels_is_a_clear_error(cls, world):
+    """What PyTorch Lightning (use_distributed_sampler=True) does to a batch sampler:
+    cls(DistributedSampler(...), batch_size=..., drop_last=...)."""
+    from torch.utils.data import DistributedSampler
+
+    injected = DistributedSampler(range(10), num_replicas=2, rank=0)
+    with pytest.raises(TypeError, match="use_distributed_sampler=False"):
+        cls(injected, batch_size=4, drop_last=True, **world)

@@ -42,6 +42,16 @@ INDEX_TYPES = ("list", "numpy", "tensor")
 def _encode(
     labels: Any, classes: Sequence[Any] | None, function: str, multilabel: bool
 ) -> EncodedLabels | MultiHotLabels:
+    if isinstance(labels, data.Sampler):
+        # PyTorch Lightning (use_distributed_sampler=True) re-creates a batch sampler as
+        # cls(DistributedSampler(...), batch_size=..., drop_last=...): say so plainly.
+        raise TypeError(
+            f"{function} got a {type(labels).__name__} where the labels belong. If PyTorch "
+            "Lightning re-created the batch sampler to inject a DistributedSampler, build the "
+            "Trainer with use_distributed_sampler=False and use DistributedBalancedBatchSampler "
+            "(it shards the plan itself), or use BalancedSampler, which Lightning can shard. "
+            f"Received: labels={short_repr(labels)}"
+        )
     if isinstance(labels, data.Dataset):
         labels = labels_of(labels)
     elif isinstance(labels, torch.Tensor):
