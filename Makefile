@@ -25,7 +25,7 @@ demo: $(STAMP)
 ## CLASSBALANCE_REQUIRE_PINNED=1: a pinned optional dependency that fails to import fails the run
 ## (tests/conftest.py) instead of skipping the tests that need it.
 test: $(STAMP)
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks examples docs
 	CLASSBALANCE_REQUIRE_PINNED=1 KERAS_BACKEND=tensorflow $(PY) -m pytest -q -n 2
 	CLASSBALANCE_REQUIRE_PINNED=1 KERAS_BACKEND=torch $(PY) -m pytest -q -n 2 -m backend
 	CLASSBALANCE_REQUIRE_PINNED=1 KERAS_BACKEND=jax $(PY) -m pytest -q -n 2 -m backend
@@ -51,7 +51,7 @@ docs: $(STAMP)
 		docs docs/_build/html
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks examples docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache docs/_build docs/generated docs/auto_examples \

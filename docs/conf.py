@@ -23,7 +23,7 @@ import classbalance  # noqa: E402
 
 project = "classbalance"
 author = "classbalance developers"
-copyright = "classbalance developers"  # noqa: A001
+copyright = "classbalance developers"
 version = release = classbalance.__version__
 
 extensions = [
@@ -58,11 +58,17 @@ numpydoc_xref_param_type = False
 # (no intersphinx: the build downloads nothing).
 nitpicky = True
 nitpick_ignore_regex = [
-    (r"py:.*", r"(numpy|np|pandas|pd|keras|tf|tensorflow|torch|jax|fastai|fastcore|sklearn|"
-     r"matplotlib|click|joblib|dask|distributed|ray|PIL|imagehash|h5py|typing|collections|"
-     r"os|pathlib|datetime|concurrent|multiprocessing|imblearn|iterstrat)(\..*)?"),
-    (r"py:.*", r"(int|float|str|bool|bytes|list|dict|tuple|set|object|None|callable|"
-     r"Callable|Sequence|Mapping|Iterable|Iterator|Any|Path|ndarray|DataFrame|Series)"),
+    (
+        r"py:.*",
+        r"(numpy|np|pandas|pd|keras|tf|tensorflow|torch|jax|fastai|fastcore|sklearn|"
+        r"matplotlib|click|joblib|dask|distributed|ray|PIL|imagehash|h5py|typing|collections|"
+        r"os|pathlib|datetime|concurrent|multiprocessing|imblearn|iterstrat)(\..*)?",
+    ),
+    (
+        r"py:.*",
+        r"(int|float|str|bool|bytes|list|dict|tuple|set|object|None|callable|"
+        r"Callable|Sequence|Mapping|Iterable|Iterator|Any|Path|ndarray|DataFrame|Series)",
+    ),
 ]
 
 # The example gallery, executed at build time; its figures are rendered on the pages.
@@ -73,7 +79,7 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "matplotlib_animations": False,
-    "image_scrapers": ("matplotlib",),
+    "image_scrapers": ("_ext.cb_gallery.figure_scraper",),
     "reset_modules": ("matplotlib",),
     "abort_on_example_error": True,
     "show_memory": False,
