@@ -33,6 +33,7 @@ def test_every_page_is_collected():
     assert {"docs/index.md", "docs/getting_started.md", "docs/guide/keras.md"} <= names
 
 
+@pytest.mark.timeout(300)  # a page trains small Keras models (a run of compare in the tour)
 @pytest.mark.parametrize("page", PAGES, ids=lambda path: path.relative_to(ROOT).as_posix())
 def test_page_code_blocks_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
