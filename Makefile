@@ -31,7 +31,7 @@ test: $(STAMP)
 	CLASSBALANCE_REQUIRE_PINNED=1 KERAS_BACKEND=jax $(PY) -m pytest -q -n 2 -m backend
 	$(MAKE) --no-print-directory docs PY=$(PY)
 
-## Benchmarks: print tables (see README for the numbers measured here).
+## Benchmarks: print tables (docs/benchmarks.md has the numbers measured here).
 bench: $(STAMP)
 	$(PY) benchmarks/bench_batches.py
 	$(PY) benchmarks/bench_plan.py

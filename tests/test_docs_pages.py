@@ -43,6 +43,32 @@ def test_page_code_blocks_run(page, tmp_path, monkeypatch):
         example.evaluate()
 
 
+def _anchors(page: Path) -> set[str]:
+    """GitHub's (and MyST's) heading anchors of a Markdown page."""
+    anchors, fenced = set(), False
+    for line in page.read_text().splitlines():
+        fenced ^= line.startswith("```")
+        if not fenced and re.match(r"#{1,6} ", line):
+            title = line.lstrip("#").strip().lower()
+            anchors.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return anchors
+
+
+def test_readme_links_resolve():
+    """The README's links into the site point at files and headings that exist (Sphinx checks
+    the site's own links; the README is not part of the build)."""
+    readme = ROOT / "README.md"
+    links = re.findall(r"\]\(([^)\s]+)\)", readme.read_text())
+    local = [link for link in links if not link.startswith(("http://", "https://"))]
+    assert len(local) > 10
+    for link in local:
+        path, _, anchor = link.partition("#")
+        target = ROOT / path
+        assert target.exists(), f"README links to a missing file: {link}"
+        if anchor:
+            assert anchor in _anchors(target), f"README links to a missing heading: {link}"
+
+
 # The public API as the reference must show it: the core and each adapter (the issue's rule),
 # and the public modules whose names the core does not re-export.
 API_MODULES = [
