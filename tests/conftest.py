@@ -43,6 +43,7 @@ PINNED_OPTIONAL_MODULES = [
     "hypothesis",
     "xdist",
     "pytest_timeout",
+    "sybil",
 ]
 SLOW_TIMEOUT = 300  # seconds, for tests marked slow (pyproject sets the default timeout)
 

@@ -37,6 +37,13 @@ class ClassDistribution:
         Class values, in declared or sorted order.
     counts : ndarray of shape (n_classes,)
         Samples per class (int64).
+
+    Examples
+    --------
+    >>> import classbalance as cb
+    >>> dist = cb.ClassDistribution.from_counts({"bee": 3000, "wasp": 4900})
+    >>> dist.classes.tolist(), dist.counts.tolist()
+    (['bee', 'wasp'], [3000, 4900])
     """
 
     def __init__(self, classes: Any, counts: Any) -> None:
@@ -256,6 +263,13 @@ class LabelDistribution:
     imbalanced multilabel data sets", Neurocomputing 326-327 (2019)
     (SCUMBLE; first in HAIS 2014, "Concurrence among imbalanced labels and its
     influence on multilabel resampling algorithms").
+
+    Examples
+    --------
+    >>> import classbalance as cb
+    >>> dist = cb.label_distribution([[1, 1], [1, 0], [0, 0]], classes=["cat", "dog"])
+    >>> dist.counts.tolist(), dist.irlbl.tolist()
+    ([2, 1], [1.0, 2.0])
     """
 
     def __init__(self, encoded: MultiHotLabels) -> None:

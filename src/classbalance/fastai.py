@@ -14,7 +14,7 @@ dataset (no weights array to align with the training split).
 
 This module imports only ``fastai.data`` and ``fastai.metrics`` (never
 ``fastai.vision.all``), so it works where fastai is installed without
-torchvision (``pip install --no-deps fastai``, see the README).
+torchvision (``pip install --no-deps fastai``, see docs/guide/fastai.md).
 
 Examples
 --------

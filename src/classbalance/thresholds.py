@@ -155,6 +155,13 @@ class ThresholdResult:
         The metric's name.
     curve : pandas.DataFrame
         One row per candidate threshold (ascending): ``threshold`` and the metric.
+
+    Examples
+    --------
+    >>> import classbalance as cb
+    >>> result = cb.tune_threshold([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], metric="f1")
+    >>> float(result.threshold), float(result.score), result.predict([0.2, 0.9]).tolist()
+    (0.35, 0.8, [0, 1])
     """
 
     threshold: float
@@ -301,6 +308,13 @@ class LabelThresholds:
     metric : str
     classes : ndarray of shape (n_labels,)
         Label names.
+
+    Examples
+    --------
+    >>> import classbalance as cb
+    >>> tuned = cb.tune_thresholds([[1, 0], [0, 1], [1, 1]], [[0.9, 0.2], [0.3, 0.7], [0.8, 0.6]])
+    >>> tuned.thresholds.tolist()
+    [0.8, 0.6]
     """
 
     thresholds: np.ndarray

@@ -2,7 +2,7 @@
 
 Long-tailed digits (imbalance ratio 100: 124 images of digit 0 down to 1 of
 digit 9), balanced test set of 50 per digit; a 64-32-10 MLP, 20 epochs,
-3 seeds. Run with ``-s`` to see the numbers (recorded in README.md):
+3 seeds. Run with ``-s`` to see the numbers (recorded in docs/guide/weights_losses.md):
 
     PYTHONPATH=src python -m pytest -q -s tests/keras/test_evidence_long_tail.py
 """

@@ -3,7 +3,7 @@
 Equal budgets (same model, optimizer, batch size, epochs and seed); scored by test mAP of the
 tail labels (< 50 training positives) on generated long-tailed multi-label data whose test set
 has every label at rate 0.2. benchmarks/bench_multilabel.py measures the same over more seeds,
-longer training and AsymmetricLoss (figures in the README).
+longer training and AsymmetricLoss (figures in docs/guide/multilabel.md).
 """
 
 from __future__ import annotations

@@ -75,8 +75,8 @@ class ImbalanceMetrics(keras.callbacks.Callback):
         Decision threshold on a sigmoid probability: for a single sigmoid
         output unit (predict class 1 at ``p >= threshold``), and, multi-label,
         for every label (F1 scores; mAP does not depend on it).
-    prefix : str, default="val_"
-        Prefix of the log keys.
+    prefix : str, optional
+        Prefix of the log keys (default ``"val_"``).
     multilabel : bool or None, default=None
         Score as multi-label. ``None`` decides from the validation ``y`` of
         each epoch: multi-label when it has two or more 0/1 columns and some

@@ -47,6 +47,13 @@ class ImbalanceReport:
         Counts; row = true class, column = predicted class.
     classes : ndarray of shape (n_classes,)
         Class values, in the order of the rows and columns.
+
+    Examples
+    --------
+    >>> import classbalance as cb
+    >>> report = cb.imbalance_report([0, 0, 1, 1], [0, 0, 1, 0])
+    >>> report.summary["balanced_accuracy"], report.per_class["recall"].tolist()
+    (0.75, [1.0, 0.5])
     """
 
     per_class: pd.DataFrame

@@ -43,6 +43,14 @@ class MultiLabelReport:
         ``recall``; ``None`` without training counts.
     group_bounds : tuple of int
         ``(low, high)``: tail < low <= medium <= high < head (training positives).
+
+    Examples
+    --------
+    >>> import classbalance as cb
+    >>> Y, scores = [[1, 0], [0, 1], [1, 1]], [[0.9, 0.2], [0.3, 0.7], [0.8, 0.6]]
+    >>> report = cb.multilabel_report(Y, scores)
+    >>> float(report.mAP), float(report.macro_f1)
+    (1.0, 1.0)
     """
 
     per_label: pd.DataFrame
