@@ -201,3 +201,16 @@ def test_backbone_through_the_installed_script(folder, tmp_path):
     assert "features" in runs[0]["data"]
     scores = [[r["balanced_accuracy"] for r in run["runs"]] for run in runs]
     assert scores[0] == scores[1]
+
+
+def test_unreadable_image_is_skipped_once_with_a_backbone(folder, tmp_path, tiny_backbone):
+    """A corrupt file is named in one warning and left out, with its label; strict: an error."""
+    (folder / "b" / "broken.png").write_bytes(b"not a png")
+    with pytest.warns(UserWarning, match="unreadable images skipped") as record:
+        data = load_data(config(folder, tiny_backbone, tmp_path / "cache", image_size=24))
+    named = [str(w.message) for w in record if "broken.png" in str(w.message)]
+    assert len(named) == 1
+    assert data.n_train + len(data.y_val) + len(data.y_test) == 70
+    with pytest.raises(CompareError, match="broken.png"):
+        load_data(config(folder, tiny_backbone, tmp_path / "c2", image_size=24,
+                         on_unreadable="error"))  # fmt: skip

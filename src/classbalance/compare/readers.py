@@ -293,7 +293,9 @@ def read_images(
     return decode_images(root, paths, size, cfg.channels, on_unreadable=cfg.on_unreadable)
 
 
-def _load_folder(path: Path, cfg: Any, embedder: Embedder | None) -> tuple[np.ndarray, np.ndarray]:
+def _load_folder(
+    path: Path, cfg: Any, embedder: Embedder | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     try:
         manifest = read_class_tree(path)
     except (FileNotFoundError, ValueError) as exc:
@@ -428,7 +430,7 @@ def _read_csv_labels(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np
 
 
 def _read_folder(
-    path: Path, cfg: Any, labels: list[Any] | None, embedder: Embedder | None
+    path: Path, cfg: Any, labels: list[Any] | None, embedder: Embedder | None = None
 ) -> tuple[np.ndarray, Any]:
     table = path / LABELS_CSV
     if not table.is_file():
