@@ -211,6 +211,6 @@ def test_unreadable_image_is_skipped_once_with_a_backbone(folder, tmp_path, tiny
     named = [str(w.message) for w in record if "broken.png" in str(w.message)]
     assert len(named) == 1
     assert data.n_train + len(data.y_val) + len(data.y_test) == 70
-    with pytest.raises(CompareError, match="broken.png"):
+    with pytest.raises(CompareError, match=r"broken\.png"):
         load_data(config(folder, tiny_backbone, tmp_path / "c2", image_size=24,
                          on_unreadable="error"))  # fmt: skip
