@@ -365,6 +365,9 @@ class Embedder:
         out = []
         for lo in range(0, len(images), _BATCH):
             batch = np.asarray(images[lo : lo + _BATCH], dtype=np.float32)
+            n = len(batch)
+            if n < _BATCH:  # pad: one batch shape, one compiled step
+                batch = np.concatenate([batch, np.repeat(batch[-1:], _BATCH - n, axis=0)])
             if self._preprocess is not None:
                 batch = self._preprocess(batch)
             # predict_on_batch: a compiled inference step (twice the speed of an eager call)
@@ -376,7 +379,7 @@ class Embedder:
                     f"The backbone {self.backbone.spec} must output (batch, d) or a feature map "
                     f"(batch, h, w, d); its output has shape {emb.shape[1:]} per image."
                 )
-            out.append(emb.astype(np.float32))
+            out.append(emb[:n].astype(np.float32))
         return np.concatenate(out)
 
     def embed_images(self, images: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
