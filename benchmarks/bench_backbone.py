@@ -34,8 +34,13 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _common import markdown_table
 
 
-def embedding_rate(name: str, n: int = 256) -> float:
-    """Images per second of the frozen ``name`` on ``n`` random images (after one warm-up batch)."""
+def embedding_rate(name: str, n: int = 256) -> tuple[float, float]:
+    """Images per second and per CPU second of the frozen ``name`` on ``n`` random images.
+
+    After one warm-up batch (building and compiling the network). The CPU
+    seconds are the process's, all threads: on a shared machine the wall rate
+    falls with the load, the rate per CPU second much less.
+    """
     import numpy as np
 
     from classbalance.compare.embeddings import Embedder, resolve_backbone
@@ -45,9 +50,9 @@ def embedding_rate(name: str, n: int = 256) -> float:
     size = backbone.image_size
     images = np.random.default_rng(0).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
     embedder.embed_images(images[:64])  # builds and compiles the network
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     embedder.embed_images(images)
-    return n / (time.perf_counter() - start)
+    return n / (time.perf_counter() - start), n / (time.process_time() - cpu)
 
 
 def timed(args: list[str], backend: str, out: str) -> tuple[float, dict, str]:
@@ -81,10 +86,12 @@ def main() -> None:
     rows = []
     if not opts.skip_rates:
         for name in ("MobileNetV3Small", "EfficientNetB0"):
-            rate = embedding_rate(name)
-            rows.append([name, "224x224x3", f"{rate:.0f}"])
+            load = os.getloadavg()[0]
+            rate, per_cpu = embedding_rate(name)
+            rows.append([name, "224x224x3", f"{rate:.0f}", f"{per_cpu:.0f}", f"{load:.1f}"])
         print(f"Embedding throughput (Keras backend {opts.backend}, batches of 64):\n")
-        print(markdown_table(["backbone", "input", "images/s"], rows), "\n", flush=True)
+        header = ["backbone", "input", "images/s", "images per CPU s", "load"]
+        print(markdown_table(header, rows), "\n", flush=True)
 
     from classbalance.datasets import write_long_tailed_digit_images
 

@@ -88,6 +88,7 @@ def test_cache_returns_each_key_its_own_row_across_shards(tmp_path):
     assert cache.lookup(keys)[0].all()
 
 
+@pytest.mark.backend
 def test_second_load_is_a_cache_hit_with_the_same_embeddings(folder, tmp_path, tiny_backbone):
     """The second load embeds nothing and returns exactly the first load's features."""
     first = load_data(config(folder, tiny_backbone, tmp_path / "cache", image_size=24))
@@ -214,3 +215,17 @@ def test_unreadable_image_is_skipped_once_with_a_backbone(folder, tmp_path, tiny
     with pytest.raises(CompareError, match=r"broken\.png"):
         load_data(config(folder, tiny_backbone, tmp_path / "c2", image_size=24,
                          on_unreadable="error"))  # fmt: skip
+
+
+def test_multilabel_folder_with_a_backbone(folder, tmp_path, tiny_backbone):
+    """A folder with labels.csv of label sets goes through the same embedding path."""
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.png"))
+    sets = ["x|y" if i % 3 == 0 else ("y" if i % 3 == 1 else "z") for i in range(len(files))]
+    (folder / "labels.csv").write_text(
+        "fname,labels\n" + "\n".join(f"{f},{t}" for f, t in zip(files, sets, strict=True))
+    )
+    cfg = config(folder, tiny_backbone, tmp_path / "cache", image_size=24, label_sep="|")
+    data = load_data(cfg)
+    assert (data.task.name, data.kind, data.x_train.shape[1]) == ("multi-label", "features", 8)
+    assert data.classes == ["x", "y", "z"]
+    assert "70 images, 0 from the cache" in data.notes[-1]
