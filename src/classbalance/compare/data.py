@@ -283,7 +283,9 @@ def load_data(cfg: Any) -> DataSplit:
     cfg : CompareConfig
         Uses ``data``, ``test``, ``label_col``, ``label_cols``, ``label_sep``,
         ``multilabel``, ``image_size``, ``channels``, ``val_size``,
-        ``test_size``, ``imbalance_ratio`` and ``data_seed``.
+        ``test_size``, ``imbalance_ratio``, ``data_seed`` and the backbone's
+        settings (``backbone``, ``backbone_weights``, ``embedding_cache``:
+        images become embeddings, the data features).
 
     Returns
     -------

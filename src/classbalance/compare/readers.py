@@ -23,7 +23,10 @@ Multi-label data:
 
 Images are decoded once into a ``uint8`` array (a ``np.memmap`` in a cache
 folder above :data:`MEMMAP_BYTES`); the model gets them as float pixels in
-[0, 1].
+[0, 1]. Their side is ``--image-size``, by default the median shorter side of
+the training images clipped to [8, 64] (:func:`image_size_of`). With
+``--backbone`` each image becomes the embedding of a frozen network instead,
+looked up by content in the cache first (:mod:`classbalance.compare.embeddings`).
 """
 
 from __future__ import annotations
