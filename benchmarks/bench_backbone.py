@@ -12,9 +12,13 @@
    class), timed from outside: the first embeds every image, the second finds
    every embedding in the cache. Each row gives the wall time, the CPU
    seconds, the cache line of the report and the recommendation.
+3. Loading that folder in this process (``load_data``) with an empty cache
+   and again with the cache filled: the seconds the embedding costs, and what
+   a cache hit costs (hashing every file and looking the hashes up).
 
-Run: ``.venv/bin/python benchmarks/bench_backbone.py [--backend B] [--head N] [--args "..."]``
-(``--args``: compare options of both runs; default ``--quick --budget 0``).
+Run: ``.venv/bin/python benchmarks/bench_backbone.py [--backend B] [--head N] [--args "..."]
+[--skip-rates] [--skip-runs]`` (``--args``: compare options of both runs; default ``--quick
+--budget 0``).
 """
 
 from __future__ import annotations
@@ -55,6 +59,24 @@ def embedding_rate(name: str, n: int = 256) -> tuple[float, float]:
     return n / (time.perf_counter() - start), n / (time.process_time() - cpu)
 
 
+def load_seconds(work: Path, backend: str) -> tuple[float, float, str]:
+    """Wall and CPU seconds of ``load_data`` on ``work/data``, cache ``work/cache-load``."""
+    import warnings
+
+    from classbalance.compare import CompareConfig, load_data
+
+    cache = str(work / "cache-load")
+    cfg = CompareConfig(data=str(work / "data"), backbone="MobileNetV3Small",
+                        backbone_weights="none", embedding_cache=cache)  # fmt: skip
+    start, cpu = time.perf_counter(), time.process_time()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        data = load_data(cfg.resolved())
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    note = data.notes[-1].split(": ", 1)[1].split(" (cache")[0]
+    return seconds, cpu, note
+
+
 def timed(args: list[str], backend: str, out: str) -> tuple[float, dict, str]:
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
     load = os.getloadavg()[0]
@@ -80,6 +102,7 @@ def main() -> None:
     parser.add_argument("--head", type=int, default=800, help="training images of digit 0")
     parser.add_argument("--args", default="--quick --budget 0", help="compare options")
     parser.add_argument("--skip-rates", action="store_true")
+    parser.add_argument("--skip-runs", action="store_true")
     opts = parser.parse_args()
     os.environ["KERAS_BACKEND"] = opts.backend
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -101,6 +124,15 @@ def main() -> None:
     args = ["--data", str(work / "data"), "--backbone", "MobileNetV3Small",
             "--backbone-weights", "none", "--embedding-cache", str(work / "cache"),
             *shlex.split(opts.args)]  # fmt: skip
+    print(f"{n} images of 96x96 ({int(counts['train'].sum())} train) in {work / 'data'}\n")
+    rows = []
+    for run in ("empty cache", "cache filled"):
+        seconds, cpu, note = load_seconds(work, opts.backend)
+        rows.append([run, f"{seconds:.1f} s", f"{cpu:.1f} CPU s", note])
+    print("load_data in this process (MobileNetV3Small, random weights, 224x224):\n")
+    print(markdown_table(["load", "wall", "cpu", "embeddings"], rows), "\n", flush=True)
+    if opts.skip_runs:
+        return
     rows = []
     for run in ("first (embeds)", "second (cache)"):
         seconds, payload, machine = timed(args, opts.backend, str(work / f"out{len(rows)}"))
