@@ -40,6 +40,7 @@ OPTIONAL = {
     "classbalance.compare.budget": "keras",
     "classbalance.compare.config": "keras",
     "classbalance.compare.data": "keras",
+    "classbalance.compare.embeddings": "keras",
     "classbalance.compare.models": "keras",
     "classbalance.compare.racing": "keras",
     "classbalance.compare.readers": "keras",

@@ -207,18 +207,18 @@ class TestUnreadable:
         """compare's folder loader decodes the others, drops the bad one's label, names it once;
         strict: a CompareError naming the file and Pillow's reason."""
         pytest.importorskip("keras")
-        from classbalance.compare.config import CompareError
+        from classbalance.compare.config import CompareConfig, CompareError
         from classbalance.compare.readers import _load_folder
 
         with pytest.warns(UserWarning, match="unreadable images skipped") as record:
-            x, labels = _load_folder(truncated, 8, "auto")
+            x, labels = _load_folder(truncated, CompareConfig(image_size=8))
         text = _one_warning_naming(record, "a/0.png")
         assert "1 unreadable images skipped in" in text
         assert "truncated" in text
         assert x.shape == (11, 8, 8, 1)
         assert labels.tolist() == ["a"] * 5 + ["b"] * 6
         with pytest.raises(CompareError, match=r"cannot be read in .*a/0.png \(.*truncated"):
-            _load_folder(truncated, 8, "auto", on_unreadable="error")
+            _load_folder(truncated, CompareConfig(image_size=8, on_unreadable="error"))
 
     def test_compare_multilabel_folder_drops_its_row(self, truncated, tmp_path):
         """A labels.csv folder: the truncated image and its label set are left out together;

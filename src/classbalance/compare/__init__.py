@@ -12,7 +12,8 @@ Single- and multi-label data go through the same modules; what differs
 (encoding, counts, the primary metric and its bootstrap, the groups, the
 columns, the recipes, argmax vs sigmoid and thresholds) is the data's
 ``task``. Modules: ``config`` (settings, results, the error), ``task``,
-``readers`` and ``data`` (loading and splitting once), ``models`` (defaults
+``readers`` and ``data`` (loading and splitting once), ``embeddings``
+(``--backbone``: a frozen network's embeddings, cached), ``models`` (defaults
 and the user's model), ``training`` (one run: budget, selection on
 validation), ``recipes`` (the remedies of both tasks), ``runner`` (the grid,
 serial or on joblib workers / a Dask or Ray cluster), ``stats`` (bootstrap),

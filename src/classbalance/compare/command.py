@@ -102,10 +102,36 @@ def _print_table(result: Any) -> None:
 )
 @click.option(
     "--image-size",
-    type=int,
-    default=28,
-    show_default=True,
-    help="Images are resized to this square size.",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Images are resized to this square size. Default: the backbone's (224 for most), "
+    "else the median side of the images clipped to [8, 64].",
+)
+@click.option(
+    "--backbone",
+    type=str,
+    default=None,
+    metavar="NAME",
+    help="Transfer learning: a Keras application (MobileNetV3Small, EfficientNetB0, ResNet50, "
+    "...) or module:function (input_shape) -> model on pixels in [0, 255]. Each image is "
+    "embedded once by the frozen network (cached), and the remedies are compared on a head "
+    "trained on the embeddings.",
+)
+@click.option(
+    "--backbone-weights",
+    type=str,
+    default=None,
+    metavar="none|imagenet|PATH",
+    help="Weights of --backbone. Default: imagenet for a Keras application (as Keras loads "
+    "them), the function's own otherwise.",
+)
+@click.option(
+    "--embedding-cache",
+    type=str,
+    default=None,
+    metavar="DIR",
+    help="Folder of the embedding cache. Default: $CLASSBALANCE_CACHE_DIR, else "
+    "~/.cache/classbalance.",
 )
 @click.option(
     "--channels",
@@ -141,7 +167,10 @@ def compare(
     label_cols: list[str] | None,
     label_sep: str | None,
     multilabel: bool,
-    image_size: int,
+    image_size: int | None,
+    backbone: str | None,
+    backbone_weights: str | None,
+    embedding_cache: str | None,
     channels: str,
     strict_images: bool,
     quick: bool,
@@ -161,6 +190,7 @@ def compare(
         label_cols=label_cols,
         label_sep=label_sep, multilabel=multilabel, image_size=image_size, channels=channels,
         on_unreadable=options.on_unreadable(strict_images), quick=quick, out=out,
+        backbone=backbone, backbone_weights=backbone_weights, embedding_cache=embedding_cache,
     ).resolved()  # fmt: skip
     check_strategy_names(cfg.strategies)  # before Keras: a typo costs no import
     options.load_keras(backend)  # after the options are checked: a typo costs no import

@@ -45,6 +45,13 @@ class CompareConfig:
     bounds the wall time (None: no limit): the grid is fitted to it, racing
     first (see :mod:`classbalance.compare.budget`). ``race``: True always
     races the seeds, False never, None races when the grid does not fit.
+    ``image_size``: the side images are resized to (None: the backbone's
+    size, else the median side of the images clipped to [8, 64]).
+    ``backbone``: a Keras application name or ``"module:function"``; images
+    become embeddings of that frozen network, cached under ``embedding_cache``
+    (see :mod:`classbalance.compare.embeddings`), and the remedies are
+    compared on a head trained on them. ``backbone_weights``: ``"none"``,
+    ``"imagenet"`` or a weights file (None: imagenet for an application).
     """
 
     data: str | None = None
@@ -60,7 +67,7 @@ class CompareConfig:
     label_cols: Sequence[str] | None = None
     label_sep: str | None = None
     multilabel: bool = False
-    image_size: int = 28
+    image_size: int | None = None
     channels: str = "auto"
     on_unreadable: str = "skip"
     val_size: float = 0.2
@@ -71,6 +78,9 @@ class CompareConfig:
     race: bool | None = None
     quick: bool = False
     out: str = "compare-report"
+    backbone: str | None = None
+    backbone_weights: str | None = None
+    embedding_cache: str | None = None
 
     def resolved(self) -> CompareConfig:
         """A validated copy with ``quick`` applied (1 seed, at most 5 epochs).
@@ -109,6 +119,23 @@ class CompareConfig:
         if str(cfg.channels) not in ("auto", "1", "3"):
             raise CompareError(f"--channels must be auto, 1 or 3; got {cfg.channels!r}.")
         cfg.channels = str(cfg.channels)
+        size = cfg.image_size
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            raise CompareError(
+                "`image_size` must be a positive integer or None (the backbone's size, or one "
+                f"derived from the images). Received: image_size={size!r}"
+            )
+        for name in ("backbone", "backbone_weights", "embedding_cache"):
+            value = getattr(cfg, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise CompareError(
+                    f"`{name}` must be a non-empty string or None. Received: {name}={value!r}"
+                )
+        if cfg.backbone_weights is not None and cfg.backbone is None:
+            raise CompareError(
+                "`backbone_weights` needs a `backbone` (--backbone NAME). "
+                f"Received: backbone_weights={cfg.backbone_weights!r}"
+            )
         if cfg.on_unreadable not in ("skip", "error"):
             raise CompareError(
                 "`on_unreadable` must be 'skip' or 'error'. "

@@ -22,7 +22,7 @@ counts, what to stratify on, the notes) comes from the data's
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ import numpy as np
 
 import classbalance as cb
 from classbalance.compare.config import CompareError
+from classbalance.compare.embeddings import Embedder, resolve_backbone
 from classbalance.compare.readers import npz_has_multihot_y, read_part, split_layout, take_rows
 from classbalance.compare.task import MULTI_LABEL, SINGLE_LABEL, Task
 
@@ -38,6 +39,8 @@ __all__ = [
     "DataSplit",
     "assemble",
     "check_part_shape",
+    "embed_parts",
+    "embedder_for",
     "load_data",
     "source_task",
     "standardize",
@@ -79,6 +82,7 @@ class DataSplit:
     test_source: str = "split"  # "split", "given" (--test or a test/ folder), "builtin"
     notes: list[str] = field(default_factory=list)
     task: Task = SINGLE_LABEL
+    image_size: int | None = None  # the side images were read at (None: not an image folder)
 
     @property
     def n_classes(self) -> int:
@@ -279,7 +283,9 @@ def load_data(cfg: Any) -> DataSplit:
     cfg : CompareConfig
         Uses ``data``, ``test``, ``label_col``, ``label_cols``, ``label_sep``,
         ``multilabel``, ``image_size``, ``channels``, ``val_size``,
-        ``test_size``, ``imbalance_ratio`` and ``data_seed``.
+        ``test_size``, ``imbalance_ratio``, ``data_seed`` and the backbone's
+        settings (``backbone``, ``backbone_weights``, ``embedding_cache``:
+        images become embeddings, the data features).
 
     Returns
     -------
@@ -307,6 +313,11 @@ def load_data(cfg: Any) -> DataSplit:
     """
     task = source_task(cfg)
     if cfg.data is None or (cfg.data == MULTILABEL_DEMO and not Path(cfg.data).exists()):
+        if cfg.backbone is not None:
+            raise CompareError(
+                f"--backbone embeds images; the built-in {cfg.data or 'digits'} are features. "
+                f"Give an image folder with --data. Received: backbone={cfg.backbone!r}"
+            )
         if cfg.test is not None:
             if cfg.data is None:
                 raise CompareError(
@@ -317,20 +328,68 @@ def load_data(cfg: Any) -> DataSplit:
     path = Path(cfg.data)
     if not path.exists():
         raise CompareError(f"--data {path} does not exist.")
+    embedder = embedder_for(cfg)
+    derived = cfg.image_size is None and embedder is None
+    if embedder is not None:
+        cfg = replace(cfg, image_size=embedder.backbone.image_size)
     layout = None if task.multilabel else split_layout(path)
+    folders = dict(layout) if layout is not None else {"all": path}
+    if cfg.test is not None and "test" in folders:
+        raise CompareError(f"{path} has a test/ folder and --test was given too; use one of them.")
     parts: dict[str, tuple[Any, Any]] = {}
-    if layout is not None:
-        for key, folder in layout.items():
-            parts[key] = read_part(folder, cfg, "--data", task)
-        if cfg.test is not None and "test" in parts:
-            raise CompareError(
-                f"{path} has a test/ folder and --test was given too; use one of them."
-            )
-    else:
-        parts["all"] = read_part(path, cfg, "--data", task)
+    for key, folder in folders.items():  # the main part (train or all) first: it fixes the size
+        parts[key] = read_part(folder, cfg, "--data", task, embedder=embedder)
+        if cfg.image_size is None and np.ndim(parts[key][0]) == 4:
+            cfg = replace(cfg, image_size=int(parts[key][0].shape[1]))
     if cfg.test is not None:
         names = None
         if task.multilabel:  # a test set's labels are read against the training data's
             names = task.encode(parts["all"][1], None, str(path))[1]
-        parts["test"] = read_part(Path(cfg.test), cfg, "--test", task, names)
-    return assemble(parts, cfg, str(path), task)
+        parts["test"] = read_part(Path(cfg.test), cfg, "--test", task, names, embedder)
+    data = assemble(parts, cfg, str(path), task)
+    data.image_size = cfg.image_size
+    if derived and data.kind == "images":
+        data.notes.append(
+            f"Images read at {cfg.image_size}x{cfg.image_size}: the median shorter side of the "
+            "training images, clipped to [8, 64] (--image-size to choose)."
+        )
+    if embedder is not None:
+        data.notes.append(embedder.note())
+    return data
+
+
+def embedder_for(cfg: Any) -> Embedder | None:
+    """The :class:`~.embeddings.Embedder` of ``cfg.backbone`` (None without one).
+
+    Examples
+    --------
+    >>> from classbalance.compare import CompareConfig
+    >>> from classbalance.compare.data import embedder_for
+    >>> embedder_for(CompareConfig()) is None
+    True
+    """
+    if cfg.backbone is None:
+        return None
+    backbone = resolve_backbone(cfg.backbone, cfg.backbone_weights, cfg.image_size, cfg.channels)
+    return Embedder(backbone, cfg.embedding_cache)
+
+
+def embed_parts(parts: dict[str, tuple[Any, Any]], cfg: Any) -> tuple[dict[str, Any], list[str]]:
+    """Parts of arrays with their images replaced by ``cfg.backbone``'s embeddings, and a note.
+
+    Unchanged (and no note) without a backbone. Raises :class:`CompareError`
+    for features with a backbone.
+    """
+    embedder = embedder_for(cfg)
+    if embedder is None:
+        return parts, []
+    out = {}
+    for key, (x, y) in parts.items():
+        if np.ndim(x) != 4:
+            raise CompareError(
+                f"`backbone` embeds images; x has shape {np.shape(x)} (features). Drop "
+                f"`backbone`, or give images (n, height, width[, channels]). "
+                f"Received: backbone={cfg.backbone!r}"
+            )
+        out[key] = (embedder.embed_array(x), y)
+    return out, [embedder.note()]

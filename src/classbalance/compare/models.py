@@ -18,7 +18,7 @@ from typing import Any
 
 from classbalance.compare.config import CompareError
 
-__all__ = ["ModelFn", "build_model", "default_model", "resolve_model"]
+__all__ = ["ModelFn", "build_model", "default_model", "load_function", "resolve_model"]
 
 ModelFn = Callable[[tuple[int, ...], int], Any]
 
@@ -84,17 +84,27 @@ def default_model(input_shape: tuple[int, ...], n_classes: int) -> Any:
     return _residual_cnn(keras, input_shape, n_classes)
 
 
-def _load_spec(spec: str) -> ModelFn:
+def load_function(spec: str, option: str = "--model") -> Callable[..., Any]:
+    """The function named by ``"module:function"`` or ``"path/to/file.py:function"``.
+
+    ``option`` names the option in the errors (``--model``, ``--backbone``).
+
+    Examples
+    --------
+    >>> from classbalance.compare.models import load_function
+    >>> load_function("classbalance.compare.models:default_model").__name__
+    'default_model'
+    """
     module_name, sep, attr = spec.rpartition(":")
     if not sep or not module_name or not attr:
         raise CompareError(
-            f"--model must be 'module:function' or 'path/to/file.py:function'; got {spec!r}."
+            f"{option} must be 'module:function' or 'path/to/file.py:function'; got {spec!r}."
         )
     try:
         if module_name.endswith(".py"):
             path = Path(module_name)
             if not path.is_file():
-                raise CompareError(f"--model {spec}: file {path} does not exist.")
+                raise CompareError(f"{option} {spec}: file {path} does not exist.")
             name = f"classbalance_user_model_{abs(hash(str(path.resolve())))}"
             module = sys.modules.get(name)
             if module is None:
@@ -112,10 +122,10 @@ def _load_spec(spec: str) -> ModelFn:
         raise
     except Exception as exc:  # any import-time failure of user code is reported in one line
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CompareError(f"--model {spec}: could not import {module_name}: {first}") from exc
+        raise CompareError(f"{option} {spec}: could not import {module_name}: {first}") from exc
     fn = getattr(module, attr, None)
     if not callable(fn):
-        raise CompareError(f"--model {spec}: {module_name} has no function {attr!r}.")
+        raise CompareError(f"{option} {spec}: {module_name} has no function {attr!r}.")
     return fn
 
 
@@ -124,7 +134,7 @@ def resolve_model(model: str | ModelFn | None) -> ModelFn:
     if model is None:
         return default_model
     if isinstance(model, str):
-        return _load_spec(model)
+        return load_function(model)
     if callable(model):
         return model
     raise CompareError(

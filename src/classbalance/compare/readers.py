@@ -23,7 +23,10 @@ Multi-label data:
 
 Images are decoded once into a ``uint8`` array (a ``np.memmap`` in a cache
 folder above :data:`MEMMAP_BYTES`); the model gets them as float pixels in
-[0, 1].
+[0, 1]. Their side is ``--image-size``, by default the median shorter side of
+the training images clipped to [8, 64] (:func:`image_size_of`). With
+``--backbone`` each image becomes the embedding of a frozen network instead,
+looked up by content in the cache first (:mod:`classbalance.compare.embeddings`).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import pandas as pd
 
 from classbalance._optional import require
 from classbalance.compare.config import CompareError
+from classbalance.compare.embeddings import Embedder, file_keys
 from classbalance.compare.task import MULTI_LABEL, Task, task_of
 from classbalance.files import read_labels, read_npz, read_table
 from classbalance.layout import (
@@ -60,8 +64,10 @@ __all__ = [
     "MEMMAP_BYTES",
     "as_samples",
     "decode_images",
+    "image_size_of",
     "load_npz_xy",
     "npz_has_multihot_y",
+    "read_images",
     "read_part",
     "split_layout",
     "take_rows",
@@ -69,19 +75,37 @@ __all__ = [
 
 MEMMAP_BYTES = 512 * 2**20  # decoded images above this size go to a memmap on disk
 _GRAY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
+_EMBED_CHUNK = 256  # images decoded and embedded at a time with --backbone
 
 
 def read_part(
-    path: Path, cfg: Any, what: str, task: Task, names: list[Any] | None = None
+    path: Path,
+    cfg: Any,
+    what: str,
+    task: Task,
+    names: list[Any] | None = None,
+    embedder: Embedder | None = None,
 ) -> tuple[Any, Any]:
     """``(x, y)`` of the source ``path`` (``what``: ``--data`` or ``--test``) for ``task``.
 
     ``y`` is what :meth:`Task.encode` takes: class labels, or encoded
     multi-hot labels (against ``names``, the training data's, for ``--test``).
+    With an ``embedder`` (``--backbone``), images become embeddings (features).
     """
     if task.multilabel:
-        return _read_multilabel(path, cfg, what, names)
-    return _load_any(path, cfg, what)
+        x, y = _read_multilabel(path, cfg, what, names, embedder)
+    else:
+        x, y = _load_any(path, cfg, what, embedder)
+    if embedder is None or path.is_dir():  # a folder's images were embedded as they were read
+        return x, y
+    if np.ndim(x) == 4:  # an .npz of images
+        x = embedder.embed_array(x)
+    else:
+        raise CompareError(
+            f"--backbone embeds images; {what} {path.name} holds features (shape "
+            f"{np.shape(x)[1:]} per sample). Drop --backbone, or give an image folder."
+        )
+    return x, y
 
 
 # --------------------------------------------------------------------------- single-label
@@ -145,9 +169,21 @@ def decode_images(
         n_channels = 1 if gray else 3
     else:
         n_channels = int(channels)
-    mode = "L" if n_channels == 1 else "RGB"
     shape = (len(paths), size, size, n_channels)
     out = _new_array(shape, np.dtype(np.uint8), int(np.prod(shape)))
+    kept = _decode_into(out, root, paths, bad)
+    _report_unreadable(root, paths, bad, on_unreadable, int(kept.sum()))
+    return out[: int(kept.sum())], np.flatnonzero(kept)
+
+
+def _decode_into(out: np.ndarray, root: Path, paths: list[str], bad: dict[int, str]) -> np.ndarray:
+    """Decode ``paths`` (but those in ``bad``) into the first rows of ``out``; which were kept.
+
+    Files Pillow cannot read are added to ``bad`` with the reason.
+    """
+    image = require("PIL.Image", "compare on an image folder")
+    size, n_channels = out.shape[1], out.shape[3]
+    mode = "L" if n_channels == 1 else "RGB"
     kept = np.zeros(len(paths), dtype=bool)
     n_kept = 0
     for i, rel in enumerate(paths):  # decoding is per file by nature; done once
@@ -162,6 +198,13 @@ def decode_images(
         out[n_kept] = np.asarray(pixels, dtype=np.uint8).reshape(size, size, n_channels)
         kept[i] = True
         n_kept += 1
+    return kept
+
+
+def _report_unreadable(
+    root: Path, paths: list[str], bad: dict[int, str], on_unreadable: str, n_kept: int
+) -> None:
+    """One warning naming the unreadable images, or the error (``on_unreadable="error"``)."""
     where = sorted(bad)
     try:
         message = skip_or_raise(
@@ -175,12 +218,86 @@ def decode_images(
     if n_kept == 0:
         raise CompareError(f"No image under {root} could be read. {message}")
     if message:
-        warnings.warn(message, UserWarning, stacklevel=2)
-    return out[:n_kept], np.flatnonzero(kept)
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+
+def image_size_of(root: Path, paths: list[str]) -> int:
+    """The default image side: the median shorter side of (up to 256 of) the images, in [8, 64].
+
+    A folder of 28x28 images keeps 28; photos are cut to 64, which a CNN
+    trained from scratch on a CPU can afford (its cost grows with the
+    square of the side). Unreadable files are left to the decoding.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from PIL import Image
+    >>> from classbalance.compare.readers import image_size_of
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for i, side in enumerate([20, 28, 300]):
+    ...     Image.new("L", (side, side + 5)).save(d / f"{i}.png")
+    >>> image_size_of(d, ["0.png", "1.png", "2.png"]), image_size_of(d, ["2.png"])
+    (28, 64)
+    """
+    image = require("PIL.Image", "compare on an image folder")
+    step = max(1, len(paths) // 256)
+    sides = []
+    for rel in paths[::step]:  # reads headers only, of an evenly spaced sample
+        try:
+            with image.open(root / rel) as img:
+                sides.append(min(img.size))
+        except Exception:  # the decoding names unreadable files
+            continue
+    return int(np.clip(np.median(sides), 8, 64)) if sides else 28
+
+
+def _embed_files(
+    root: Path, paths: list[str], embedder: Embedder, on_unreadable: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Embeddings of image files: from the cache by content, else decoded and embedded in chunks."""
+    check_on_unreadable(on_unreadable)
+    keys = file_keys(root, paths)
+    found, rows = embedder.cache.lookup(keys)
+    embedder.cached += int(found.sum())
+    ok = found.copy()
+    bad: dict[int, str] = {}
+    size, n_channels = embedder.backbone.image_size, embedder.backbone.channels
+    missing = np.flatnonzero(~found)
+    for lo in range(0, len(missing), _EMBED_CHUNK):  # bounded memory: a chunk of images at a time
+        chunk = missing[lo : lo + _EMBED_CHUNK]
+        pixels = np.empty((len(chunk), size, size, n_channels), dtype=np.uint8)
+        chunk_bad: dict[int, str] = {}
+        kept = _decode_into(pixels, root, [paths[i] for i in chunk], chunk_bad)
+        bad.update({int(chunk[j]): reason for j, reason in chunk_bad.items()})
+        if not kept.any():
+            continue
+        emb = embedder.embed_images(pixels[: int(kept.sum())], keys[chunk[kept]])
+        if rows is None:
+            rows = np.zeros((len(paths), emb.shape[1]), dtype=np.float32)
+        rows[chunk[kept]] = emb
+        ok[chunk[kept]] = True
+    _report_unreadable(root, paths, bad, on_unreadable, int(ok.sum()))
+    assert rows is not None
+    return rows[ok], np.flatnonzero(ok)
+
+
+def read_images(
+    root: Path, paths: list[str], cfg: Any, embedder: Embedder | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels of image files (``cfg.image_size``, else :func:`image_size_of`), or embeddings.
+
+    With an ``embedder`` (``--backbone``) the result is float32 embeddings
+    (n, d), each image decoded and embedded once for all runs (cached on
+    disk). Returns the array and the positions in ``paths`` of the images read.
+    """
+    if embedder is not None:
+        return _embed_files(root, paths, embedder, cfg.on_unreadable)
+    size = cfg.image_size or image_size_of(root, paths)
+    return decode_images(root, paths, size, cfg.channels, on_unreadable=cfg.on_unreadable)
 
 
 def _load_folder(
-    path: Path, size: int, channels: str, *, on_unreadable: str = "skip"
+    path: Path, cfg: Any, embedder: Embedder | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     try:
         manifest = read_class_tree(path)
@@ -189,7 +306,7 @@ def _load_folder(
     if len(manifest) == 0:
         raise CompareError(f"No images found under {path}.")
     paths = manifest["path"].tolist()
-    x, kept = decode_images(path, paths, size, channels, on_unreadable=on_unreadable)
+    x, kept = read_images(path, paths, cfg, embedder)
     return x, manifest["label"].to_numpy()[kept]
 
 
@@ -245,11 +362,13 @@ def as_samples(x: Any) -> np.ndarray:
     return x
 
 
-def _load_any(path: Path, cfg: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+def _load_any(
+    path: Path, cfg: Any, what: str, embedder: Embedder | None
+) -> tuple[np.ndarray, np.ndarray]:
     if not path.exists():
         raise CompareError(f"{what} {path} does not exist.")
     if path.is_dir():
-        return _load_folder(path, cfg.image_size, cfg.channels, on_unreadable=cfg.on_unreadable)
+        return _load_folder(path, cfg, embedder)
     if path.suffix.lower() == ".csv":
         return _load_table(path, cfg.label_col)
     if path.suffix.lower() == ".npz":
@@ -313,7 +432,9 @@ def _read_csv_labels(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np
     return features.to_numpy(np.float32), MULTI_LABEL.encode_labels(table.labels, names, path.name)
 
 
-def _read_folder(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np.ndarray, Any]:
+def _read_folder(
+    path: Path, cfg: Any, labels: list[Any] | None, embedder: Embedder | None = None
+) -> tuple[np.ndarray, Any]:
     table = path / LABELS_CSV
     if not table.is_file():
         raise CompareError(
@@ -341,13 +462,7 @@ def _read_folder(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np.nda
         )
     values = frame[label_col].where(frame[label_col] != "", None)  # "" = no label
     enc = MULTI_LABEL.encode_labels(values, labels, str(table), sep=cfg.label_sep)
-    x, kept = decode_images(
-        path,
-        frame[file_col].tolist(),
-        cfg.image_size,
-        cfg.channels,
-        on_unreadable=cfg.on_unreadable,
-    )
+    x, kept = read_images(path, frame[file_col].tolist(), cfg, embedder)
     if len(kept) < len(values):  # unreadable images were skipped (and named): drop their rows
         enc = MULTI_LABEL.encode_labels(
             values.iloc[kept], enc.classes.tolist(), str(table), sep=cfg.label_sep
@@ -355,7 +470,9 @@ def _read_folder(path: Path, cfg: Any, labels: list[Any] | None) -> tuple[np.nda
     return x, enc
 
 
-def _read_multilabel(path: Path, cfg: Any, what: str, labels: list[Any] | None) -> tuple[Any, Any]:
+def _read_multilabel(
+    path: Path, cfg: Any, what: str, labels: list[Any] | None, embedder: Embedder | None
+) -> tuple[Any, Any]:
     if not path.exists():
         raise CompareError(f"{what} {path} does not exist.")
     suffix = "folder" if path.is_dir() else path.suffix.lower()
@@ -367,7 +484,7 @@ def _read_multilabel(path: Path, cfg: Any, what: str, labels: list[Any] | None) 
             "(a CSV of features takes --label-cols, an .npz a 0/1 y)."
         )
     if path.is_dir():
-        return _read_folder(path, cfg, labels)
+        return _read_folder(path, cfg, labels, embedder)
     if suffix == ".csv":
         return _read_csv_labels(path, cfg, labels)
     if suffix == ".npz":

@@ -34,7 +34,7 @@ import numpy as np
 from classbalance._optional import require
 from classbalance.compare.budget import EpochProbe, Gate, Plan
 from classbalance.compare.config import CompareConfig, CompareError, CompareResult
-from classbalance.compare.data import DataSplit, assemble, load_data
+from classbalance.compare.data import DataSplit, assemble, embed_parts, load_data
 from classbalance.compare.models import ModelFn, build_model
 from classbalance.compare.readers import as_samples
 from classbalance.compare.recipes import check_strategy_names
@@ -209,6 +209,7 @@ def run_compare(
     check_strategy_names(cfg.strategies)
     data = data if data is not None else load_data(cfg)
     cfg = replace(cfg, strategies=data.task.strategies(cfg.strategies, data.kind))
+    cfg = replace(cfg, image_size=data.image_size or cfg.image_size)  # as read
     model = model if model is not None else cfg.model
     with isolated_random_state():  # building a model draws Keras' seeds from `random`
         build_model(model, data)  # fail fast, in this process, on a broken model function
@@ -251,6 +252,10 @@ def compare(
     data_seed: int = 0,
     budget_minutes: float | None = None,
     race: bool | None = None,
+    backbone: str | None = None,
+    backbone_weights: str | None = None,
+    image_size: int | None = None,
+    embedding_cache: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> CompareResult:
     """Which remedy works on *my* data and model? The Python form of ``classbalance compare``.
@@ -278,6 +283,11 @@ def compare(
         default: all that fit the data.
     seeds, epochs, batch_size, learning_rate, jobs, data_seed, budget_minutes, race :
         As in :class:`CompareConfig`.
+    backbone, backbone_weights, image_size, embedding_cache :
+        Transfer learning (:mod:`classbalance.compare.embeddings`): images
+        become the embeddings of a frozen Keras application (e.g.
+        ``"MobileNetV3Small"``) or ``"module:function"``, resized to
+        ``image_size`` (default: the backbone's) and cached by content.
     progress : callable(label, done, total), default=None
 
     Returns
@@ -301,7 +311,8 @@ def compare(
     cfg = CompareConfig(
         strategies=strategies, seeds=seeds, epochs=epochs, batch_size=batch_size,
         learning_rate=learning_rate, val_size=val_size, test_size=test_size, jobs=jobs,
-        data_seed=data_seed, budget_minutes=budget_minutes, race=race,
+        data_seed=data_seed, budget_minutes=budget_minutes, race=race, backbone=backbone,
+        backbone_weights=backbone_weights, image_size=image_size, embedding_cache=embedding_cache,
     )  # fmt: skip
     cfg = cfg.resolved()
     data = None
@@ -315,5 +326,8 @@ def compare(
                 raise CompareError(f"Give both `x_{name}` and `y_{name}`, or neither.")
             if xs is not None:
                 parts[key] = (as_samples(xs), np.asarray(ys))
-        data = assemble(parts, cfg, "arrays", task_of(parts[main][1]))
+        task = task_of(parts[main][1])
+        parts, notes = embed_parts(parts, cfg)
+        data = assemble(parts, cfg, "arrays", task)
+        data.notes.extend(notes)
     return run_compare(cfg, data=data, model=model, progress=progress)
