@@ -306,14 +306,23 @@ def test_crt_second_stage_trains_only_the_classifier_on_balanced_batches(single)
 
 # --------------------------------------------------------------------------- ensemble
 def test_ensemble_members_train_on_different_undersampled_subsets(single):
-    """ensemble: 5 members, each on its own subset of min(n_c) rows per class, steps split."""
-    _, log = train(single, "ensemble", epochs=2)  # 12 steps: 3, 3, 2, 2, 2
-    assert len(log) == 5
+    """ensemble: 5 members, each from its own initial weights on its own subset of min(n_c) rows
+    per class, the epochs split among them (one compiled model trains them in turn)."""
+    epochs = 5  # one epoch per member
+    _, log = train(single, "ensemble", epochs=epochs)
+    trained = log[0]
+    assert len(trained.weights_at_fit_start) == 5, "expected one fit() per member"
     subsets = []
-    for observed in log:
-        served_counts(observed, single.y_train)
-        used = np.unique(observed.rows())
+    for m in range(5):
+        assert len([s for s in trained.steps if s.stage == m]) == STEPS_PER_EPOCH
+        used = np.unique(trained.rows(stage=m))
         assert np.bincount(single.y_train[used], minlength=3).tolist() == [COUNTS.min()] * 3
         subsets.append(frozenset(used.tolist()))
+        if m:  # member m starts from the initial weights of a model of its own, not member m-1's
+            start = trained.weights_at_fit_start[m]
+            for a, b in zip(start, log[m].model.get_weights(), strict=True):
+                np.testing.assert_array_equal(a, b)
+            assert not np.array_equal(start[0], trained.weights_at_fit_end[m - 1][0])
+    served_counts(trained, single.y_train)
     assert len(set(subsets)) == len(subsets), "two members were trained on the same subset"
-    assert sum(len(o.steps) for o in log) == 2 * STEPS_PER_EPOCH
+    assert len(trained.steps) == epochs * STEPS_PER_EPOCH

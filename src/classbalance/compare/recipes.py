@@ -22,7 +22,7 @@ import numpy as np
 
 import classbalance as cb
 from classbalance.compare.config import CompareError
-from classbalance.compare.training import RunContext, Scores, restore_best, step_counter
+from classbalance.compare.training import RunContext, Scores
 
 __all__ = ["MIN_VAL_PER_CLASS_FOR_TAU", "RECIPES", "TAU_GRID", "Recipe", "check_strategy_names"]
 
@@ -188,45 +188,44 @@ def _crt(ctx: RunContext) -> Any:
 def _ensemble(ctx: RunContext) -> Any:
     # EasyEnsemble-style: members on different undersampled subsets (the sampler's
     # plans of epochs 0..M-1 walk the frequent classes without repeats), averaged
-    # probabilities. The steps are split among members, not multiplied.
+    # probabilities. The epochs are split among the members, not multiplied: a
+    # member's epoch is n_train samples drawn class-balanced from its subset, as
+    # in `undersample`, so every member has whole epochs to select its best from.
     sampler = cb.BalancedSampler(ctx.data.y_train, "undersample", seed=ctx.seed)
-    members = max(1, min(ENSEMBLE_MEMBERS, ctx.budget))
-    total, models = ctx.budget, []
-    for m in range(members):
-        steps = total // members + (1 if m < total % members else 0)
-        rows = np.sort(sampler.plan(m))
-        model = ctx.model(member=m)
-        # steps = epochs * ceil(n / batch): the member's epochs hold `steps // epochs`
-        # batches, with the remainder in a last epoch of its own.
-        per_epoch, extra = divmod(steps, ctx.cfg.epochs)
-        _fit_steps(ctx, model, rows, per_epoch, extra)
-        models.append(model)
-    ctx.info["members"] = members
+    epochs = ctx.cfg.epochs
+    members = max(1, min(ENSEMBLE_MEMBERS, epochs))
+    split = [epochs // members + (1 if m < epochs % members else 0) for m in range(members)]
+    # One compiled model trains every member in turn (a fresh model would be traced
+    # again, seconds each): it takes member m's initial weights (those of a model
+    # built with seed (seed, m)) and a fresh optimizer state before member m trains.
+    import keras
+
+    model = ctx.model(member=0)
+    model.optimizer.build(model.trainable_variables)
+    fresh = [keras.ops.convert_to_numpy(v) for v in model.optimizer.variables]
+    members_weights = []
+    for m, own in enumerate(split):
+        if m:
+            model.set_weights(ctx.model(member=m).get_weights())
+            _restart_optimizer(model, fresh)
+        ctx.fit(model, epochs=own, rows=np.sort(sampler.plan(m)))
+        members_weights.append(model.get_weights())
+    ctx.info.update(members=members, member_epochs=split)
 
     def predict(x: np.ndarray) -> np.ndarray:
-        probs = [_softmax(ctx.logits(model, x)) for model in models]
+        probs = []
+        for weights in members_weights:
+            model.set_weights(weights)
+            probs.append(_softmax(ctx.logits(model, x)))
         return np.log(np.clip(np.mean(probs, axis=0), 1e-12, None))
 
     return predict
 
 
-def _fit_steps(ctx: RunContext, model: Any, rows: np.ndarray, per_epoch: int, extra: int) -> None:
-    """Train a member for ``epochs * per_epoch + extra`` steps on ``rows`` (balanced)."""
-    import keras
-
-    from classbalance.keras import BalancedPyDataset
-
-    b = ctx.cfg.batch_size
-    x, y = ctx.data.x_train[rows], ctx.data.y_train[rows]
-    select = restore_best(ctx, None)
-    counter = step_counter(ctx)
-    keras.utils.set_random_seed(ctx.seed)
-    for steps, epochs in ((per_epoch, ctx.cfg.epochs), (extra, 1)):
-        if steps == 0:
-            continue
-        data = BalancedPyDataset(x, y, b, strategy="balanced", epoch_size=steps * b, seed=ctx.seed)
-        model.fit(data, epochs=epochs, verbose=0, callbacks=[counter, select])
-    ctx.best_epochs.append(select.best_epoch)
+def _restart_optimizer(model: Any, fresh: list[np.ndarray]) -> None:
+    """Put the optimizer's variables (step count, moments) back to their values before training."""
+    for variable, value in zip(model.optimizer.variables, fresh, strict=True):
+        variable.assign(value)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -331,7 +330,8 @@ RECIPES: dict[str, dict[str, Recipe]] = {
             Recipe(
                 "ensemble",
                 f"{ENSEMBLE_MEMBERS} models on different undersampled subsets, probabilities "
-                "averaged (EasyEnsemble-style); the steps are split among the members",
+                "averaged (EasyEnsemble-style); the epochs are split among the members (each "
+                "epoch n_train samples drawn class-balanced from the member's subset)",
                 _ensemble,
             ),
             Recipe(
