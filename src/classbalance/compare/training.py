@@ -38,6 +38,7 @@ import contextlib
 import math
 import random
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,18 +50,23 @@ from classbalance.compare.models import build_model
 __all__ = [
     "BN_SAMPLES",
     "BN_START_WEIGHT",
+    "SECOND_STAGE_SHARE",
     "RunContext",
     "Scores",
+    "TrainedModel",
     "batch_norm_layers",
     "batch_norm_start_weight",
     "isolated_random_state",
+    "leaf_layers",
     "reestimate_batch_norm",
+    "second_stage_epochs",
 ]
 
 Scores = Callable[[np.ndarray], np.ndarray]  # logits -> scores (e.g. adjusted logits)
 BN_SAMPLES = 512  # samples that re-estimate the batch-normalization statistics
 BN_START_WEIGHT = 0.01  # re-estimate while the moving averages keep more of their start
 BN_CHUNK = 256  # samples per forward pass while re-estimating them
+SECOND_STAGE_SHARE = 0.2  # cRT's and LWS's own stage, as a share of the epochs
 
 
 @contextlib.contextmanager
@@ -254,21 +260,77 @@ def reestimate_batch_norm(model: Any, x: np.ndarray, *, chunk: int = BN_CHUNK) -
     return len(layers)
 
 
+def second_stage_epochs(epochs: int) -> int:
+    """Epochs of a second stage (cRT, LWS): :data:`SECOND_STAGE_SHARE` of ``epochs``, at least 1.
+
+    0 for a single epoch (no first stage would be left). The first stage is
+    the other ``epochs - second_stage_epochs(epochs)`` epochs.
+
+    Examples
+    --------
+    >>> from classbalance.compare.training import second_stage_epochs
+    >>> second_stage_epochs(30), second_stage_epochs(5), second_stage_epochs(1)
+    (6, 1, 0)
+    """
+    return 0 if epochs < 2 else max(1, round(SECOND_STAGE_SHARE * epochs))
+
+
+@dataclass
+class TrainedModel:
+    """A run's trained model, for the recipes of the same seed that start from it.
+
+    ``weights`` are those the run kept (its best epoch on validation);
+    ``model`` is the live Keras model, read only by those recipes.
+    ``first_stage_weights`` are the best on validation among its first
+    ``first_stage_epochs`` epochs (the same training as a run asked for that
+    many epochs): the first stage of cRT and LWS.
+    """
+
+    strategy: str
+    model: Any
+    weights: list[np.ndarray]
+    steps: int
+    seconds: float
+    reported: bool = True
+    first_stage_weights: list[np.ndarray] | None = None
+    first_stage_epochs: int = 0
+
+    @classmethod
+    def of(cls, ctx: RunContext, strategy: str, seconds: float, reported: bool) -> TrainedModel:
+        """The model ``ctx`` trained last (``RunContext.fit``)."""
+        model = ctx.trained
+        first = ctx.first_stage_weights
+        return cls(
+            strategy, model, model.get_weights(), ctx.steps, seconds, reported,
+            first_stage_weights=first[1] if first else None,
+            first_stage_epochs=ctx.cfg.epochs - second_stage_epochs(ctx.cfg.epochs),
+        )  # fmt: skip
+
+
 @dataclass
 class RunContext:
     """One (strategy, seed) run: the data, the budget, and the helpers recipes share.
 
     The loss and the validation score come from the data's task
-    (:mod:`classbalance.compare.task`).
+    (:mod:`classbalance.compare.task`). ``base`` is the trained model of the
+    same seed that a recipe reusing one starts from (``base_model``).
+    ``keep_first_stage``: ``fit`` also keeps the best weights among the first
+    ``epochs - second_stage_epochs(epochs)`` epochs (``first_stage_weights``),
+    for cRT and LWS; ``epochs`` is read at each epoch's end, so a timing run
+    stopped at the plan's epochs keeps the plan's first stage.
     """
 
     data: Any
     cfg: Any
     seed: int
     model_fn: Any = None
+    base: TrainedModel | None = None
+    keep_first_stage: bool = False
     steps: int = 0
     best_epochs: list[int] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    trained: Any = None  # the model fit() trained last
+    first_stage_weights: tuple[int, list[np.ndarray]] | None = None  # (epoch, weights)
 
     # ------------------------------------------------------------------ budget
     @property
@@ -296,6 +358,28 @@ class RunContext:
             x = keras.layers.RandomZoom(0.1, fill_mode="constant")(x)
             model = keras.Model(inputs, model(x), name="augmented")
         self.compile(model, loss)
+        return model
+
+    def base_model(self, *, copy: bool = True, first_stage: bool = False) -> Any:
+        """The model of ``base``: a compiled copy of its weights, or (``copy=False``) itself.
+
+        ``first_stage``: a copy holding its first stage's weights instead
+        (:class:`TrainedModel`). Without a ``base`` (a recipe trained on its
+        own, e.g. in a test), the base is trained first, as the ``none``
+        recipe trains (plain :meth:`fit` of a fresh :meth:`model`), in a
+        context of its own: its steps are not this run's.
+        """
+        if self.base is None:
+            own = RunContext(self.data, self.cfg, self.seed, self.model_fn, keep_first_stage=True)
+            start = time.perf_counter()
+            own.fit(own.model())
+            seconds = time.perf_counter() - start
+            self.base = TrainedModel.of(own, "none", seconds, reported=False)
+        if not copy and not first_stage:
+            return self.base.model
+        model = self.model()
+        weights = self.base.first_stage_weights if first_stage else None
+        model.set_weights(self.base.weights if weights is None else weights)
         return model
 
     def compile(self, model: Any, loss: Any = None) -> None:
@@ -383,10 +467,12 @@ class RunContext:
             )
             kwargs["x"] = dataset
         select = restore_best(self, scores, self.batch_norm_sample(model, x, dataset))
+        self.first_stage_weights = None
         kwargs["callbacks"] = [step_counter(self), select, *(callbacks or [])]
         keras.utils.set_random_seed(self.seed)  # the shuffling of fit(), and augmentation
         model.fit(**kwargs)
         self.best_epochs.append(select.best_epoch)
+        self.trained = model
         return model
 
 
@@ -430,6 +516,9 @@ def restore_best(ctx: RunContext, scores: Scores | None, bn_sample: Any = None) 
             if score >= self.best_score:  # ties: the later epoch (trained longer)
                 self.best_score, self.best_epoch = score, epoch
                 self.best_weights = [np.array(w) for w in self.model.get_weights()]
+            first = ctx.cfg.epochs - second_stage_epochs(ctx.cfg.epochs)
+            if ctx.keep_first_stage and epoch < first and self.best_epoch == epoch:
+                ctx.first_stage_weights = (epoch, self.best_weights)
 
         def on_train_end(self, logs: Any = None) -> None:
             if self.best_weights is not None:
