@@ -383,3 +383,36 @@ def test_ensemble_members_train_on_different_undersampled_subsets(single):
     served_counts(trained, single.y_train)
     assert len(set(subsets)) == len(subsets), "two members were trained on the same subset"
     assert len(trained.steps) == epochs * STEPS_PER_EPOCH
+
+
+# --------------------------------------------------------------------------- shared in the grid
+def test_the_grid_trains_none_once_per_seed_for_the_recipes_reusing_it(single):
+    """run_compare without `none` among the strategies: one plain training per seed (not one per
+    recipe), unreported; post-hoc recipes add no steps, cRT and LWS their second stage."""
+    from classbalance.compare import run_compare
+    from classbalance.compare.report import shared_models
+
+    log: list[Observed] = []
+    names = ["posthoc_adjust", "tau_norm", "crt", "lws"]
+    cfg = CompareConfig(strategies=names, seeds=2, epochs=EPOCHS, batch_size=BATCH,
+                        learning_rate=0.01)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = run_compare(cfg, data=single, model=recording_model_fn(log))
+    trained = [o for o in log if o.steps]
+    plain = [o for o in trained if len(o.steps) == EPOCHS * STEPS_PER_EPOCH]
+    assert len(plain) == 2, "expected one plain training for each seed"
+    for observed in plain:
+        assert_every_row_once_per_epoch(observed.rows(), single.n_train, EPOCHS)
+    assert not np.array_equal(plain[0].weights_at_fit_end[0][0], plain[1].weights_at_fit_end[0][0])
+    second = [o for o in trained if o not in plain]  # cRT's two second stages (LWS: a wrapper)
+    assert [len(o.steps) for o in second] == [SECOND * STEPS_PER_EPOCH] * 2
+    runs = result.runs.set_index(["strategy", "seed"])["steps"]
+    assert "none" not in result.runs["strategy"].tolist()
+    expected = {"posthoc_adjust": 0, "tau_norm": 0, "crt": SECOND, "lws": SECOND}
+    assert runs.to_dict() == {
+        (n, s): expected[n] * STEPS_PER_EPOCH for n in names for s in range(2)
+    }
+    shared = shared_models(result)
+    assert shared["total_steps"] == 2 * (EPOCHS + 2 * SECOND) * STEPS_PER_EPOCH
+    assert "`none` was trained once for each of these seeds" in shared["rule"]

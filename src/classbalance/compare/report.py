@@ -50,6 +50,16 @@ def _method_lines(result: CompareResult) -> list[str]:
     ]
 
 
+def _timing_run(plan: dict[str, Any]) -> str:
+    """The run the plan timed: `none`, or the shared `none` of a recipe reusing it, or the first."""
+    names, reuse = plan["strategies"], plan.get("reuse") or {}
+    if "none" in names:
+        return "`none`"
+    if reuse:
+        return f"`none`, trained as the shared model of `{next(iter(reuse))}`"
+    return f"`{names[0]}`"
+
+
 def plan_lines(result: CompareResult) -> list[str]:
     """The "Time plan" lines: what was planned and why, what racing dropped, the real time."""
     record = result.plan
@@ -58,8 +68,8 @@ def plan_lines(result: CompareResult) -> list[str]:
         return []
     budget = plan.get("budget_seconds")
     lines = [
-        f"- Timing run (`{plan['strategies'][0] if 'none' not in plan['strategies'] else 'none'}`"
-        f", seed 0, kept as a run of the grid): one epoch {plan['epoch_seconds']:.2f} s, "
+        f"- Timing run ({_timing_run(plan)}, seed 0, kept as a run of the grid): one epoch "
+        f"{plan['epoch_seconds']:.2f} s, "
         f"start-up {plan['start_seconds']:.1f} s; {plan['workers']} run(s) at a time "
         f"({record.get('workers', '')}).",
         f"- Budget: {'none' if budget is None else f'{budget / 60:.1f} min'}; asked for "
@@ -133,8 +143,9 @@ def shared_models(result: CompareResult) -> dict[str, Any]:
         if posthoc:
             parts.append(
                 f"{_listing(posthoc)} {'is' if len(posthoc) == 1 else 'are'} computed from the "
-                f"trained `{base}` model of the same seed and train nothing (steps +0; their time "
-                "is that computation alone)"
+                f"trained `{base}` model of the same seed and "
+                f"{'trains' if len(posthoc) == 1 else 'train'} nothing (steps +0; the time is "
+                "that computation alone)"
             )
         if staged:
             head, stage = int(first[staged[0]]), int(own[staged[0]])
