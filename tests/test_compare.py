@@ -100,8 +100,8 @@ class TestEqualBudget:
         def count(optimizer):
             return int(keras.ops.convert_to_numpy(optimizer.iterations))
 
-        def recording_compile(self, model, loss=None):
-            compile_model(self, model, loss)
+        def recording_compile(self, model, loss=None, **kwargs):
+            compile_model(self, model, loss, **kwargs)
             optimizers.append(model.optimizer)
 
         def recording_restart(model, fresh):

@@ -382,11 +382,12 @@ class RunContext:
         model.set_weights(self.base.weights if weights is None else weights)
         return model
 
-    def compile(self, model: Any, loss: Any = None) -> None:
+    def compile(self, model: Any, loss: Any = None, *, learning_rate: float | None = None) -> None:
+        """Compile with Adam at ``cfg.learning_rate`` (or ``learning_rate``) and the task's loss."""
         import keras
 
         model.compile(
-            optimizer=keras.optimizers.Adam(self.cfg.learning_rate),
+            optimizer=keras.optimizers.Adam(learning_rate or self.cfg.learning_rate),
             loss=loss or self.data.task.loss(),
             jit_compile=False,
         )
