@@ -64,6 +64,25 @@ class TestFitPlan:
         assert grid_seconds([9, 1, 1, 1], 2) == 9.0
         assert grid_seconds([], 2) == 0.0
 
+    def test_reusing_recipes_count_only_what_they_train(self):
+        """Post-hoc recipes add nothing; cRT adds its second stage (a start-up and 20% of the
+        epochs), in the job of `none`; `none` counts once per seed, asked for or not."""
+        post = {"base": "none", "second_stage": False}
+        reuse = {"posthoc_adjust": post, "tau_norm": post,
+                 "crt": {"base": "none", "second_stage": True}}  # fmt: skip
+
+        def estimate(names, workers=1):
+            p = plan(strategies=names, seeds=1, workers=workers, reuse=reuse)
+            return p.estimated_seconds
+
+        alone = estimate(["none"])
+        assert estimate(["none", "posthoc_adjust", "tau_norm"]) == alone
+        assert estimate(["posthoc_adjust", "tau_norm"]) == alone  # the base, not reported
+        assert estimate(["none", "crt"]) == pytest.approx(alone + 2.0 + 6 * 1.0)
+        # one job: a second worker cannot train crt's stage beside its none
+        assert estimate(["none", "crt"], workers=2) == estimate(["none", "crt"])
+        assert plan(strategies=["none", "crt"], reuse=reuse).reuse["crt"]["second_stage"]
+
 
 class TestGate:
     def test_grid_plan(self):

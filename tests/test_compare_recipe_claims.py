@@ -12,8 +12,12 @@ tests/loss_reference.py / tests/multilabel_reference.py:
   batch and logits;
 - weight recipes: the sample weights of every step are the claimed class
   weights of the rows served;
-- post-hoc: final scores minus the trained model's logits is -tau log(prior);
-- cRT: the second stage moves the classifier only, on class-balanced batches;
+- post-hoc (posthoc_adjust, tau_norm): the scores are a NumPy transform of the
+  same seed's `none` model's weights, and no model but that one trains;
+- second stage (cRT, LWS): they start from `none`'s first-stage weights (the
+  same as `none` trained for those epochs), cRT moves the classifier only on
+  class-balanced batches, LWS multiplies the frozen model's logits by learned
+  per-class scales;
 - ensemble: each member is trained on its own undersampled subset.
 
 Each test fails when its remedy is dropped (the bugs tried are listed in the
@@ -263,57 +267,152 @@ class TestClassWeights:
         assert_every_row_once_per_epoch(observed.rows(), single.n_train, EPOCHS)
 
 
-# --------------------------------------------------------------------------- post-hoc
-def _logits(model, x: np.ndarray) -> np.ndarray:
-    return np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), np.float64)
+# --------------------------------------------------------------------------- reusing none
+# posthoc_adjust, tau_norm, crt and lws start from the `none` model of the same seed (the
+# runner shares it; a recipe run on its own, as here, trains it first in a context of its
+# own). The models of the recording model function show which models trained, for how many
+# steps, and their weights; the claims are checked with NumPy on those weights.
+SECOND = 1  # cRT's and LWS's second stage: 20% of 3 epochs, at least 1
+FIRST = EPOCHS - SECOND
 
 
-def test_posthoc_adjust_subtracts_the_log_prior(single):
-    """posthoc_adjust scores = the trained model's logits - log(prior) (tau = 1 here: fewer than
-    20 validation samples per class), up to a constant per row."""
-    predict, log = train(single, "posthoc_adjust")
-    model = log[-1].model
-    x = single.x_test
-    shift = predict(x) - _logits(model, x)
-    shift -= shift.mean(axis=1, keepdims=True)
-    expected = -np.log(COUNTS / COUNTS.sum())
-    expected -= expected.mean()
-    np.testing.assert_allclose(shift, np.broadcast_to(expected, shift.shape), atol=1e-5)
+def forward(weights: list[np.ndarray], x: np.ndarray, head_scale: np.ndarray | float = 1.0):
+    """The recording MLP in NumPy: relu(x W1 + b1) (W2 / scale) + b2 / scale."""
+    w1, b1, w2, b2 = (np.asarray(w, np.float64) for w in weights)
+    return np.maximum(x @ w1 + b1, 0.0) @ (w2 / head_scale) + b2 / head_scale
 
 
-# --------------------------------------------------------------------------- cRT
-def test_crt_second_stage_trains_only_the_classifier_on_balanced_batches(single):
-    """crt: plain training, then only the last layer, class-balanced, within the same steps."""
-    _, log = train(single, "crt")
-    observed = only(log)
-    assert len(observed.weights_at_fit_start) == 2, "expected two stages (two fit calls)"
-    n = single.n_train
-    first = observed.rows(stage=0)
-    epochs_first = len(first) // n
-    assert epochs_first >= 1
-    assert_every_row_once_per_epoch(first, n, epochs_first)
-    second = [s for s in observed.steps if s.stage == 1]
-    assert len(observed.steps) == EPOCHS * STEPS_PER_EPOCH  # the budget, counted by the model
-    assert len(second) == (EPOCHS - epochs_first) * STEPS_PER_EPOCH > 0
-    counts = served_counts(observed, single.y_train, stage=1)
-    assert_shares(counts, np.full(3, 1 / 3), EPOCHS - epochs_first)
-    before, after = observed.weights_at_fit_start[1], observed.weights_at_fit_end[1]
-    hidden, head = slice(0, 2), slice(2, 4)  # Dense(16) kernel, bias; Dense(3) kernel, bias
-    for b, a in zip(before[hidden], after[hidden], strict=True):
-        np.testing.assert_array_equal(a, b)  # frozen
-    assert any(not np.array_equal(a, b) for a, b in zip(before[head], after[head], strict=True))
+def trained_none(data: DataSplit, epochs: int = EPOCHS) -> list[np.ndarray]:
+    """The weights the `none` recipe keeps with the same seed, trained independently here."""
+    _, log = train(data, "none", epochs=epochs)
+    return only(log).weights_at_fit_end[0]
+
+
+def assert_base_trained_once(log: list[Observed], data: DataSplit) -> Observed:
+    """The first model is the plain `none` training (every row once per epoch, all epochs)."""
+    base = log[0]
+    assert len(base.weights_at_fit_start) == 1
+    assert_every_row_once_per_epoch(base.rows(), data.n_train, EPOCHS)
+    return base
+
+
+def assert_same_weights(a: list[np.ndarray], b: list[np.ndarray]) -> None:
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+class TestReusingNone:
+    def test_posthoc_adjust_is_the_none_model_minus_tau_log_prior(self, single):
+        """posthoc_adjust = the none model's logits - log(prior) (tau = 1 here: fewer than 20
+        validation samples per class); the none model is that of the same seed; no steps added."""
+        predict, log = train(single, "posthoc_adjust")
+        base = assert_base_trained_once(log, single)
+        assert sum(len(o.steps) for o in log) == EPOCHS * STEPS_PER_EPOCH  # none's steps only
+        assert_same_weights(base.weights_at_fit_end[0], trained_none(single))
+        x = single.x_test
+        expected = forward(base.weights_at_fit_end[0], x) - np.log(COUNTS / COUNTS.sum())
+        np.testing.assert_allclose(predict(x), expected, rtol=1e-4, atol=1e-4)
+
+    def test_tau_norm_divides_each_class_weights_by_their_norm(self, single):
+        """tau_norm = the none model with each class's classifier weights (and bias) divided by
+        their norm ** tau (tau = 1 here); no steps added."""
+        predict, log = train(single, "tau_norm")
+        base = assert_base_trained_once(log, single)
+        assert sum(len(o.steps) for o in log) == EPOCHS * STEPS_PER_EPOCH  # none's steps only
+        weights = base.weights_at_fit_end[0]
+        assert_same_weights(weights, trained_none(single))
+        norms = np.linalg.norm(np.asarray(weights[2], np.float64), axis=0)
+        assert np.ptp(norms) > 1e-3  # the classes' norms differ: the division shows
+        x = single.x_test
+        expected = forward(weights, x, head_scale=norms)
+        np.testing.assert_allclose(predict(x), expected, rtol=1e-4, atol=1e-4)
+
+    def test_crt_retrains_only_the_classifier_of_nones_first_stage(self, single):
+        """crt: none's weights after its first epochs (the same as none trained for those
+        epochs), then only the last layer, class-balanced, for the other epochs."""
+        _, log = train(single, "crt")
+        assert_base_trained_once(log, single)
+        assert len(log) == 2, "expected the base and cRT's own copy"
+        crt = log[1]
+        assert len(crt.weights_at_fit_start) == 1, "cRT trains one stage of its own"
+        assert len(crt.steps) == SECOND * STEPS_PER_EPOCH
+        assert_same_weights(crt.weights_at_fit_start[0], trained_none(single, epochs=FIRST))
+        counts = served_counts(crt, single.y_train)
+        assert_shares(counts, np.full(3, 1 / 3), SECOND)
+        before, after = crt.weights_at_fit_start[0], crt.weights_at_fit_end[0]
+        assert_same_weights(after[:2], before[:2])  # Dense(16) kernel and bias: frozen
+        assert not np.array_equal(after[2], before[2])  # the classifier moved
+
+    def test_lws_scales_the_logits_of_nones_first_stage(self, single):
+        """lws: none's first-stage model, frozen (bit-identical), its logits multiplied by one
+        learned scale per class."""
+        predict, log = train(single, "lws")
+        assert_base_trained_once(log, single)
+        assert len(log) == 2, "expected the base and LWS's own copy"
+        copy = log[1]
+        assert not copy.steps, "the scaled model itself must not train"
+        first = trained_none(single, epochs=FIRST)
+        assert_same_weights(copy.model.get_weights(), first)
+        x = single.x_test
+        plain = forward(first, x)
+        scale = np.median(predict(x) / plain, axis=0)
+        np.testing.assert_allclose(predict(x), plain * scale, rtol=1e-4, atol=1e-4)
+        assert np.abs(scale - 1.0).max() > 1e-3, f"the scales were not learned: {scale}"
 
 
 # --------------------------------------------------------------------------- ensemble
 def test_ensemble_members_train_on_different_undersampled_subsets(single):
-    """ensemble: 5 members, each on its own subset of min(n_c) rows per class, steps split."""
-    _, log = train(single, "ensemble", epochs=2)  # 12 steps: 3, 3, 2, 2, 2
-    assert len(log) == 5
+    """ensemble: 5 members, each from its own initial weights on its own subset of min(n_c) rows
+    per class, the epochs split among them (one compiled model trains them in turn)."""
+    epochs = 5  # one epoch per member
+    _, log = train(single, "ensemble", epochs=epochs)
+    trained = log[0]
+    assert len(trained.weights_at_fit_start) == 5, "expected one fit() per member"
     subsets = []
-    for observed in log:
-        served_counts(observed, single.y_train)
-        used = np.unique(observed.rows())
+    for m in range(5):
+        assert len([s for s in trained.steps if s.stage == m]) == STEPS_PER_EPOCH
+        used = np.unique(trained.rows(stage=m))
         assert np.bincount(single.y_train[used], minlength=3).tolist() == [COUNTS.min()] * 3
         subsets.append(frozenset(used.tolist()))
+        if m:  # member m starts from the initial weights of a model of its own, not member m-1's
+            start = trained.weights_at_fit_start[m]
+            for a, b in zip(start, log[m].model.get_weights(), strict=True):
+                np.testing.assert_array_equal(a, b)
+            assert not np.array_equal(start[0], trained.weights_at_fit_end[m - 1][0])
+    served_counts(trained, single.y_train)
     assert len(set(subsets)) == len(subsets), "two members were trained on the same subset"
-    assert sum(len(o.steps) for o in log) == 2 * STEPS_PER_EPOCH
+    assert len(trained.steps) == epochs * STEPS_PER_EPOCH
+
+
+# --------------------------------------------------------------------------- shared in the grid
+def test_the_grid_trains_none_once_per_seed_for_the_recipes_reusing_it(single):
+    """run_compare without `none` among the strategies: one plain training per seed (not one per
+    recipe), unreported; post-hoc recipes add no steps, cRT and LWS their second stage."""
+    from classbalance.compare import run_compare
+    from classbalance.compare.report import shared_models
+
+    log: list[Observed] = []
+    names = ["posthoc_adjust", "tau_norm", "crt", "lws"]
+    cfg = CompareConfig(strategies=names, seeds=2, epochs=EPOCHS, batch_size=BATCH,
+                        learning_rate=0.01)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = run_compare(cfg, data=single, model=recording_model_fn(log))
+    trained = [o for o in log if o.steps]
+    plain = [o for o in trained if len(o.steps) == EPOCHS * STEPS_PER_EPOCH]
+    assert len(plain) == 2, "expected one plain training for each seed"
+    for observed in plain:
+        assert_every_row_once_per_epoch(observed.rows(), single.n_train, EPOCHS)
+    assert not np.array_equal(plain[0].weights_at_fit_end[0][0], plain[1].weights_at_fit_end[0][0])
+    second = [o for o in trained if o not in plain]  # cRT's two second stages (LWS: a wrapper)
+    assert [len(o.steps) for o in second] == [SECOND * STEPS_PER_EPOCH] * 2
+    runs = result.runs.set_index(["strategy", "seed"])["steps"]
+    assert "none" not in result.runs["strategy"].tolist()
+    expected = {"posthoc_adjust": 0, "tau_norm": 0, "crt": SECOND, "lws": SECOND}
+    assert runs.to_dict() == {
+        (n, s): expected[n] * STEPS_PER_EPOCH for n in names for s in range(2)
+    }
+    shared = shared_models(result)
+    assert shared["total_steps"] == 2 * (EPOCHS + 2 * SECOND) * STEPS_PER_EPOCH
+    assert "`none` was trained once for each of these seeds" in shared["rule"]

@@ -24,7 +24,7 @@ Examples
 --------
 >>> from classbalance.compare import STRATEGIES, CompareConfig
 >>> {task: len(recipes) for task, recipes in STRATEGIES.items()}
-{'single-label': 14, 'multi-label': 4}
+{'single-label': 16, 'multi-label': 4}
 >>> CompareConfig(quick=True).resolved().epochs
 5
 """

@@ -4,8 +4,10 @@ Before the grid trains, the run of ``none`` with seed 0 (the *timing run*,
 kept as the grid's own run, not thrown away) reports how long model
 building and its first epochs took. From that, :func:`fit_plan` estimates
 every run (``start + epochs * epoch * cost``, with each recipe's relative
-cost in :data:`RELATIVE_COST`) and the grid on the workers, and fits it to
-``budget_minutes``:
+cost in :data:`RELATIVE_COST`; a recipe reusing ``none``'s model counts only
+what it trains itself, in the job of its seed's ``none``, which is trained
+once per seed even when it is not among the strategies: :func:`job_seconds`)
+and the grid on the workers, and fits it to ``budget_minutes``:
 
 1. **The full grid** when it fits (or when there is no budget).
 2. Else **racing** (unless it is turned off): every strategy on seed 0, then
@@ -37,9 +39,11 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from classbalance.compare.training import second_stage_epochs
 
 __all__ = [
     "MIN_EPOCHS",
@@ -50,6 +54,8 @@ __all__ = [
     "Plan",
     "fit_plan",
     "grid_seconds",
+    "job_seconds",
+    "run_seconds",
 ]
 
 #: Seconds of a run of each recipe relative to ``none`` at the same epochs (unknown names:
@@ -65,9 +71,9 @@ RELATIVE_COST: dict[str, float] = {
     "focal": 1.0,
     "class_balanced_loss": 1.0,
     "logit_adjusted_loss": 1.0,
-    "posthoc_adjust": 1.0,
     "ldam_drw": 1.0,
     "crt": 1.0,
+    "lws": 1.0,
     "ensemble": 1.4,
     "balanced_sampling_augment": 1.4,
 }
@@ -98,6 +104,7 @@ class Plan:
     budget_seconds: float | None = None
     requested: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    reuse: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def runs(self) -> int:
@@ -106,7 +113,7 @@ class Plan:
 
     def run_seconds(self, name: str) -> float:
         """Estimated seconds of one run of recipe ``name``."""
-        return run_seconds(name, self.epochs, self.epoch_seconds, self.start_seconds)
+        return run_seconds(name, self.epochs, self.epoch_seconds, self.start_seconds, self.reuse)
 
     def describe(self) -> str:
         """One paragraph for the console: runs, minutes, budget, what was changed."""
@@ -136,10 +143,61 @@ class Plan:
         return {**asdict(self), "runs": self.runs}
 
 
-def run_seconds(name: str, epochs: int, epoch_seconds: float, start_seconds: float) -> float:
-    """Estimated seconds of one run: model start-ups plus epochs at the recipe's relative cost."""
+def run_seconds(
+    name: str,
+    epochs: int,
+    epoch_seconds: float,
+    start_seconds: float,
+    reuse: Mapping[str, Mapping[str, Any]] | None = None,
+) -> float:
+    """Estimated seconds of one run: model start-ups plus the epochs it trains itself.
+
+    A recipe in ``reuse`` (``{name: {"base": ..., "second_stage": bool}}``)
+    trains nothing of its own (post-hoc: no time) or a second stage of
+    :func:`~classbalance.compare.training.second_stage_epochs` (one start-up);
+    its base's time is the base's run.
+    """
     cost = RELATIVE_COST.get(name, 1.0)
+    shared = (reuse or {}).get(name)
+    if shared is not None:
+        if not shared.get("second_stage"):
+            return 0.0
+        return start_seconds + second_stage_epochs(epochs) * epoch_seconds * cost
     return MODELS_PER_RUN.get(name, 1) * start_seconds + epochs * epoch_seconds * cost
+
+
+def job_seconds(
+    strategies: Sequence[str],
+    epochs: int,
+    epoch_seconds: float,
+    start_seconds: float,
+    reuse: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[float]:
+    """Estimated seconds of the jobs of one seed: a recipe reusing a model runs in its base's job.
+
+    A base that is not among ``strategies`` is trained all the same, once
+    per seed (its time goes to the job of the recipes reusing it).
+
+    Examples
+    --------
+    >>> from classbalance.compare.budget import job_seconds
+    >>> reuse = {"posthoc_adjust": {"base": "none", "second_stage": False},
+    ...          "crt": {"base": "none", "second_stage": True}}
+    >>> names = ["none", "focal", "posthoc_adjust", "crt"]
+    >>> job_seconds(names, 10, 1.0, 2.0, reuse)  # crt: 2 epochs of its own
+    [16.0, 12.0]
+    >>> job_seconds(["posthoc_adjust"], 10, 1.0, 2.0, reuse)  # `none` trained, not reported
+    [12.0]
+    """
+    reuse = reuse or {}
+    jobs: dict[str, float] = {}
+    for name in strategies:
+        base = reuse.get(name, {}).get("base") or name
+        if base not in jobs:
+            jobs[base] = run_seconds(base, epochs, epoch_seconds, start_seconds, reuse)
+        if base != name:
+            jobs[base] += run_seconds(name, epochs, epoch_seconds, start_seconds, reuse)
+    return list(jobs.values())
 
 
 def grid_seconds(times: Sequence[float], workers: int) -> float:
@@ -168,6 +226,7 @@ def fit_plan(
     setup_seconds: float = 0.0,
     race: bool | None = None,
     min_epochs: int = MIN_EPOCHS,
+    reuse: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Plan:
     """The plan that fits ``budget_seconds`` (see the module docstring for the rule).
 
@@ -188,6 +247,8 @@ def fit_plan(
     race : bool or None, default=None
         True: always race; False: never; None: race when the grid does not fit.
     min_epochs : int, default=MIN_EPOCHS
+    reuse : mapping, default=None
+        The recipes that reuse another run's model (:func:`job_seconds`).
 
     Returns
     -------
@@ -197,7 +258,7 @@ def fit_plan(
     floor = min(epochs, min_epochs)
 
     def total(n_seeds: int, n_epochs: int) -> float:
-        times = [run_seconds(n, n_epochs, epoch_seconds, start_seconds) for n in names]
+        times = job_seconds(names, n_epochs, epoch_seconds, start_seconds, reuse)
         return setup_seconds + grid_seconds(times * n_seeds, workers) + REPORT_SECONDS
 
     full = total(seeds, epochs)
@@ -231,6 +292,7 @@ def fit_plan(
         start_seconds=start_seconds, setup_seconds=setup_seconds, estimated_seconds=estimate,
         full_grid_seconds=full, budget_seconds=budget_seconds,
         requested={"seeds": seeds, "epochs": epochs}, notes=notes,
+        reuse={k: dict(v) for k, v in (reuse or {}).items()},
     )  # fmt: skip
 
 

@@ -22,7 +22,7 @@ from classbalance._atomic import atomic_write_text, atomic_write_with
 from classbalance.compare.config import CompareResult
 from classbalance.compare.summary import summary_table
 
-__all__ = ["markdown", "results_payload", "write_report"]
+__all__ = ["markdown", "results_payload", "shared_models", "write_report"]
 
 
 def _method_lines(result: CompareResult) -> list[str]:
@@ -34,18 +34,30 @@ def _method_lines(result: CompareResult) -> list[str]:
         if "images" in result.data_description
         else "default: MLP, 256 units, dropout 0.5"
     )
-    budget = int(result.runs["budget_steps"].iloc[0])
+    shared = shared_models(result)
+    budget = shared["steps_from_scratch"]
     return [
         f"- Model: {model}{task.model_note}; Adam lr={cfg.learning_rate}, batch "
         f"{cfg.batch_size}; Keras backend {result.backend}; seeds 0..{cfg.seeds - 1}; "
         f"{result.seconds:.0f} s in all on {os.cpu_count()} CPU cores ({platform.machine()}), "
         f"{effective_n_jobs(cfg.jobs)} worker process(es).",
-        f"- Equal budget: every run took {budget} optimizer steps ({cfg.epochs} epochs of "
-        f"n_train samples) at the same batch size; {task.budget_note}. The `steps` column "
-        "counts what each run really took.",
+        f"- Equal budget: every prediction has {budget} optimizer steps of training behind it "
+        f"({cfg.epochs} epochs of n_train samples) at the same batch size; {task.budget_note}. "
+        "The `steps` column counts what each run trained itself (`+n`: on a shared model).",
+        *([f"- Shared models: {shared['rule']}"] if shared["rule"] else []),
         *task.rule_lines,
         f"- {task.group_sentence(np.array(list(result.train_counts.values())))}.",
     ]
+
+
+def _timing_run(plan: dict[str, Any]) -> str:
+    """The run the plan timed: `none`, or the shared `none` of a recipe reusing it, or the first."""
+    names, reuse = plan["strategies"], plan.get("reuse") or {}
+    if "none" in names:
+        return "`none`"
+    if reuse:
+        return f"`none`, trained as the shared model of `{next(iter(reuse))}`"
+    return f"`{names[0]}`"
 
 
 def plan_lines(result: CompareResult) -> list[str]:
@@ -56,8 +68,8 @@ def plan_lines(result: CompareResult) -> list[str]:
         return []
     budget = plan.get("budget_seconds")
     lines = [
-        f"- Timing run (`{plan['strategies'][0] if 'none' not in plan['strategies'] else 'none'}`"
-        f", seed 0, kept as a run of the grid): one epoch {plan['epoch_seconds']:.2f} s, "
+        f"- Timing run ({_timing_run(plan)}, seed 0, kept as a run of the grid): one epoch "
+        f"{plan['epoch_seconds']:.2f} s, "
         f"start-up {plan['start_seconds']:.1f} s; {plan['workers']} run(s) at a time "
         f"({record.get('workers', '')}).",
         f"- Budget: {'none' if budget is None else f'{budget / 60:.1f} min'}; asked for "
@@ -93,6 +105,70 @@ def plan_lines(result: CompareResult) -> list[str]:
     if "seconds" in record:
         lines.append(f"- Took {result.seconds:.0f} s in all (runs: {record['seconds']:.0f} s).")
     return lines
+
+
+def _listing(names: list[str]) -> str:
+    quoted = [f"`{n}`" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def shared_models(result: CompareResult) -> dict[str, Any]:
+    """Which runs reuse another run's trained model, and how their steps add up.
+
+    ``steps_from_scratch``: the steps of every run trained on its own (all
+    the same). A reusing run's ``steps`` are those it trains itself: 0
+    post-hoc, a second stage for cRT and LWS, whose first stage is the
+    base's first epochs (``base_steps``), so that the two add up to
+    ``steps_from_scratch``. ``total_steps``: every step trained, each
+    counted once (a base that was not reported included).
+    """
+    runs = result.runs
+    has_base = "base" in runs and runs["base"].notna().any()
+    reusing = runs[runs["base"].notna()] if has_base else runs.iloc[:0]
+    scratch = runs.loc[runs["base"].isna(), "budget_steps"] if has_base else runs["budget_steps"]
+    steps = int(scratch.iloc[0]) if len(scratch) else int(reusing["base_steps"].max())
+    total = int(runs["steps"].sum())
+    out: dict[str, Any] = {"steps_from_scratch": steps, "bases": {}, "rule": ""}
+    sentences = []
+    for base, rows in reusing.groupby("base", sort=False):
+        names = list(dict.fromkeys(rows["strategy"]))
+        own = rows.groupby("strategy", sort=False)["budget_steps"].first()
+        first = rows.groupby("strategy", sort=False)["base_steps"].first()
+        posthoc = [n for n in names if own[n] == 0 and first[n] == steps]
+        staged = [n for n in names if n not in posthoc]
+        reported = base in result.config.strategies
+        seeds = sorted(set(rows["seed"]))
+        out["bases"][base] = {"reused_by": names, "reported": reported, "seeds": seeds}
+        parts = []
+        if posthoc:
+            parts.append(
+                f"{_listing(posthoc)} {'is' if len(posthoc) == 1 else 'are'} computed from the "
+                f"trained `{base}` model of the same seed and "
+                f"{'trains' if len(posthoc) == 1 else 'train'} nothing (steps +0; the time is "
+                "that computation alone)"
+            )
+        if staged:
+            head, stage = int(first[staged[0]]), int(own[staged[0]])
+            parts.append(
+                f"{_listing(staged)} start from the `{base}` run of the same seed after its "
+                f"first {head} steps (its best epoch on validation among them: the same training "
+                f"as a first stage of their own, counted once, in `{base}`'s row) and train a "
+                f"second stage of {stage} steps (only the classifier, or one scale per class): "
+                f"{head} + {stage} = {head + stage} steps, as every run"
+            )
+        sentence = "; ".join(parts) + "."
+        if not reported:
+            total += steps * len(seeds)
+            sentence += (
+                f" `{base}` was trained once for each of these seeds as their shared model "
+                f"({steps} steps each) but is not reported (it was not among the strategies)."
+            )
+        sentences.append(sentence)
+    out["total_steps"] = total
+    if sentences:
+        sentences.append(f"Steps trained in all, each counted once: {total}.")
+    out["rule"] = " ".join(sentences)
+    return out
 
 
 def markdown(result: CompareResult) -> str:
@@ -155,6 +231,7 @@ def results_payload(result: CompareResult) -> dict[str, Any]:
             "backend": result.backend,
             "seconds": result.seconds,
             "plan": result.plan,
+            "shared_models": shared_models(result),
             "runs": result.runs.to_dict(orient="records"),
             "summary": result.summary.reset_index().to_dict(orient="records"),
         }

@@ -37,14 +37,14 @@ from classbalance.compare.config import CompareConfig, CompareError, CompareResu
 from classbalance.compare.data import DataSplit, assemble, embed_parts, load_data
 from classbalance.compare.models import ModelFn, build_model
 from classbalance.compare.readers import as_samples
-from classbalance.compare.recipes import check_strategy_names
+from classbalance.compare.recipes import check_strategy_names, job_groups
 from classbalance.compare.schedule import Execute, run_schedule
 from classbalance.compare.summary import summarize
 from classbalance.compare.task import task_of
-from classbalance.compare.training import RunContext, isolated_random_state
+from classbalance.compare.training import RunContext, TrainedModel, isolated_random_state
 from classbalance.compare.workers import WorkerPlan, detect_accelerators, plan_workers, start_worker
 
-__all__ = ["compare", "run_compare", "run_one"]
+__all__ = ["compare", "run_compare", "run_group", "run_one"]
 
 
 # --------------------------------------------------------------------------- one run
@@ -74,17 +74,13 @@ def run_one(
     strategy: str,
     seed: int,
     model: str | ModelFn | None = None,
-    worker: WorkerPlan | None = None,
-    gate: Gate | None = None,
-    probe: EpochProbe | None = None,
 ) -> dict[str, Any]:
     """Train one recipe with one seed and score it on the test set (a grid cell).
 
     The task of ``data`` gives the recipe and turns the trained predictor
-    into scores (argmax; or sigmoid and thresholds tuned on validation).
-    ``worker`` sets up a worker process (:func:`~.workers.start_worker`);
-    ``gate`` waits for the plan's epochs (or skips the run: ``{"skipped": True}``);
-    ``probe`` makes this the timing run (:class:`~.budget.EpochProbe`).
+    into scores (argmax; or sigmoid and thresholds tuned on validation). A
+    recipe that reuses a trained model (``posthoc_adjust``, ``crt``, ...)
+    trains that base first, without reporting it (:func:`run_group`).
 
     Examples
     --------
@@ -95,40 +91,124 @@ def run_one(
     >>> row["steps"] == row["budget_steps"] == 63, 0 < row["mAP"] <= 1
     (True, True)
     """
-    if gate is not None and probe is None:  # the timing run makes the plan: it never waits
-        epochs = gate.epochs(strategy, seed)
-        if epochs is None:
-            return {"strategy": strategy, "seed": seed, "skipped": True}
-        cfg = replace(cfg, epochs=epochs)
+    return run_group(data, cfg, [strategy], seed, model)[0]
+
+
+def run_group(
+    data: DataSplit,
+    cfg: CompareConfig,
+    strategies: Sequence[str],
+    seed: int,
+    model: str | ModelFn | None = None,
+    worker: WorkerPlan | None = None,
+    gate: Gate | None = None,
+    probe: EpochProbe | None = None,
+) -> list[dict[str, Any]]:
+    """Train ``strategies`` with one seed, a recipe reusing a model after that model (one job).
+
+    The base of a reusing recipe (``Recipe.base``: ``none``) trains first and
+    its trained model goes to every recipe of the group that reuses it; a
+    base not in ``strategies`` is trained all the same but not reported (its
+    time is added to the first row's ``_seconds``, so that the rows' times
+    add up to the job's). ``worker`` sets up a worker process
+    (:func:`~.workers.start_worker`); ``gate`` waits for the plan's epochs
+    (or skips runs: ``{"skipped": True}``); ``probe`` makes this the timing
+    job (:class:`~.budget.EpochProbe`): it times the first training, and the
+    recipes after it take the plan's epochs.
+
+    Examples
+    --------
+    >>> from classbalance.compare import CompareConfig, load_data
+    >>> from classbalance.compare.runner import run_group
+    >>> cfg = CompareConfig(epochs=2).resolved()
+    >>> rows = run_group(load_data(cfg), cfg, ["posthoc_adjust", "crt"], 0)
+    >>> [(r["strategy"], r["steps"], r["base"], r["base_steps"]) for r in rows]
+    [('posthoc_adjust', 0, 'none', 18), ('crt', 9, 'none', 9)]
+    """
+    skipped = []
+    if gate is not None and probe is None:  # the timing job makes the plan: it never waits
+        planned = {name: gate.epochs(name, seed) for name in strategies}
+        skipped = [
+            {"strategy": n, "seed": seed, "skipped": True} for n, e in planned.items() if e is None
+        ]
+        strategies = [n for n in strategies if planned[n] is not None]
+        if not strategies:
+            return skipped
+        cfg = replace(cfg, epochs=next(planned[n] for n in strategies))
     keras = start_worker(worker)
-    task_start = time.time()  # after the worker's one-time start-up
-    ctx = _timed_context(RunContext(data, cfg, seed, model_fn=model), probe, task_start)
-    try:
-        with isolated_random_state():
-            start = time.perf_counter()
-            predict = data.task.recipes[strategy].train(ctx)
-            seconds = time.perf_counter() - start
-            scored = data.task.score_run(data, predict)
-    except BaseException:
-        if probe is not None:
-            probe.failed()
-        raise
-    if probe is not None and probe.plan is None:  # no epoch reported: time the whole run
-        probe.report([task_start + seconds * (e + 1) / cfg.epochs for e in range(2)], task_start)
+    recipes = data.task.recipes
+    bases = {recipes[n].base for n in strategies} - {None}
+    staged = {recipes[n].base for n in strategies if recipes[n].second_stage}
+    order = [*sorted(bases - set(strategies)), *sorted(strategies, key=lambda n: n not in bases)]
+    trained: dict[str, TrainedModel] = {}
+    rows: list[dict[str, Any]] = []
+    unreported = 0.0
+    for i, name in enumerate(order):
+        recipe, reported = recipes[name], name in strategies
+        task_start = time.time()  # after the worker's one-time start-up
+        ctx = RunContext(data, cfg, seed, model_fn=model, base=trained.get(recipe.base or ""),
+                         keep_first_stage=name in staged)  # fmt: skip
+        ctx = _timed_context(ctx, probe if i == 0 else None, task_start)
+        try:
+            with isolated_random_state():
+                start = time.perf_counter()
+                predict = recipe.train(ctx)
+                seconds = time.perf_counter() - start
+                if name in bases:
+                    trained[name] = TrainedModel.of(ctx, name, seconds, reported)
+                scored = data.task.score_run(data, predict) if reported else None
+        except BaseException:
+            if probe is not None:
+                probe.failed()
+            raise
+        if i == 0 and probe is not None:
+            if probe.plan is None:  # no epoch reported: time the whole run
+                probe.report(
+                    [task_start + seconds * (e + 1) / cfg.epochs for e in range(2)], task_start
+                )
+            cfg = ctx.cfg  # stopped at the plan's epochs (if it could)
+        if scored is None:
+            unreported += time.time() - task_start
+            continue
+        rows.append(_row(ctx, recipe, scored, seconds, keras.backend.backend()))
+        rows[-1]["_seconds"] = time.time() - task_start + unreported
+        unreported = 0.0
+    if probe is not None:
+        for row in rows:
+            row["_plan"] = probe.plan
+    return rows + skipped
+
+
+def _row(
+    ctx: RunContext, recipe: Any, scored: dict[str, Any], seconds: float, backend: str
+) -> dict[str, Any]:
+    """A run's row: its scores, own steps and time; the model it reused and that one's steps."""
     public = {k: v for k, v in scored.items() if k != "details" and not k.startswith("_")}
+    base = ctx.base if recipe.base else None
+    shared, base_steps = {}, 0
+    if base is not None:
+        base_steps = base.steps
+        if recipe.second_stage:  # the base's first stage: its epochs of steps
+            base_steps = base.first_stage_epochs * ctx.steps_per_epoch
+        shared["base"] = {
+            "strategy": base.strategy, "seed": ctx.seed, "steps": base.steps,
+            "train_seconds": base.seconds, "reported": base.reported,
+            **({"first_stage_epochs": base.first_stage_epochs} if recipe.second_stage else {}),
+        }  # fmt: skip
     return {
-        "strategy": strategy,
-        "seed": seed,
+        "strategy": recipe.name,
+        "seed": ctx.seed,
         **public,
         "steps": ctx.steps,
-        "budget_steps": ctx.budget,
+        "budget_steps": recipe.own_epochs(ctx.cfg.epochs) * ctx.steps_per_epoch,
+        "base": None if base is None else base.strategy,
+        "base_steps": base_steps,
         "best_epochs": list(ctx.best_epochs),
         "train_seconds": seconds,
-        "details": {**ctx.info, **scored["details"]},
-        "backend": keras.backend.backend(),
+        "details": {**ctx.info, **scored["details"], **shared},
+        "backend": backend,
+        "_epochs": ctx.cfg.epochs,
         **{k: v for k, v in scored.items() if k.startswith("_")},
-        "_seconds": time.time() - task_start,
-        **({"_plan": probe.plan} if probe is not None else {}),
     }
 
 
@@ -152,11 +232,17 @@ def _executor(data: DataSplit, model: Any, worker: WorkerPlan) -> Execute:
     from joblib import Parallel, delayed
 
     def execute(pairs: list, cfg: CompareConfig, gate: Gate | None, probe: Any) -> Any:
+        # A recipe reusing a model runs in one job with it (one seed, the base first);
+        # the job of the first pair carries the probe.
+        jobs = job_groups(pairs, data.task.recipes)
         parallel = Parallel(n_jobs=worker.n_jobs, return_as="generator_unordered")
-        return parallel(
-            delayed(run_one)(data, cfg, name, seed, model, worker, gate, probe if i == 0 else None)
-            for i, (name, seed) in enumerate(pairs)
+        results = parallel(
+            delayed(run_group)(
+                data, cfg, names, seed, model, worker, gate, probe if i == 0 else None
+            )
+            for i, (names, seed) in enumerate(jobs)
         )
+        return (row for rows in results for row in rows)
 
     return execute
 

@@ -19,7 +19,6 @@ a run trains:
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import shutil
 import tempfile
@@ -33,6 +32,7 @@ import numpy as np
 
 from classbalance.compare.budget import REPORT_SECONDS, EpochProbe, Gate, Plan, grid_seconds
 from classbalance.compare.racing import race_replicates, race_step, racing_alpha
+from classbalance.compare.recipes import groups
 
 __all__ = ["Execute", "run_schedule"]
 
@@ -108,14 +108,22 @@ def run_schedule(
         The plan, the race's rounds and notes, for results.json.
     """
     names = list(cfg.strategies)
-    timing = "none" if "none" in names else names[0]
+    recipes = data.task.recipes
+    reuse = {
+        n: {"base": recipes[n].base, "second_stage": recipes[n].second_stage}
+        for n in names
+        if recipes[n].base is not None
+    }
+    # The timing run trains `none` first: itself, or the shared base of a recipe reusing it.
+    timing = "none" if "none" in names else next(iter(reuse), names[0])
     budget = None if cfg.budget_minutes is None else 60.0 * cfg.budget_minutes
     plan_args = {
         "strategies": names, "seeds": cfg.seeds, "epochs": cfg.epochs, "workers": workers,
-        "budget_seconds": budget, "race": cfg.race,
+        "budget_seconds": budget, "race": cfg.race, "reuse": reuse,
     }  # fmt: skip
     folder = tempfile.mkdtemp(prefix="classbalance-plan-")
-    probe = EpochProbe(folder, started, plan_args, can_stop=timing == "none")
+    can_stop = timing == "none" or reuse.get(timing, {}).get("base") == "none"
+    probe = EpochProbe(folder, started, plan_args, can_stop=can_stop)
     first = [(timing, 0)] + [
         (n, s) for n in names for s in range(cfg.seeds) if (n, s) != (timing, 0)
     ]
@@ -151,10 +159,14 @@ def run_schedule(
         shutil.rmtree(folder, ignore_errors=True)
     planned = replace(cfg, epochs=plan.epochs)
     notes: list[str] = []
-    if timed["steps"] != plan.epochs * math.ceil(data.n_train / cfg.batch_size):
-        rows.remove(timed)  # it could not stop at the plan's epochs: run it again with them
+    # The timing job: the timing run and the recipes of seed 0 that reuse its model.
+    group = next(g for g in groups(names, recipes) if timing in g)
+    timed_rows = [r for r in rows if r["seed"] == 0 and r["strategy"] in group]
+    if any(r["_epochs"] != plan.epochs for r in timed_rows):
+        for row in timed_rows:  # it could not stop at the plan's epochs: run it again with them
+            rows.remove(row)
         notes.append(f"The timing run was run again with {plan.epochs} epochs.")
-        collect(execute([(timing, 0)], planned, None, None))
+        collect(execute([(r["strategy"], 0) for r in timed_rows], planned, None, None))
     record: dict[str, Any] = {"plan": plan.to_dict(), "rounds": [], "notes": notes}
     if plan.mode == "race":
         _race(rows, planned, data, plan, execute, collect, counter, started, budget, record)
@@ -181,6 +193,8 @@ def _race(
 ) -> None:
     """Rounds of seeds 1.. for the strategies still in the race (see :mod:`.racing`)."""
     alive = list(plan.strategies)
+    # `none` (the baseline of every `vs none` interval, and the model the post-hoc and
+    # second-stage recipes reuse) runs every seed.
     keep = ["none"] if "none" in alive else []
     alpha = racing_alpha(len(alive), plan.seeds)
     replicates = race_replicates(alpha)
@@ -200,7 +214,8 @@ def _race(
         measured = {
             n: float(np.mean([r["_seconds"] for r in rows if r["strategy"] == n])) for n in alive
         }
-        estimate = grid_seconds([measured[n] for n in alive], plan.workers)
+        jobs = groups(alive, data.task.recipes)  # a job: a strategy and those reusing its model
+        estimate = grid_seconds([sum(measured[n] for n in g) for g in jobs], plan.workers)
         left = None if budget is None else budget - (time.time() - started) - REPORT_SECONDS
         if left is not None and estimate > left:
             record["notes"].append(

@@ -130,6 +130,8 @@ def _entry(
     of_name = {m: float(values[name]) for m, values in means.items()}
     entry.update(task.summary_columns(name, boots, of_name, predictions, data))
     entry["steps"] = int(grouped["steps"].mean()[name])
+    base = grouped["base"].first()[name] if "base" in grouped.obj else None
+    entry["base"] = base if isinstance(base, str) else None  # the model it reuses
     entry["train_seconds"] = float(grouped["train_seconds"].mean()[name])
     return entry
 
@@ -255,6 +257,9 @@ def _cell(row: Any, key: str, style: str, groups: tuple[str, ...]) -> str:
 def summary_table(result: CompareResult) -> tuple[str, list[str], list[list[str]]]:
     """Title, header and rows of the printed table, best first; ``≈``: within noise of the best.
 
+    The steps of a recipe that reuses another run's model are those it adds
+    (``+0`` post-hoc).
+
     Examples
     --------
     >>> from classbalance.compare import CompareConfig, run_compare
@@ -289,7 +294,7 @@ def summary_table(result: CompareResult) -> tuple[str, list[str], list[list[str]
                 f"{row[task.primary]:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]",
                 vs_none,
                 *[_cell(row, c.key, c.style, task.group_names) for c in task.columns],
-                f"{int(row['steps'])}",
+                f"+{int(row['steps'])}" if isinstance(row.get("base"), str) else f"{row['steps']}",
                 f"{row['train_seconds']:.1f} s",
             ]
         )

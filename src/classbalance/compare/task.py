@@ -267,12 +267,14 @@ class SingleLabel(Task):
     split_phrase = "split stratified from the data"
     model_note = ""
     budget_note = (
-        "sampled recipes draw n_train samples per epoch, the ensemble and cRT split the steps"
+        "sampled recipes draw n_train samples per epoch, the ensemble splits the epochs among "
+        "its members"
     )
     rule_lines = (
         "- Model selection on validation only: each run kept the weights of its epoch with the "
         "best validation balanced accuracy (restore best).",
-        "- Post-hoc tau: 1 (Bayes-optimal for the balanced error), tuned on validation only "
+        "- Post-hoc tau (`posthoc_adjust`, `tau_norm`): 1 (for logit adjustment Bayes-optimal "
+        "for the balanced error), tuned on validation only "
         f"when every class has >= {MIN_VAL_PER_CLASS_FOR_TAU} validation samples; the tau used "
         "is in results.json (`details`).",
         "- Intervals: 95% percentile bootstrap (2,000 replicates) over the test samples "
