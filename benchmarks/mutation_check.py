@@ -45,6 +45,7 @@ RECIPES = (
     "src/classbalance/compare/recipes.py",
     "src/classbalance/compare/runner.py",
     "src/classbalance/compare/task.py",
+    "src/classbalance/compare/training.py",
 )
 SAMPLING = ("src/classbalance/sampling.py",)
 WEIGHTS = ("src/classbalance/weights.py",)
@@ -270,8 +271,8 @@ BUGS = [
         "ensemble-one-subset",
         "compare: every ensemble member trains on the same undersampled subset",
         RECIPES,
-        "rows = np.sort(sampler.plan(m))",
-        "rows = np.sort(sampler.plan(0))",
+        "rows=np.sort(sampler.plan(m))",
+        "rows=np.sort(sampler.plan(0))",
         CLAIMS_TESTS,
     ),
 ]
