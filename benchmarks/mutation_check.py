@@ -35,7 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 # file holding the text is mutated. Test files that do not exist are skipped.
 STATS = ("src/classbalance/compare/stats.py",)
 LEAKAGE_SEARCH = ("src/classbalance/leakage.py", "src/classbalance/leakage/_search.py")
-LEAKAGE_CHECK = ("src/classbalance/leakage.py", "src/classbalance/leakage/_check.py")
+LEAKAGE_CHECK = (
+    "src/classbalance/leakage.py",
+    "src/classbalance/leakage/_check.py",
+    "src/classbalance/layout.py",
+)
 RESAMPLING = (
     "src/classbalance/multilabel_resampling.py",
     "src/classbalance/resampling.py",
@@ -47,7 +51,7 @@ RECIPES = (
     "src/classbalance/compare/task.py",
     "src/classbalance/compare/training.py",
 )
-SAMPLING = ("src/classbalance/sampling.py",)
+SAMPLING = ("src/classbalance/sampling.py", "src/classbalance/_targets.py")
 WEIGHTS = ("src/classbalance/weights.py",)
 CLI_LEAKAGE = ("src/classbalance/cli.py", "src/classbalance/cli/leakage.py")
 
@@ -151,8 +155,8 @@ BUGS = [
         "export-dedup-name",
         "leakage: labels.csv rows de-duplicated on name only",
         LEAKAGE_CHECK,
-        'table = table.drop_duplicates(["name", "is_valid"])',
-        'table = table.drop_duplicates(["name"])',
+        'table = table.drop_duplicates([name, "is_valid"])',
+        "table = table.drop_duplicates([name])",
         LEAKAGE_TESTS,
     ),
     Bug(
@@ -207,8 +211,8 @@ BUGS = [
         "sampling-ties-epoch",
         "sampling engine: the epoch left out of the rounding ties' seed",
         SAMPLING,
-        "        ties = rng_for(self.seed, _TIES, epoch, 0)",
-        "        ties = rng_for(self.seed, _TIES, 0, 0)",
+        "ties = rng_for(self.seed, TIES, epoch, 0)",
+        "ties = rng_for(self.seed, TIES, 0, 0)",
         SAMPLING_TESTS,
     ),
     Bug(
