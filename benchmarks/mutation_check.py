@@ -306,6 +306,7 @@ def run_tests(root: Path, tests: list[str], workers: int, timeout: float) -> tup
     env = dict(os.environ, PYTHONPATH=str(root / "src"), KERAS_BACKEND="tensorflow")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     command = [sys.executable, "-m", "pytest", "-q", "-x", "-rf", "-p", "no:cacheprovider"]
+    command += ["--timeout", str(int(timeout))]  # a loaded machine must not read as a bug
     if workers > 1:
         command += ["-n", str(workers)]
     try:
