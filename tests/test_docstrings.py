@@ -44,6 +44,7 @@ OPTIONAL = {
     "classbalance.compare.models": "keras",
     "classbalance.compare.racing": "keras",
     "classbalance.compare.readers": "keras",
+    "classbalance.compare.recipes": "keras",
     "classbalance.compare.runner": "keras",
     "classbalance.compare.stats": "keras",
     "classbalance.compare.summary": "keras",

@@ -73,6 +73,16 @@ def dataset_labels(dataset: Any) -> np.ndarray:
         The dataset is not a fastai ``Datasets`` (pass ``labels=`` instead).
     ValueError
         The targets are neither one class nor one multi-hot vector per item.
+
+    Examples
+    --------
+    >>> from fastai.data.core import Datasets
+    >>> from fastai.data.transforms import Categorize
+    >>> from classbalance.fastai import dataset_labels
+    >>> y = ["a", "b", "a", "a"]
+    >>> dsets = Datasets(list(range(4)), [[lambda i: float(i)], [lambda i: y[i], Categorize()]])
+    >>> dataset_labels(dsets).tolist()  # the codes of Categorize, inputs never built
+    [0, 1, 0, 0]
     """
     tls = getattr(dataset, "tls", None)
     n_inp = getattr(dataset, "n_inp", None)

@@ -47,7 +47,17 @@ _LOCK = threading.Lock()
 
 
 class LabelCounts:
-    """Natural counts of a stream's classes (labels): ``classes``, ``counts``, ``n_samples``."""
+    """Natural counts of a stream's classes (labels): ``classes``, ``counts``, ``n_samples``.
+
+    Examples
+    --------
+    >>> from classbalance.stream import LabelCounts
+    >>> counts = LabelCounts(["cat", "dog"], [2, 1], n_samples=3, multilabel=False)
+    >>> counts
+    LabelCounts({'cat': 2, 'dog': 1}, n_samples=3)
+    >>> counts.counts.tolist(), counts.as_dict()["dog"]
+    ([2, 1], 1)
+    """
 
     def __init__(self, classes: Any, counts: Any, n_samples: int, multilabel: bool) -> None:
         self.classes = np.asarray(classes)

@@ -58,7 +58,21 @@ __all__ = [
 
 
 def write_report(result: CompareResult, out_dir: str) -> list:
-    """Write results.csv, results.json, report.md and the figures (see :mod:`.report`)."""
+    """Write results.csv, results.json, report.md and the figures (see :mod:`.report`).
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np, keras
+    >>> from classbalance.compare import compare, write_report
+    >>> y = np.r_[np.zeros(150), np.ones(50)].astype(int)
+    >>> x = np.random.default_rng(0).normal(size=(200, 4)) + y[:, None]
+    >>> def linear(input_shape, n_classes):
+    ...     return keras.Sequential([keras.Input(input_shape), keras.layers.Dense(n_classes)])
+    >>> result = compare(x, y, model=linear, strategies=["none"], seeds=1, epochs=1)
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     sorted(path.name for path in write_report(result, out) if path.suffix != ".png")
+    ['report.md', 'results.csv', 'results.json']
+    """
     from classbalance.compare.report import write_report as _write
 
     return _write(result, out_dir)

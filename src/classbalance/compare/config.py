@@ -29,7 +29,17 @@ _BAD_VALUE = "`{name}` must be a positive integer. Received: {name}={value!r}"
 
 
 class CompareError(ValueError):
-    """Bad input for ``compare``: the message is one readable line."""
+    """Bad input for ``compare``: the message is one readable line.
+
+    Examples
+    --------
+    >>> from classbalance.compare import CompareConfig, CompareError
+    >>> try:
+    ...     CompareConfig(seeds=0).resolved()
+    ... except CompareError as error:
+    ...     print(error)
+    `seeds` must be a positive integer. Received: seeds=0
+    """
 
 
 @dataclass
@@ -52,6 +62,13 @@ class CompareConfig:
     (see :mod:`classbalance.compare.embeddings`), and the remedies are
     compared on a head trained on them. ``backbone_weights``: ``"none"``,
     ``"imagenet"`` or a weights file (None: imagenet for an application).
+
+    Examples
+    --------
+    >>> from classbalance.compare import CompareConfig
+    >>> cfg = CompareConfig(strategies=["none", "class_weight"], quick=True).resolved()
+    >>> cfg.seeds, cfg.epochs, cfg.strategies  # quick: 1 seed, at most 5 epochs
+    (1, 5, ['none', 'class_weight'])
     """
 
     data: str | None = None
@@ -192,6 +209,20 @@ class CompareResult:
         The time plan (``plan["plan"]``: runs, epochs, estimated seconds), the
         race's rounds (what was dropped after which seed), notes, and the
         seconds the comparison really took (``plan["seconds"]``).
+
+    Examples
+    --------
+    >>> import numpy as np, keras
+    >>> from classbalance.compare import compare
+    >>> y = np.r_[np.zeros(150), np.ones(50)].astype(int)
+    >>> x = np.random.default_rng(0).normal(size=(200, 4)) + y[:, None]
+    >>> def linear(input_shape, n_classes):
+    ...     return keras.Sequential([keras.Input(input_shape), keras.layers.Dense(n_classes)])
+    >>> result = compare(x, y, model=linear, strategies=["none"], seeds=1, epochs=1)
+    >>> result.runs.shape[0], result.summary.index.tolist(), result.task.name
+    (1, ['none'], 'single-label')
+    >>> result.test_counts, result.recommendation[:22]
+    ({'0': 30, '1': 10}, 'Only `none` was run: b')
     """
 
     runs: pd.DataFrame

@@ -71,6 +71,15 @@ class Recipe:
     base's first stage and trains a second stage of
     :func:`~classbalance.compare.training.second_stage_epochs` of its own
     (otherwise it trains nothing).
+
+    Examples
+    --------
+    >>> from classbalance.compare import STRATEGIES
+    >>> crt = STRATEGIES["single-label"]["crt"]
+    >>> crt.base, crt.second_stage, crt.own_epochs(30)  # the last 20% on top of `none`
+    ('none', True, 6)
+    >>> STRATEGIES["single-label"]["posthoc_adjust"].own_epochs(30)  # trains nothing
+    0
     """
 
     name: str

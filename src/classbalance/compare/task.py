@@ -91,6 +91,11 @@ class Task:
 
     Two instances exist, :data:`SINGLE_LABEL` and :data:`MULTI_LABEL`; they
     pickle by name, so a worker process gets the same object back.
+
+    Examples
+    --------
+    >>> SINGLE_LABEL.primary, MULTI_LABEL.primary, MULTI_LABEL.items  # in classbalance.compare
+    ('balanced_accuracy', 'mAP', 'labels')
     """
 
     name: str
