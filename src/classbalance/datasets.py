@@ -200,6 +200,15 @@ class LongTailedMultiLabel:
     and validation share the long-tailed label rates ``train_priors``; the
     test set has the same rate ``test_prior`` for every label, so tail labels
     are measured on many positives.
+
+    Examples
+    --------
+    >>> from classbalance.datasets import make_long_tailed_multilabel
+    >>> data = make_long_tailed_multilabel(200, n_val=50, n_test=100, n_labels=4, seed=0)
+    >>> data.x_train.shape, data.Y_val.shape, data.Y_test.dtype
+    ((200, 32), (50, 4), dtype('uint8'))
+    >>> data.train_priors.round(3).tolist(), data.test_prior
+    ([0.4, 0.086, 0.019, 0.004], 0.2)
     """
 
     x_train: np.ndarray

@@ -59,6 +59,18 @@ class LabelFile:
     kind : {"folder", "csv", "array"}
     multilabel : bool
         True when ``labels`` is a multi-hot matrix (several labels per sample).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from classbalance.files import read_labels
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "labels.csv"
+    >>> _ = p.write_text("file,label\\na.png,cat\\nb.png,dog\\nc.png,cat\\n")
+    >>> data = read_labels(p)
+    >>> data.kind, data.labels.tolist(), data.classes, data.multilabel
+    ('csv', ['cat', 'dog', 'cat'], None, False)
+    >>> data.frame.columns.tolist(), data.notes
+    (['file', 'label'], [])
     """
 
     labels: np.ndarray

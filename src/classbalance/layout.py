@@ -81,7 +81,14 @@ _SHOWN = 5
 
 
 def is_hidden(name: str) -> bool:
-    """Whether a file or folder name is hidden (every reader skips it): ``.DS_Store``, ``.git``."""
+    """Whether a file or folder name is hidden (every reader skips it): ``.DS_Store``, ``.git``.
+
+    Examples
+    --------
+    >>> from classbalance.layout import is_hidden
+    >>> is_hidden(".DS_Store"), is_hidden("cat.png")
+    (True, False)
+    """
     return name.startswith(".")
 
 
@@ -205,7 +212,14 @@ def read_split_table(folder: str | os.PathLike[str]) -> tuple[pd.DataFrame, list
 
 # --------------------------------------------------------------- unreadable images
 class UnreadableImageError(ValueError):
-    """Images that cannot be read, with ``on_unreadable="error"``; ``files`` names them."""
+    """Images that cannot be read, with ``on_unreadable="error"``; ``files`` names them.
+
+    Examples
+    --------
+    >>> from classbalance.layout import UnreadableImageError
+    >>> UnreadableImageError("1 images cannot be read: a/0.png", ["a/0.png"]).files
+    ['a/0.png']
+    """
 
     def __init__(self, message: str, files: list[str]) -> None:
         super().__init__(message)
@@ -299,6 +313,13 @@ class ScanReport:
         Files directly in ``root`` (they have no class folder).
     hidden : int
         Hidden files and folders skipped (names starting with ``.``).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from classbalance.layout import ScanReport
+    >>> ScanReport(Path("data"), classes=["cat", "dog"], empty_classes=["dog"]).problems
+    ['1 empty class folders: dog']
     """
 
     root: Path

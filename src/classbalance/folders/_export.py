@@ -50,6 +50,20 @@ class ExportResult:
     fell_back : bool
         True if hard links were impossible (another file system) and files
         were copied instead.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from classbalance.folders import export, oversample, scan
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> names = [f"cat/{i}.png" for i in range(8)] + ["dog/0.png", "dog/1.png"]
+    >>> for i, name in enumerate(names):
+    ...     (tmp / "data" / name).parent.mkdir(parents=True, exist_ok=True)
+    ...     _ = (tmp / "data" / name).write_bytes(bytes([i]))  # distinct files
+    >>> plan = oversample(scan(tmp / "data"), valid_pct=0.2, strategy="oversample", seed=0)
+    >>> result = export(plan, tmp / "out", mode="copy")
+    >>> result.n_rows, result.n_valid, result.n_files, result.mode, result.fell_back
+    (16, 2, 10, 'copy', False)
     """
 
     out_dir: Path

@@ -53,6 +53,23 @@ class LeakageReport:
         The files counted in ``skipped["unreadable"]`` (not decodable, or
         named in ``labels.csv`` but missing), relative to the folder checked
         when one folder was given.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from classbalance.leakage import check_leakage
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> img = Image.fromarray(np.arange(256, dtype=np.uint8).reshape(16, 16))
+    >>> for split, label in [("train", "cat"), ("valid", "dog")]:  # one image, two labels
+    ...     (root / split / label).mkdir(parents=True)
+    ...     img.save(root / split / label / "0.png")
+    >>> report = check_leakage(root, near=False)
+    >>> len(report.files), len(report.leaks), len(report.conflicts), len(report.within_split)
+    (2, 1, 1, 0)
+    >>> report.pairs[["split_a", "label_a", "split_b", "label_b", "kind"]].iloc[0].tolist()
+    ['train', 'cat', 'valid', 'dog', 'bytes']
     """
 
     files: pd.DataFrame

@@ -91,6 +91,17 @@ class MultiLabelResampling:
         sample left; or there was no label to resample.
     before, after : LabelDistribution
         Measures of ``y`` and of ``y[indices]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from classbalance import ml_rus
+    >>> Y = np.array([[1, 0]] * 8 + [[1, 1]] + [[0, 1]])
+    >>> idx, info = ml_rus(Y, percentage=0.3, seed=0, return_info=True)
+    >>> info.method, info.resampled_labels, info.budget, info.n_changed, info.stop
+    ('ML-RUS', [0], 3, 3, 'budget')
+    >>> info.before.counts.tolist(), info.after.counts.tolist()
+    ([9, 2], [6, 2])
     """
 
     method: str
