@@ -54,7 +54,7 @@ import numpy as np
 
 from classbalance._atomic import atomic_path
 from classbalance.compare.config import CompareError
-from classbalance.compare.models import load_function
+from classbalance.compare.models import call_model_function, load_function
 
 __all__ = [
     "DEFAULT_IMAGE_SIZE",
@@ -341,22 +341,15 @@ class Embedder:
         self._model = model
 
     def _user_model(self, keras: Any, shape: tuple[int, int, int]) -> Any:
-        spec = self.backbone.spec
-        try:
+        spec, weights = self.backbone.spec, self.backbone.weights
+
+        def make() -> Any:
             model = load_function(spec, "--backbone")(shape)
-            if self.backbone.weights is not None:
-                model.load_weights(self.backbone.weights)
-        except CompareError:
-            raise
-        except Exception as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise CompareError(f"The backbone function {spec} failed: {first}") from exc
-        if not isinstance(model, keras.Model):
-            raise CompareError(
-                f"The backbone function {spec} must return a Keras model; got "
-                f"{type(model).__name__}."
-            )
-        return model
+            if weights is not None and hasattr(model, "load_weights"):
+                model.load_weights(weights)
+            return model
+
+        return call_model_function(make, f"backbone function {spec}")
 
     def _embed(self, images: np.ndarray) -> np.ndarray:
         """Embeddings of uint8 images already at the backbone's size, batch by batch."""

@@ -18,7 +18,14 @@ from typing import Any
 
 from classbalance.compare.config import CompareError
 
-__all__ = ["ModelFn", "build_model", "default_model", "load_function", "resolve_model"]
+__all__ = [
+    "ModelFn",
+    "build_model",
+    "call_model_function",
+    "default_model",
+    "load_function",
+    "resolve_model",
+]
 
 ModelFn = Callable[[tuple[int, ...], int], Any]
 
@@ -142,6 +149,31 @@ def resolve_model(model: str | ModelFn | None) -> ModelFn:
     )
 
 
+def call_model_function(make: Callable[[], Any], what: str) -> Any:
+    """``make()``, which must return a Keras model; any failure is one CompareError naming ``what``.
+
+    Examples
+    --------
+    >>> from classbalance.compare.models import call_model_function
+    >>> call_model_function(lambda: 1 / 0, "model function f")
+    Traceback (most recent call last):
+    ...
+    classbalance.compare.config.CompareError: The model function f failed: division by zero
+    """
+    import keras
+
+    try:
+        model = make()
+    except CompareError:
+        raise
+    except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CompareError(f"The {what} failed: {first}") from exc
+    if not isinstance(model, keras.Model):
+        raise CompareError(f"The {what} must return a Keras model; got {type(model).__name__}.")
+    return model
+
+
 def build_model(model: str | ModelFn | None, data: Any) -> Any:
     """A fresh logits model for ``data`` (images get ``Rescaling(1/255)`` in front).
 
@@ -155,15 +187,9 @@ def build_model(model: str | ModelFn | None, data: Any) -> Any:
 
     fn = resolve_model(model)
     name = getattr(fn, "__name__", repr(fn))
-    try:
-        inner = fn(data.input_shape, data.n_classes)
-    except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CompareError(f"The model function {name} failed: {first}") from exc
-    if not isinstance(inner, keras.Model):
-        raise CompareError(
-            f"The model function {name} must return a Keras model; got {type(inner).__name__}."
-        )
+    inner = call_model_function(
+        lambda: fn(data.input_shape, data.n_classes), f"model function {name}"
+    )
     if data.kind == "images":
         inputs = keras.Input(data.input_shape)
         outputs = inner(keras.layers.Rescaling(1.0 / 255)(inputs))
