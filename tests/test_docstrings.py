@@ -28,6 +28,7 @@ CORE = [
     "classbalance.folders",
     "classbalance.resampling._random",
     "classbalance.layout",
+    "classbalance._unreadable",
     "classbalance.files",
     "classbalance.folders._plan",
     "classbalance.folders._export",

@@ -37,7 +37,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from classbalance._validation import check_choice, short_repr
+from classbalance._unreadable import ON_UNREADABLE, check_on_unreadable, listing, unreadable_reason
+from classbalance._validation import short_repr
 
 __all__ = [
     "FILE_COLUMNS",
@@ -75,9 +76,7 @@ LABELS_CSV_COLUMNS = ("name", "label", "is_valid")
 # The file column of a labels.csv, in the order looked for (paths relative to its folder).
 FILE_COLUMNS = ("fname", "name", "path")
 MANIFEST_JSON = "manifest.json"
-ON_UNREADABLE = ("skip", "error")
 # Unreadable files named in a warning or an error; the rest are counted.
-_SHOWN = 5
 
 
 def is_hidden(name: str) -> bool:
@@ -226,26 +225,6 @@ class UnreadableImageError(ValueError):
         self.files = files
 
 
-def check_on_unreadable(on_unreadable: Any) -> str:
-    """Check the ``on_unreadable`` argument: ``"skip"`` or ``"error"``."""
-    return check_choice(on_unreadable, "on_unreadable", ON_UNREADABLE)
-
-
-def unreadable_reason(exc: BaseException) -> str:
-    """Why an image could not be read, in one line (Pillow's message, or the error's type)."""
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return text or type(exc).__name__
-
-
-def _listing(files: Sequence[str], reasons: Sequence[str] | None) -> str:
-    shown = [
-        f"{f} ({reasons[k]})" if reasons is not None and reasons[k] else f
-        for k, f in enumerate(files[:_SHOWN])
-    ]
-    more = len(files) - len(shown)
-    return ", ".join(shown) + (f" and {more} more" if more else "")
-
-
 def skip_or_raise(
     files: Sequence[str],
     *,
@@ -275,15 +254,15 @@ def skip_or_raise(
     check_on_unreadable(on_unreadable)
     if not files:
         return ""
-    listing = _listing(list(files), reasons)
+    shown = listing(list(files), reasons)
     if on_unreadable == "error":
         raise UnreadableImageError(
-            f"{len(files)} images cannot be read{where}: {listing}. Replace or remove them, or "
+            f"{len(files)} images cannot be read{where}: {shown}. Replace or remove them, or "
             "skip them with a warning (on_unreadable='skip'; on the command line, leave out "
             "--strict-images).",
             list(files),
         )
-    return f"{len(files)} unreadable images skipped{where}: {listing}"
+    return f"{len(files)} unreadable images skipped{where}: {shown}"
 
 
 # ------------------------------------------------------------------ class folders
