@@ -24,18 +24,15 @@ Run: ``.venv/bin/python benchmarks/bench_backbone.py [--backend B] [--head N] [-
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import markdown_table
+from _common import markdown_table, timed_compare
 
 
 def embedding_rate(name: str, n: int = 256) -> tuple[float, float]:
@@ -77,25 +74,6 @@ def load_seconds(work: Path, backend: str) -> tuple[float, float, str]:
     return seconds, cpu, note
 
 
-def timed(args: list[str], backend: str, out: str) -> tuple[float, dict, str]:
-    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-    load = os.getloadavg()[0]
-    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "classbalance", "compare", *args, "--out", out],
-        check=True,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    used = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
-    machine = f"load {load:.1f} -> {os.getloadavg()[0]:.1f}, {used:.0f} CPU s"
-    return seconds, json.loads((Path(out) / "results.json").read_text()), machine
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "tensorflow"))
@@ -135,7 +113,7 @@ def main() -> None:
         return
     rows = []
     for run in ("first (embeds)", "second (cache)"):
-        seconds, payload, machine = timed(args, opts.backend, str(work / f"out{len(rows)}"))
+        seconds, payload, machine = timed_compare(args, opts.backend, str(work / f"out{len(rows)}"))
         cache = next(n for n in payload["notes"] if n.startswith("Embeddings of"))
         cached = cache.split(": ", 1)[1].split(" (cache")[0]
         rows.append([run, f"{seconds:.0f} s", machine, cached, payload["recommendation"]])

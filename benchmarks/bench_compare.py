@@ -27,36 +27,12 @@ Run: ``.venv/bin/python benchmarks/bench_compare.py [--backend B] [--skip-demo] 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
-from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import markdown_table
-
-
-def timed(args: list[str], backend: str, out: str) -> tuple[float, dict, str]:
-    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-    load = os.getloadavg()[0]
-    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "classbalance", "compare", *args, "--out", out],
-        check=True,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    used = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
-    machine = f"load {load:.1f} -> {os.getloadavg()[0]:.1f}, {used:.0f} CPU s"
-    return seconds, json.loads((Path(out) / "results.json").read_text()), machine
+from _common import markdown_table, timed_compare
 
 
 def quality(payload: dict) -> str:
@@ -92,7 +68,7 @@ def main() -> None:
             demo = {}
             for jobs in (1, 2):
                 out = f"{tmp}/demo{jobs}"
-                seconds, payload, machine = timed(["--jobs", str(jobs)], args.backend, out)
+                seconds, payload, machine = timed_compare(["--jobs", str(jobs)], args.backend, out)
                 demo[jobs] = (seconds, payload)
                 target = "<= 120 s: " + ("met" if seconds <= 120 else "MISSED")
                 rows.append([f"demo, --jobs {jobs}", planned(payload), f"{seconds:.0f} s",
@@ -117,7 +93,7 @@ def main() -> None:
         results = {}
         for label, extra in image_runs:
             out = f"{tmp}/img-{len(results)}"
-            results[label] = timed(["--data", f"{tmp}/images", *extra], args.backend, out)
+            results[label] = timed_compare(["--data", f"{tmp}/images", *extra], args.backend, out)
         reference = results.get("full grid (--no-race --budget 0)")
         group = (
             {r["strategy"] for r in reference[1]["summary"] if r["within_noise_of_best"]}
