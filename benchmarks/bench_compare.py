@@ -12,7 +12,13 @@ CPU seconds of the run's processes:
    written by ``classbalance.datasets.write_long_tailed_digit_images`` with
    its defaults), four ways: the default (``--budget 10``: racing when the
    grid does not fit), ``--budget 5``, racing without a budget (``--race
-   --budget 0``), and the full grid (``--no-race --budget 0``, the reference).
+   --budget 0``), and the full grid (``--no-race --budget 0``, the reference);
+3. the same folder with ``--backbone MobileNetV3Small --backbone-weights none``
+   (default settings otherwise): the frozen network embeds every image once at
+   its 224x224 input, then the remedies train a light head on the embeddings.
+   Random weights (nothing is downloaded here), so its recommendation is about
+   random features: the row is there for the time, which is that of the
+   ImageNet weights.
 
 Each row gives the plan's estimate, the wall time, the recommendation reached
 and whether its best strategy is within noise of the full grid's (in the full
@@ -21,7 +27,8 @@ grid's ``≈`` group).
 Targets: demo <= 120 s; the default on the image folder <= 10 minutes, its
 best strategy in the full grid's ``≈`` group.
 
-Run: ``.venv/bin/python benchmarks/bench_compare.py [--backend B] [--skip-demo] [--skip-full]``.
+Run: ``.venv/bin/python benchmarks/bench_compare.py [--backend B] [--skip-demo] [--skip-full]
+[--skip-backbone]``.
 """
 
 from __future__ import annotations
@@ -61,6 +68,7 @@ def main() -> None:
     parser.add_argument("--backend", default="tensorflow", choices=["tensorflow", "torch", "jax"])
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--skip-full", action="store_true", help="no full-grid reference run")
+    parser.add_argument("--skip-backbone", action="store_true", help="no --backbone run")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -88,6 +96,10 @@ def main() -> None:
             ("--budget 5", ["--budget", "5"]),
             ("--race --budget 0", ["--race", "--budget", "0"]),
         ]
+        if not args.skip_backbone:
+            image_runs.append(("--backbone MobileNetV3Small (random weights)",
+                               ["--backbone", "MobileNetV3Small", "--backbone-weights", "none",
+                                "--embedding-cache", f"{tmp}/cache"]))  # fmt: skip
         if not args.skip_full:
             image_runs.append(("full grid (--no-race --budget 0)", ["--no-race", "--budget", "0"]))
         results = {}
@@ -102,7 +114,7 @@ def main() -> None:
         )
         for label, (seconds, payload, machine) in results.items():
             target = ""
-            if label.startswith("default"):
+            if label.startswith(("default", "--backbone")):
                 target = "<= 600 s: " + ("met" if seconds <= 600 else "MISSED")
             best = payload["summary"][0]["strategy"]
             agrees = f"; in the full grid's ≈ group: {best in group}" if group else ""
