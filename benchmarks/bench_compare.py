@@ -28,7 +28,7 @@ Targets: demo <= 120 s; the default on the image folder <= 10 minutes, its
 best strategy in the full grid's ``≈`` group.
 
 Run: ``.venv/bin/python benchmarks/bench_compare.py [--backend B] [--skip-demo] [--skip-full]
-[--skip-backbone]``.
+[--skip-backbone] [--default-only]``.
 """
 
 from __future__ import annotations
@@ -69,6 +69,9 @@ def main() -> None:
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--skip-full", action="store_true", help="no full-grid reference run")
     parser.add_argument("--skip-backbone", action="store_true", help="no --backbone run")
+    parser.add_argument(
+        "--default-only", action="store_true", help="of the image runs, only the default one"
+    )
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,11 +99,13 @@ def main() -> None:
             ("--budget 5", ["--budget", "5"]),
             ("--race --budget 0", ["--race", "--budget", "0"]),
         ]
-        if not args.skip_backbone:
+        if args.default_only:
+            del image_runs[1:]
+        if not (args.skip_backbone or args.default_only):
             image_runs.append(("--backbone MobileNetV3Small (random weights)",
                                ["--backbone", "MobileNetV3Small", "--backbone-weights", "none",
                                 "--embedding-cache", f"{tmp}/cache"]))  # fmt: skip
-        if not args.skip_full:
+        if not (args.skip_full or args.default_only):
             image_runs.append(("full grid (--no-race --budget 0)", ["--no-race", "--budget", "0"]))
         results = {}
         for label, extra in image_runs:
