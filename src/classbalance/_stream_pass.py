@@ -126,7 +126,9 @@ class Pass:
         self.produced = 0  # samples handed out (served or pending)
         self.buffer: SlotBuffer | None = None
         self.out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self.input_state: Any = None
+        self.input_state: Any = None  # the input's own state after the last chunk read
+        self.input_start: Any = None  # ... and before the pass (to undo a loaded state)
+        self.input_loaded = False
         self.stats = stream._fresh_stats()
 
     # ------------------------------------------------------------------ serving
@@ -134,6 +136,20 @@ class Pass:
         self, samples: Iterable[Any], length: int | None, pending: Any = None
     ) -> Iterator[list[Any]]:
         """Served samples, a list per input chunk (the consumer chains them)."""
+        try:
+            yield from self._chunks(samples, length, pending)
+        finally:
+            self._unload(samples)
+
+    def _unload(self, samples: Any) -> None:
+        """Undo a state loaded into the input (Hugging Face keeps it for every later pass)."""
+        if self.input_loaded:
+            samples.load_state_dict(self.input_start)
+            self.input_loaded = False
+
+    def _chunks(
+        self, samples: Iterable[Any], length: int | None, pending: Any = None
+    ) -> Iterator[list[Any]]:
         if pending is not None:
             yield self._hand_out(*pending, length)
         while True:
@@ -151,6 +167,7 @@ class Pass:
                     "`samples` is a one-shot iterator and ran out before `length` samples were "
                     "served; pass a re-iterable (a list, a dataset) or a smaller `length`."
                 )
+            self._unload(samples)
             self.cycle, self.pos = self.cycle + 1, 0
             self.buffer = None
             self.rng = self.stream._pass_rng(self.epoch, self.index + self.count * self.cycle)
@@ -166,13 +183,18 @@ class Pass:
         self.out = (objs, ids, labs)
         return objs.tolist()
 
-    def _open(self, samples: Iterable[Any]) -> Iterator[Any]:
+    def _open(self, samples: Any) -> Iterator[Any]:
         start = self.index + self.count * self.pos
-        if self.pos and input_kind(samples) == SEQUENCE:  # re-opened at the position by index
-            return map(samples.__getitem__, range(start, len(samples), self.count))  # type: ignore[attr-defined]
-        if self.pos and self.input_state is not None:  # the input restores its own position
-            samples.load_state_dict(self.input_state)  # type: ignore[attr-defined]
-            return itertools.islice(iter(samples), self.count - 1, None, self.count)
+        kind = input_kind(samples)
+        if self.pos and kind == SEQUENCE:  # re-opened at the position by index
+            return map(samples.__getitem__, range(start, len(samples), self.count))
+        if kind == STATEFUL:
+            if self.pos and self.input_state is not None:  # the input restores its position
+                samples.load_state_dict(self.input_state)
+                self.input_loaded = True
+                return itertools.islice(iter(samples), self.count - 1, None, self.count)
+            self._unload(samples)
+            self.input_start = samples.state_dict()
         return itertools.islice(iter(samples), start, None, self.count)  # skips ``start`` items
 
     def _one_read(self, source: Iterator[Any], samples: Any) -> Iterator[tuple[np.ndarray, ...]]:
@@ -244,7 +266,7 @@ class Pass:
         if self.online:
             out["online"] = {"counts": self.counts.tolist(), "n_seen": self.n_seen}
         if kind == STATEFUL:
-            out["input_state"] = self.input_state
+            out["input_state"], out["input_start"] = self.input_state, self.input_start
         b = self.buffer
         parts = {"buffer": (b.pool[: b.n], b.ids[: b.n], b.labs[: b.n]) if b else None}
         if self.out is not None and remaining:
@@ -285,7 +307,7 @@ class Pass:
         rng.bit_generator.state = state["rng"]
         p = cls(stream, epoch, index, count, rng)
         p.cycle, p.pos, p.produced = state["cycle"], state["position"], state["produced"]
-        p.input_state = state.get("input_state")
+        p.input_state, p.input_start = state.get("input_state"), state.get("input_start")
         if "online" in state and state["online"] is not None:
             p.counts = np.asarray(state["online"]["counts"], dtype=np.int64)
             p.n_seen = state["online"]["n_seen"]
