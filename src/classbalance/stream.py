@@ -211,6 +211,9 @@ class BalancedStream:
         Seed of every draw; a pass depends only on ``(seed, epoch)`` and its input.
     chunk_size : int, default=4096
         Input samples processed at a time (all arithmetic is per chunk).
+    batch_size : int, default=None
+        The batch size of the consumer, if known: checked only (a warning
+        names both numbers when ``buffer_size`` is smaller).
 
     Examples
     --------
@@ -242,6 +245,7 @@ class BalancedStream:
         length: int | None = None,
         seed: int | np.random.Generator | None = None,
         chunk_size: int = 4096,
+        batch_size: int | None = None,
     ) -> None:
         if samples is not None and not isinstance(samples, Iterable):
             raise TypeError(
@@ -285,6 +289,8 @@ class BalancedStream:
                 "`class_counts=count_labels(..., multilabel=True)`."
             )
         self.strategy = strategy
+        if batch_size is not None:
+            self._check_batch(check_positive_int(batch_size, "batch_size"))
         if counts is not None:
             self._check_buffer(self._means(counts, n))
         self._resume: dict[str, Any] | None = None
@@ -319,6 +325,17 @@ class BalancedStream:
                 f"buffer_size={self.buffer_size} is under 4x the largest mean repeat "
                 f"({largest:.1f} copies of one sample): its copies will be served close "
                 f"together. Use buffer_size >= {int(np.ceil(16 * largest))}.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _check_batch(self, batch_size: int) -> None:
+        if self.buffer_size < batch_size:
+            warnings.warn(
+                f"buffer_size={self.buffer_size} is smaller than batch_size={batch_size}: a "
+                "batch spans more samples than the buffer holds, so copies of one sample and "
+                "runs of the input order can land in the same batch. Use buffer_size >= "
+                f"{4 * batch_size}.",
                 UserWarning,
                 stacklevel=3,
             )
