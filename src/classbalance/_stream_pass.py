@@ -84,22 +84,38 @@ class SlotBuffer:
             self.ids[self.n : end], self.labs[self.n : end] = ids[:fill], labs[:fill]
             self.n = end
             take, ids, labs = take[fill:], ids[fill:], labs[fill:]
-        m = len(take)
-        if m:
-            slots = rng.integers(0, size, m)
-            order = np.arange(m)
-            self._last[slots] = order  # repeated slots: the last arrival's index is kept
-            stays = self._last[slots] == order
-            hit = slots[stays]
-            source = size + take
-            source[stays] = hit
-            out = pool[source]
-            pool[hit] = pool[size + take[stays]]
-            served_ids, served_labs = ids.copy(), labs.copy()
-            served_ids[stays], served_labs[stays] = self.ids[hit], self.labs[hit]
-            self.ids[hit], self.labs[hit] = ids[stays], labs[stays]
-        else:
-            out, served_ids, served_labs = pool[:0], ids, labs
+        step = max(1, self.size // 4)  # arrivals per step: few share a slot
+        if len(take) <= step:
+            return self._step(pool, take, ids, labs, rng)
+        parts = [
+            self._step(pool, take[a : a + step], ids[a : a + step], labs[a : a + step], rng)
+            for a in range(0, len(take), step)
+        ]
+        return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))  # type: ignore[return-value]
+
+    def _step(
+        self,
+        pool: np.ndarray,
+        take: np.ndarray,
+        ids: np.ndarray,
+        labs: np.ndarray,
+        rng: np.random.Generator,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        size, m = self.size, len(take)
+        if not m:
+            return pool[:0], ids, labs
+        slots = rng.integers(0, size, m)
+        order = np.arange(m)
+        self._last[slots] = order  # repeated slots: the last arrival's index is kept
+        stays = self._last[slots] == order
+        hit = slots[stays]
+        source = size + take
+        source[stays] = hit
+        out = pool[source]
+        pool[hit] = pool[size + take[stays]]
+        served_ids, served_labs = ids.copy(), labs.copy()
+        served_ids[stays], served_labs[stays] = self.ids[hit], self.labs[hit]
+        self.ids[hit], self.labs[hit] = ids[stays], labs[stays]
         return out, served_ids, served_labs
 
     def flush(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
