@@ -84,7 +84,7 @@ class SlotBuffer:
             self.ids[self.n : end], self.labs[self.n : end] = ids[:fill], labs[:fill]
             self.n = end
             take, ids, labs = take[fill:], ids[fill:], labs[fill:]
-        step = max(1, self.size // 4)  # arrivals per step: few share a slot
+        step = max(1, self.size // 2)  # arrivals per step: few share a slot
         if len(take) <= step:
             return self._step(pool, take, ids, labs, rng)
         parts = [

@@ -17,9 +17,10 @@ reading from object storage) on the engine's rules (``strategy``,
   a labels-only pass) or are estimated online after a warm-up.
 
 Every random draw of a pass comes from ``(seed, epoch)``, so a pass is a
-function of its input: :meth:`BalancedStream.state_dict` is the epoch and
-the number of samples served, and resuming replays the input up to there
-without serving it (the input is re-read; nothing is stored).
+function of its input. :meth:`BalancedStream.state_dict` is taken between two
+input chunks: the input position, the generator state, the buffer and the
+samples of the last chunk not served yet; restoring it costs the same at any
+point of a pass (see :meth:`BalancedStream.load_state_dict`).
 """
 
 from __future__ import annotations
