@@ -29,10 +29,14 @@ _TRACE = 7  # repeat distances are measured on input positions with (id & _TRACE
 def input_kind(samples: Any) -> str:
     """How a resumed pass re-opens ``samples``: by index, by its own state, or by skipping."""
     kind = type(samples)
-    if (
+    # Iterable-style datasets (PyTorch's, Hugging Face's) may define __len__ and an
+    # inherited __getitem__ that cannot index: they are not random access.
+    iterable_style = any(c.__name__ == "IterableDataset" for c in kind.__mro__)
+    if isinstance(samples, (Sequence, np.ndarray)) or (
         hasattr(kind, "__len__")
         and hasattr(kind, "__getitem__")
-        and not isinstance(samples, (Mapping, str, bytes))
+        and not iterable_style
+        and not isinstance(samples, (Mapping, Iterator, str, bytes))
     ):
         return SEQUENCE
     if callable(getattr(samples, "state_dict", None)) and callable(
