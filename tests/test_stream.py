@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import pickle
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -22,6 +24,30 @@ def long_tail(n_head=2000, k=K, ratio=RATIO, seed=0):
     y = np.repeat(np.arange(k), counts)
     np.random.default_rng(seed).shuffle(y)
     return list(enumerate(y.tolist())), counts
+
+
+class Reiterable:
+    """An iterable without random access (each pass calls iter)."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def __iter__(self):
+        return iter(self.items)
+
+
+class CountingSequence(Sequence):
+    """A random-access input that records which positions were read."""
+
+    def __init__(self, items, reads):
+        self.items, self.reads = items, reads
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        self.reads.append(i)
+        return self.items[i]
 
 
 def served_classes(items):
@@ -203,6 +229,77 @@ class TestEpochsAndResume:
         resumed.load_state_dict(run.state_dict())
         assert head + list(resumed) + list(resumed) == full
 
+    @pytest.mark.parametrize("kind", ["sequence", "iterable", "one-shot"])
+    @pytest.mark.parametrize("stop", [1, 500, 1271])
+    def test_resume_from_each_state_form(self, kind, stop):
+        """Sequence: buffer as input positions; other iterables: buffer stored as samples."""
+        data, counts = long_tail(n_head=600)
+
+        def source():
+            return {"sequence": data, "iterable": Reiterable(data), "one-shot": iter(data)}[kind]
+
+        def make():
+            return BalancedStream(
+                source(),
+                label=1,
+                strategy="balanced",
+                class_counts=counts,
+                buffer_size=200,
+                seed=4,
+                chunk_size=97,
+            )
+
+        full = list(make())
+        run = make()
+        head = list(itertools.islice(iter(run), stop))
+        state = pickle.loads(pickle.dumps(run.state_dict()))
+        stored = state["pass"]["buffer"]
+        assert ("samples" in stored) == (kind != "sequence")
+        resumed = make()
+        resumed.load_state_dict(state)
+        assert head + list(resumed) == full
+        assert resumed.stats()["served"] == len(full)
+
+    def test_restore_reads_no_sample_before_the_position(self):
+        """The cost of a restore does not grow with the position: nothing is replayed."""
+        data, counts = long_tail(n_head=1000)
+        reads = []
+
+        def make(source):
+            return BalancedStream(
+                source,
+                label=1,
+                strategy="balanced",
+                class_counts=counts,
+                buffer_size=100,
+                seed=0,
+                chunk_size=64,
+            )
+
+        full = list(make(data))
+        for stop in (100, len(full) - 200):
+            run = make(data)
+            head = list(itertools.islice(iter(run), stop))
+            reads.clear()
+            resumed = make(CountingSequence(data, reads))
+            resumed.load_state_dict(run.state_dict())
+            assert head + list(resumed) == full
+            position = run.state_dict()["pass"]["position"]
+            new_reads = [i for i in reads if i < position]  # read back by index: buffer, owed
+            assert len(new_reads) <= 100 + 64 * 4
+            assert min(i for i in reads if i >= position) == position
+
+    def test_state_of_another_worker_part_is_refused(self):
+        data, counts = long_tail(n_head=300)
+        s = BalancedStream(data, label=1, class_counts=counts, seed=0, buffer_size=50)
+        it = s.serve(0, 2)
+        next(it)
+        state = s.state_dict()
+        other = BalancedStream(data, label=1, class_counts=counts, seed=0, buffer_size=50)
+        other.load_state_dict(state)
+        with pytest.raises(ValueError, match=r"part 0 of 2 .* loaded by part 1 of 2"):
+            next(other.serve(1, 2))
+
     def test_state_from_another_seed_is_refused(self):
         data, counts = long_tail(n_head=300)
         a = BalancedStream(data, label=1, class_counts=counts, seed=1)
@@ -228,6 +325,35 @@ class TestBadInput:
     def test_missing_label_is_named(self):
         with pytest.raises(ValueError, match="label None, which is not one of the classes"):
             list(BalancedStream([{"y": 0}, {"y": None}], label="y", class_counts=[1, 1]))
+
+    def test_buffer_smaller_than_the_batch_names_both(self):
+        with pytest.warns(UserWarning, match="buffer_size=32 is smaller than batch_size=64"):
+            BalancedStream([], label=1, class_counts=[3, 1], buffer_size=32, batch_size=64)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            BalancedStream([], label=1, class_counts=[3, 1], buffer_size=64, batch_size=64)
+
+    def test_multi_hot_row_without_multilabel(self):
+        with pytest.raises(ValueError, match="multi-hot rows need multilabel=True"):
+            list(BalancedStream([(0, [1, 0]), (1, [0, 1])], label=1, class_counts=[1, 1]))
+
+    @pytest.mark.parametrize(
+        ("change", "named"),
+        [
+            ({"strategy": "oversample"}, "strategy: saved"),
+            ({"class_counts": [500, 60]}, "class_counts: saved"),
+            ({"buffer_size": 77}, "buffer_size: saved 50, here 77"),
+        ],
+    )
+    def test_state_of_other_plans_is_refused_with_the_difference(self, change, named):
+        kw = {"label": 1, "class_counts": [400, 40], "buffer_size": 50, "seed": 0}
+        kw["strategy"] = "balanced"
+        data = [(i, int(i % 11 == 0)) for i in range(440)]
+        run = BalancedStream(data, **kw)
+        next(iter(run))
+        other = BalancedStream(data, **{**kw, **change})
+        with pytest.raises(ValueError, match=named):
+            other.load_state_dict(run.state_dict())
 
     def test_one_shot_iterator_cannot_be_read_twice_for_length(self):
         s = BalancedStream(iter([(0, 0), (1, 1)]), label=1, class_counts=[1, 1], length=50)

@@ -1,5 +1,5 @@
-"""The parts of :class:`classbalance.stream.BalancedStream`: label coding, the shuffle
-buffer and the telemetry, each vectorized over a chunk of samples."""
+"""The parts of :class:`classbalance.stream.BalancedStream`: label coding and the
+telemetry, each vectorized over a chunk of samples."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from classbalance._validation import short_repr
 
-__all__ = ["Coder", "RepeatDistances", "ShuffleBuffer", "as_objects"]
+__all__ = ["Coder", "RepeatDistances", "as_objects"]
 
 
 def as_objects(items: list[Any]) -> np.ndarray:
@@ -28,6 +28,17 @@ class Coder:
         )
         self._sorter = np.argsort(classes, kind="stable")
 
+    @staticmethod
+    def _fast_codes(labels: list[Any], k: int) -> np.ndarray | None:
+        """Codes of labels that are exactly the ints ``0..k-1`` (else None: the full check)."""
+        try:
+            codes = np.fromiter(labels, dtype=np.int64, count=len(labels))
+        except (TypeError, ValueError, OverflowError):
+            return None
+        if codes.tolist() != labels or codes.min(initial=0) < 0 or codes.max(initial=0) >= k:
+            return None  # e.g. 1.5 would have been truncated, or out of range
+        return codes
+
     def __call__(self, labels: list[Any]) -> np.ndarray:
         k = len(self.classes)
         if self.multilabel:
@@ -42,6 +53,10 @@ class Coder:
                     f"`classes`) from `label`. Received: {short_repr(bad)}"
                 )
             return Y.astype(np.uint8)
+        if self._identity:
+            codes = self._fast_codes(labels, k)
+            if codes is not None:
+                return codes
         values = np.asarray(labels)
         if values.ndim != 1:
             raise ValueError(
@@ -62,7 +77,7 @@ class Coder:
                 pos = np.maximum(np.array(found, dtype=np.int64), 0)
                 bad = np.array(found) < 0
             codes = self._sorter[pos]
-        if np.any(bad):
+        if bad.any():
             value = values[np.flatnonzero(bad)[0]]
             value = value.item() if isinstance(value, np.generic) else value
             raise ValueError(
@@ -71,60 +86,6 @@ class Coder:
                 "`class_counts`), or check `label`."
             )
         return codes
-
-
-class ShuffleBuffer:
-    """A bounded shuffle buffer (tf.data's rule), pushed a chunk at a time.
-
-    The first ``size`` items fill it; after that each item goes to a random
-    slot and the item it replaces is served. ``flush`` serves what is left
-    in random order. Items travel with their input position and labels
-    (parallel arrays), so telemetry sees what was served.
-    """
-
-    def __init__(self, size: int, label_shape: tuple[int, ...], rng: np.random.Generator) -> None:
-        self.size, self.rng, self.n = size, rng, 0
-        self.objs = np.empty(size, dtype=object)
-        self.ids = np.zeros(size, dtype=np.int64)
-        self.labs = np.zeros((size, *label_shape), dtype=np.int64)
-
-    def push(
-        self, objs: np.ndarray, ids: np.ndarray, labs: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        fill = min(self.size - self.n, len(objs))
-        if fill:
-            end = self.n + fill
-            self.objs[self.n : end], self.ids[self.n : end] = objs[:fill], ids[:fill]
-            self.labs[self.n : end] = labs[:fill]
-            self.n = end
-            objs, ids, labs = objs[fill:], ids[fill:], labs[fill:]
-        m = len(objs)
-        slots = self.rng.integers(0, self.size, m)
-        order = np.argsort(slots, kind="stable")
-        ss = slots[order]
-        first = np.ones(m, dtype=bool)
-        first[1:] = ss[1:] != ss[:-1]
-        last = np.ones(m, dtype=bool)
-        last[:-1] = first[1:]
-        # Item j (in slot order) serves the slot's occupant: the buffer's item for the
-        # first arrival at a slot, else the item that arrived at that slot just before.
-        from_buffer, from_new = order[first], order[~first]
-        previous = order[np.flatnonzero(~first) - 1]
-        out = []
-        for store, new in ((self.objs, objs), (self.ids, ids), (self.labs, labs)):
-            served = np.empty_like(new)
-            served[from_buffer] = store[ss[first]]
-            served[from_new] = new[previous]
-            store[ss[last]] = new[order[last]]
-            out.append(served)
-        return out[0], out[1], out[2]
-
-    def flush(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        perm = self.rng.permutation(self.n)
-        out = self.objs[perm], self.ids[perm], self.labs[perm]
-        self.objs[:] = None
-        self.n = 0
-        return out
 
 
 class RepeatDistances:
@@ -155,7 +116,7 @@ class RepeatDistances:
         across = spos[head][known] - self.ring_pos[slot[known]]
         cap = len(self.hist) - 1
         for d in (within, across):
-            self.hist += np.bincount(np.minimum(d, cap), minlength=cap + 1)
+            np.add.at(self.hist, np.minimum(d, cap), 1)
         tail = np.ones(len(sid), dtype=bool)
         tail[:-1] = ~same
         self.ring_id[sid[tail] % len(self.ring_id)] = sid[tail]

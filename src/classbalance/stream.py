@@ -17,9 +17,10 @@ reading from object storage) on the engine's rules (``strategy``,
   a labels-only pass) or are estimated online after a warm-up.
 
 Every random draw of a pass comes from ``(seed, epoch)``, so a pass is a
-function of its input: :meth:`BalancedStream.state_dict` is the epoch and
-the number of samples served, and resuming replays the input up to there
-without serving it (the input is re-read; nothing is stored).
+function of its input. :meth:`BalancedStream.state_dict` is taken between two
+input chunks: the input position, the generator state, the buffer and the
+samples of the last chunk not served yet; restoring it costs the same at any
+point of a pass (see :meth:`BalancedStream.load_state_dict`).
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ from typing import Any
 
 import numpy as np
 
-from classbalance._repeat import as_repeat_factor, class_repeat_factors, random_round
+from classbalance._repeat import as_repeat_factor, class_repeat_factors
 from classbalance._resume import check_state, fingerprint, make_state
-from classbalance._stream_parts import Coder, RepeatDistances, ShuffleBuffer, as_objects
+from classbalance._stream_parts import Coder, RepeatDistances
+from classbalance._stream_pass import _TRACE, Pass
 from classbalance._streams import STREAM_PASS
 from classbalance._targets import AlphaLike, StrategyLike, resolve_targets
 from classbalance._validation import check_positive_int, resolve_seed, rng_for, short_repr
@@ -210,6 +212,9 @@ class BalancedStream:
         Seed of every draw; a pass depends only on ``(seed, epoch)`` and its input.
     chunk_size : int, default=4096
         Input samples processed at a time (all arithmetic is per chunk).
+    batch_size : int, default=None
+        The batch size of the consumer, if known: checked only (a warning
+        names both numbers when ``buffer_size`` is smaller).
 
     Examples
     --------
@@ -241,6 +246,7 @@ class BalancedStream:
         length: int | None = None,
         seed: int | np.random.Generator | None = None,
         chunk_size: int = 4096,
+        batch_size: int | None = None,
     ) -> None:
         if samples is not None and not isinstance(samples, Iterable):
             raise TypeError(
@@ -284,10 +290,12 @@ class BalancedStream:
                 "`class_counts=count_labels(..., multilabel=True)`."
             )
         self.strategy = strategy
+        if batch_size is not None:
+            self._check_batch(check_positive_int(batch_size, "batch_size"))
         if counts is not None:
             self._check_buffer(self._means(counts, n))
-        self._skip = 0
-        self._pass: tuple[int, int, Any, int] | None = None
+        self._resume: dict[str, Any] | None = None
+        self._pass: tuple[Pass, Iterator[Any], Any, int | None] | None = None
         self._stats = self._fresh_stats()
 
     # ---------------------------------------------------------------- targets
@@ -322,6 +330,17 @@ class BalancedStream:
                 stacklevel=3,
             )
 
+    def _check_batch(self, batch_size: int) -> None:
+        if self.buffer_size < batch_size:
+            warnings.warn(
+                f"buffer_size={self.buffer_size} is smaller than batch_size={batch_size}: a "
+                "batch spans more samples than the buffer holds, so copies of one sample and "
+                "runs of the input order can land in the same batch. Use buffer_size >= "
+                f"{4 * batch_size}.",
+                UserWarning,
+                stacklevel=3,
+            )
+
     def _sample_means(self, class_means: np.ndarray, labs: np.ndarray) -> np.ndarray:
         if not self.multilabel:
             return class_means[labs]
@@ -334,7 +353,8 @@ class BalancedStream:
     def set_epoch(self, epoch: int) -> None:
         """Serve ``epoch`` in the next pass (call it each epoch when DataLoader workers copy it)."""
         self.epoch = check_positive_int(epoch, "epoch", allow_zero=True)
-        self._skip = 0
+        if self._resume is not None and self._resume["epoch"] != self.epoch:
+            self._resume = None  # another epoch than the loaded state's: start it afresh
 
     def start_pass(self) -> int:
         """Begin a pass: return its epoch and move to the next (the package's epoch rule)."""
@@ -395,74 +415,29 @@ class BalancedStream:
     def _serve(
         self, samples: Iterable[Any], index: int, count: int, length: int | None
     ) -> Iterator[Any]:
-        epoch, skip = self.start_pass(), self._skip
-        self._skip = 0
-        self._stats = self._fresh_stats()
-        served = 0
-        for cycle in itertools.count():
-            served_before = served
-            if cycle and iter(samples) is samples:
-                raise ValueError(
-                    "`samples` is a one-shot iterator and ran out before `length` samples were "
-                    "served; pass a re-iterable (a list, a dataset) or a smaller `length`."
-                )
-            source = itertools.islice(iter(samples), index, None, count)
-            rng = rng_for(self.seed, STREAM_PASS, epoch, index + count * cycle)
-            for objs in self._one_read(source, rng):
-                if length is not None:
-                    objs = objs[: length - served]
-                lo, served = served, served + len(objs)
-                if served <= skip:
-                    continue
-                items = objs[max(skip - lo, 0) :].tolist()
-                it = iter(items)
-                self._pass = (epoch, served - len(items), it, len(items))
-                yield from it
-                if length is not None and served >= length:
-                    self._pass = None
-                    return
-            if length is None or served == served_before:  # one read, or an empty input
-                break
-        self._pass = None
+        return itertools.chain.from_iterable(self._chunks(samples, index, count, length))
 
-    def _one_read(self, source: Iterator[Any], rng: np.random.Generator) -> Iterator[np.ndarray]:
-        """One read of ``source``: chunks of served samples (object arrays)."""
-        st = self._stats
-        k = len(self.classes)
-        buffer = ShuffleBuffer(self.buffer_size, (k,) if self.multilabel else (), rng)
-        st["buffer"] = buffer
-        online = self.counts is None
-        counts = np.zeros(k, dtype=np.int64) if online else self.counts
-        n_seen = 0
-        pending: list[Any] = []
-        exhausted = False
-        while not exhausted:
-            chunk = list(itertools.islice(source, self.chunk_size))
-            exhausted = len(chunk) < self.chunk_size
-            if online and n_seen == 0 and not exhausted and len(pending) + len(chunk) < self.warmup:
-                pending.extend(chunk)  # warm-up: count before serving
-                continue
-            chunk, pending = pending + chunk, []
-            if not chunk:
-                break
-            labs = self._coder([self._label(s) for s in chunk])
-            if online:
-                first = n_seen == 0
-                counts = counts + (
-                    labs.sum(0) if self.multilabel else np.bincount(labs, minlength=k)
-                )
-                if first:
-                    self._warn_unseen(counts)
-            n_seen += len(chunk)
-            class_means = self._means(counts, n_seen if online else self.n_samples)
-            copies = random_round(self._sample_means(class_means, labs), rng)
-            take = np.repeat(np.arange(len(chunk)), copies)
-            ids = st["read"] + take
-            st["read"] += len(chunk)
-            st["max_repeats"] = max(st["max_repeats"], int(copies.max(initial=0)))
-            out = buffer.push(as_objects(chunk)[take], ids, labs[take])
-            yield self._account(*out)
-        yield self._account(*buffer.flush())
+    def _pass_rng(self, epoch: int, part: int) -> np.random.Generator:
+        return rng_for(self.seed, STREAM_PASS, epoch, part)
+
+    def _chunks(
+        self, samples: Iterable[Any], index: int, count: int, length: int | None
+    ) -> Iterator[Iterator[Any]]:
+        resume, self._resume = self._resume, None
+        if resume is None:
+            epoch = self.start_pass()
+            run, pending = Pass(self, epoch, index, count, self._pass_rng(epoch, index)), None
+        else:
+            epoch = resume["epoch"]
+            with _LOCK:
+                self.epoch = epoch + 1
+            run, pending = Pass.restore(self, epoch, resume["pass"], samples, index, count)
+        self._stats = run.stats
+        for items in run.chunks(samples, length, pending):
+            it = iter(items)
+            self._pass = (run, it, samples, length)
+            yield it
+        self._pass = None
 
     def _warn_unseen(self, counts: np.ndarray) -> None:
         unseen = self.classes[counts == 0].tolist()
@@ -488,16 +463,17 @@ class BalancedStream:
             "buffer": None,
         }
 
-    def _account(self, objs: np.ndarray, ids: np.ndarray, labs: np.ndarray) -> np.ndarray:
-        st = self._stats
-        positions = st["served"] + np.arange(len(ids))
-        st["distances"].update(ids, positions)
-        st["served"] += len(ids)
+    def _class_counts(self, labs: np.ndarray) -> np.ndarray:
         if self.multilabel:
-            st["class_served"] += labs.sum(0, dtype=np.int64)
-        else:
-            st["class_served"] += np.bincount(labs, minlength=len(self.classes))
-        return objs
+            return labs.sum(0, dtype=np.int64)
+        return np.bincount(labs, minlength=len(self.classes))
+
+    def _account(self, st: dict[str, Any], ids: np.ndarray, labs: np.ndarray) -> None:
+        traced = (ids & _TRACE) == 0
+        positions = st["served"] + np.flatnonzero(traced)
+        st["distances"].update(ids[traced], positions)
+        st["served"] += len(ids)
+        st["class_served"] += self._class_counts(labs)
 
     def stats(self) -> dict[str, Any]:
         """What the current (or last) pass cost and served.
@@ -539,26 +515,42 @@ class BalancedStream:
         )
 
     def state_dict(self) -> dict[str, Any]:
-        """The epoch of the pass in progress and the samples it served (plus a fingerprint)."""
+        """Where the pass in progress stands, restorable at once (see :meth:`load_state_dict`)."""
         if self._pass is None:
-            epoch, served = self.epoch, self._skip
-        else:
-            epoch, start, it, n = self._pass
-            served = start + n - it.__length_hint__()
-            if self.length is not None and served >= self.length:
-                epoch, served = epoch + 1, 0
-        return make_state(self._fingerprint(), epoch, served, "served")
+            if self._resume is not None:  # loaded and not started yet: the same state
+                return dict(self._resume)
+            return {**make_state(self._fingerprint(), self.epoch, 0, "served"), "pass": None}
+        run, it, samples, length = self._pass
+        remaining = it.__length_hint__()
+        if length is not None and run.produced >= length and not remaining:
+            return {**make_state(self._fingerprint(), run.epoch + 1, 0, "served"), "pass": None}
+        state = make_state(self._fingerprint(), run.epoch, run.produced - remaining, "served")
+        return {**state, "pass": run.state(remaining, samples)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Resume: the next pass serves that epoch from that sample on.
+        """Resume: the next pass continues the saved one at the next sample.
 
-        The pass re-reads its input up to the saved point without serving it
-        (labels and draws are recomputed; nothing was stored), so the samples
-        served are exactly those the interrupted run would have served next.
+        The state is taken between two input chunks (the last chunk's served
+        samples not handed out yet are part of it), so restoring costs the
+        same at any point of a pass; nothing is recomputed. The input is
+        re-opened at the saved position, by its kind:
+
+        - a sequence (``len`` and ``__getitem__``: a list, a map-style
+          dataset): read from that index on; the buffer and the samples owed
+          are stored as input positions and read back by index;
+        - an input with its own ``state_dict``/``load_state_dict`` (a Hugging
+          Face ``IterableDataset``): restored through them; the buffer is
+          stored as the samples themselves (they must pickle);
+        - any other iterable (a generator, WebDataset shards): iterated again
+          and the items before the position skipped (read, without labels or
+          draws); the buffer is stored as the samples themselves.
+
+        A state from another seed, strategy, class counts or buffer is refused
+        with the difference named.
         """
-        self.epoch, self._skip = check_state(
-            state, self._fingerprint(), "served", type(self).__name__
-        )
+        epoch, _ = check_state(state, self._fingerprint(), "served", type(self).__name__)
+        self.epoch = epoch
+        self._resume = dict(state) if state.get("pass") is not None else None
         self._pass = None
 
     def __getstate__(self) -> dict[str, Any]:

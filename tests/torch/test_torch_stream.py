@@ -10,6 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+import torch.utils.data as data_module  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 from classbalance.torch import (  # noqa: E402
@@ -29,10 +30,10 @@ def data():
     return [(i, c) for i, c in enumerate(y.tolist())]
 
 
-def stream(**kwargs):
+def stream(samples=None, **kwargs):
     kw = {"label": 1, "strategy": "balanced", "class_counts": COUNTS, "buffer_size": 256, "seed": 7}
     kw.update(kwargs)
-    return BalancedStream(data(), **kw)
+    return BalancedStream(data() if samples is None else samples, **kw)
 
 
 def served(loader):
@@ -166,3 +167,27 @@ def test_stateful_dataloader_resumes_at_the_next_batch(kind, workers):
         return SDL(ds, batch_size=40, **extra)
 
     _resumes_exactly(make_loader, stop=7)
+
+
+def test_iterable_dataset_with_len_resumes_as_an_iterator():
+    """A torch IterableDataset with __len__ (and Dataset's __getitem__) is not random access:
+    its state stores the buffer as samples and the resumed pass skips to the position."""
+
+    class Items(data_module.IterableDataset):
+        def __iter__(self):
+            return iter(data())
+
+        def __len__(self):
+            return len(data())
+
+    def make():
+        return stream(length=900, buffer_size=128, samples=Items())
+
+    full = list(make())
+    run = make()
+    head = list(itertools.islice(iter(run), 333))
+    state = run.state_dict()
+    assert state["pass"]["input"] == "iterable"
+    resumed = make()
+    resumed.load_state_dict(state)
+    assert head + list(resumed) == full

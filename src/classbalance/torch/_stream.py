@@ -35,9 +35,10 @@ class BalancedStream(core_stream.BalancedStream, data.IterableDataset):
     Parameters
     ----------
     samples, label, strategy, alpha, epoch_size, class_counts, classes, multilabel,
-    buffer_size, warmup, seed, chunk_size :
+    buffer_size, warmup, seed, chunk_size, batch_size :
         As in :class:`classbalance.stream.BalancedStream`; ``seed`` must be
-        the same int on every rank.
+        the same int on every rank; pass the ``DataLoader``'s ``batch_size``
+        to be warned when the buffer is smaller than a batch.
     length : int, default=None
         Samples per rank per epoch. Default: the expected number a pass
         serves (``sum(targets)``, from ``class_counts``) over ``world_size``,
