@@ -239,7 +239,7 @@ class CompareResult:
     >>> x = np.random.default_rng(0).normal(size=(200, 4)) + y[:, None]
     >>> def linear(input_shape, n_classes):
     ...     return keras.Sequential([keras.Input(input_shape), keras.layers.Dense(n_classes)])
-    >>> result = compare(x, y, model=linear, strategies=["none"], seeds=1, epochs=1)
+    >>> result = compare(x, y, model=linear, strategies=["none"], seeds=1, epochs=1, cv=0)
     >>> result.runs.shape[0], result.summary.index.tolist(), result.task.name
     (1, ['none'], 'single-label')
     >>> result.test_counts, result.recommendation[:22]

@@ -222,6 +222,8 @@ def prepare(data: DataSplit, cfg: CompareConfig) -> tuple[DataSplit, CompareConf
     >>> data.cv.k, ran.seeds, len(data.y_test)  # 8 of class 1 in a 20% test split: < 20
     (5, 2, 240)
     """
+    if data.cv is not None:  # prepared already
+        return data, replace(cfg, seeds=data.cv.repeats)
     k = _folds_wanted(data, cfg)
     if k == 0:
         if data.pool is not None and cfg.cv is None:
@@ -248,12 +250,14 @@ def prepare(data: DataSplit, cfg: CompareConfig) -> tuple[DataSplit, CompareConf
         f"cross-validation x {repeats} repeat(s), every sample scored once per repeat; "
         f"about {first.n_train} train / {len(first.y_val)} valid per fold)"
     )
-    cv.notes = [
+    single = set(data.task.notes(data))  # the single split's notes; others (e.g. how the
+    cv.notes = [  # data were read) are kept
         f"Cross-validation ({why}): {repeats} repeat(s) of stratified {k}-fold; each fold's "
         "model restores its best epoch on an inner validation split of the other folds and "
         f"predicts its fold. Test scores are on all {len(y)} samples, out of fold; a seed is a "
         "repeat (its own folds and training seed).",
         *(n for n in data.task.notes(cv) if not n.startswith("No test set")),
+        *(n for n in data.notes if n not in single),
     ]
     warn_notes(cv, stacklevel=3)
     return cv, replace(cfg, seeds=repeats)
