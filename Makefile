@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_streams.py
 	$(PY) benchmarks/bench_folders.py --n-files 100000
 	$(PY) benchmarks/bench_compare.py
+	TF_CPP_MIN_LOG_LEVEL=3 $(PY) benchmarks/bench_compare_cv.py 2>/dev/null
 	$(PY) benchmarks/bench_fastai.py
 	$(PY) benchmarks/bench_huggingface.py
 	$(PY) benchmarks/bench_leakage.py --n-files 100000

@@ -213,7 +213,7 @@ def test_class_folder_split_warns_about_tiny_test_classes(tmp_path):
     data = tmp_path / "images"
     write_digit_images(data, {0: 60, 1: 20, 7: 8})
     with pytest.warns(UserWarning, match="only 2 test samples"):
-        split = load_data(CompareConfig(data=str(data), image_size=12).resolved())
+        split = load_data(CompareConfig(data=str(data), image_size=12, cv=0).resolved())
     assert split.x_train.shape[-1] == 1  # grayscale PNGs stay one channel
     assert any("rarest class has 2 test samples" in note for note in split.notes)
 
@@ -239,7 +239,7 @@ def test_csv_with_fixed_test_and_npz(tmp_path):
     frame = table(80, 12)
     np.savez(tmp_path / "data.npz", x=frame[["a", "b", "c"]].to_numpy(), y=frame["kind"] == "rare")
     result = run(["--data", str(tmp_path / "data.npz"), "--quick", "--strategies",
-                  "posthoc_adjust", "--out", str(tmp_path / "r2")])  # fmt: skip
+                  "posthoc_adjust", "--cv", "0", "--out", str(tmp_path / "r2")])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert_report(tmp_path / "r2", ["posthoc_adjust"])
 
@@ -335,7 +335,7 @@ def test_library_calls_leave_the_callers_process_alone(tmp_path, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(os, "dup2", lambda *a: pytest.fail("file descriptors were redirected"))
         result = compare(x, y, model=tiny_mlp, strategies=["none", "balanced_sampling"],
-                         seeds=1, epochs=1, jobs=1)  # fmt: skip
+                         seeds=1, epochs=1, jobs=1, cv=0)  # fmt: skip
     assert _global_draws() == expected  # Python, NumPy, Keras and the backend: as they were
     assert dict(os.environ) == environ
     original = matplotlib.get_backend()
@@ -474,7 +474,7 @@ def test_large_image_sets_are_memory_mapped(tmp_path, monkeypatch):
 
     root = tmp_path / "images"
     write_digit_images(root, {0: 30, 1: 12})
-    cfg = CompareConfig(data=str(root), image_size=10).resolved()
+    cfg = CompareConfig(data=str(root), image_size=10, cv=0).resolved()
     with pytest.warns(UserWarning, match="test samples"):
         in_memory = load_data(cfg)
     monkeypatch.setattr(readers, "MEMMAP_BYTES", 0)

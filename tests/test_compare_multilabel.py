@@ -161,7 +161,7 @@ def test_npz_detected_and_python_api(tmp_path):
     out = tmp_path / "r"
     result = run(["--data", str(tmp_path / "d.npz"), "--strategies",
                   "none,pos_weight,class_aware,asymmetric_loss", "--epochs", "2", "--seeds", "1",
-                  "--out", str(out)])  # fmt: skip
+                  "--cv", "0", "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "mAP [95% CI]" in result.output
     payload = assert_ml_report(out, ["none", "pos_weight", "class_aware", "asymmetric_loss"], 0.5)
@@ -182,7 +182,8 @@ def test_csv_with_label_cols(tmp_path):
     frame.to_csv(tmp_path / "d.csv", index=False)
     out = tmp_path / "r"
     result = run(["--data", str(tmp_path / "d.csv"), "--label-cols", "cat,dog,bird,fish,frog",
-                  "--quick", "--strategies", "none,pos_weight", "--out", str(out)])  # fmt: skip
+                  "--quick", "--strategies", "none,pos_weight", "--cv", "0",
+                  "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     payload = assert_ml_report(out, ["none", "pos_weight"], 0.5)
     assert list(payload["train_counts"]) == ["cat", "dog", "bird", "fish", "frog"]  # as given
@@ -214,7 +215,7 @@ def test_folder_with_labels_csv(tmp_path):
     out = tmp_path / "r"
     result = run(["--data", str(tmp_path / "imgs"), "--label-sep", "|", "--image-size", "16",
                   "--quick", "--strategies", "none,asymmetric_loss",
-                  "--out", str(out)])  # fmt: skip
+                  "--cv", "0", "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     payload = assert_ml_report(out, ["none", "asymmetric_loss"], 0.6)
     assert list(payload["train_counts"]) == ["a", "b", "c"]

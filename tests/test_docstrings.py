@@ -40,6 +40,7 @@ OPTIONAL = {
     "classbalance.compare": "keras",
     "classbalance.compare.budget": "keras",
     "classbalance.compare.config": "keras",
+    "classbalance.compare.cv": "keras",
     "classbalance.compare.data": "keras",
     "classbalance.compare.embeddings": "keras",
     "classbalance.compare.models": "keras",

@@ -47,6 +47,7 @@ _LAZY: dict[str, str] = {
     "synthetic_oversample": "classbalance.resampling",
     "ml_ros": "classbalance.resampling",
     "ml_rus": "classbalance.resampling",
+    "stratified_folds": "classbalance.split",
     "stratified_split": "classbalance.split",
     "make_long_tailed_multilabel": "classbalance.datasets",
 }

@@ -22,11 +22,11 @@ from classbalance._streams import SPLIT
 from classbalance._validation import resolve_seed, rng_for, short_repr
 from classbalance.labels import encode_labels
 
-__all__ = ["stratified_split"]
+__all__ = ["stratified_folds", "stratified_split"]
 
 # rng_for keys: (domain, purpose); one domain per module keeps streams apart.
 _DOMAIN = SPLIT  # rng_for domain of this module (registry: classbalance._streams)
-_KEY_ALLOCATE, _KEY_PERMUTE, _KEY_GROUPS, _KEY_MULTILABEL = 0, 1, 2, 3
+_KEY_ALLOCATE, _KEY_PERMUTE, _KEY_GROUPS, _KEY_MULTILABEL, _KEY_FOLDS = 0, 1, 2, 3, 4
 
 
 def _size_to_count(size: Any, name: str, n: int) -> int:
@@ -315,6 +315,74 @@ def stratified_split(
         names = ["training", "validation", "test"]
         _warn_missing(present, counts, classes, names[: len(targets) + 1])
     return tuple(np.flatnonzero(assignment == s) for s in range(len(targets) + 1))
+
+
+def stratified_folds(
+    y: Any, n_folds: int, *, seed: int | np.random.Generator | None = None
+) -> np.ndarray:
+    """Assign every sample to one of ``n_folds`` folds, class by class (stratified K-fold).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Labels, as for :func:`stratified_split`; a multi-hot matrix is split by
+        iterative stratification (``MultilabelStratifiedKFold``).
+    n_folds : int
+        Folds, at least 2 and at most the number of samples.
+    seed : int, numpy Generator or None, default=None
+        Same seed and labels, same folds.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_samples,)
+        The fold of each sample. Each class is spread over the folds as evenly
+        as its count allows (its members are permuted, then dealt to the folds
+        in turn), and fold sizes differ by at most one sample (single-label).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import classbalance as cb
+    >>> y = np.array([0] * 9 + [1] * 3)
+    >>> folds = cb.stratified_folds(y, 3, seed=0)
+    >>> np.bincount(folds).tolist(), np.bincount(folds[y == 1]).tolist()
+    ([4, 4, 4], [1, 1, 1])
+    """
+    seed = resolve_seed(seed)
+    multihot = _multihot(y)
+    if multihot is not None:
+        n = multihot.shape[0]
+    else:
+        enc = encode_labels(y, name="y", function="stratified_folds")
+        n = enc.n_samples
+    if (
+        isinstance(n_folds, bool)
+        or not isinstance(n_folds, numbers.Integral)
+        or not 2 <= n_folds <= n
+    ):
+        raise ValueError(
+            f"`n_folds` must be an integer from 2 to the number of samples ({n}). "
+            f"Received: n_folds={short_repr(n_folds)}"
+        )
+    if multihot is not None:
+        from classbalance._optional import require
+
+        strat = require("iterstrat.ml_stratifiers", "stratified_folds with multi-hot y")
+        sub = int(rng_for(seed, _DOMAIN, _KEY_FOLDS).integers(0, 2**31 - 1))
+        splitter = strat.MultilabelStratifiedKFold(
+            n_splits=int(n_folds), shuffle=True, random_state=sub
+        )
+        folds = np.empty(n, dtype=np.int64)
+        for f, (_train, test) in enumerate(splitter.split(np.zeros((n, 1)), multihot)):
+            folds[test] = f
+        return folds
+    # Class by class, members in random order, dealt to the folds in turn; the deal goes on
+    # across classes, so each class is spread evenly and the folds stay equal in size.
+    rng = rng_for(seed, _DOMAIN, _KEY_FOLDS)
+    order = np.lexsort((rng.random(n), enc.codes))
+    folds = np.empty(n, dtype=np.int64)
+    folds[order] = (np.arange(n) + int(rng.integers(n_folds))) % n_folds
+    return folds
 
 
 def _multilabel_split(

@@ -105,6 +105,7 @@ class Plan:
     requested: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     reuse: dict[str, dict[str, Any]] = field(default_factory=dict)
+    folds: int = 1  # cross-validation: every run trains once per fold
 
     @property
     def runs(self) -> int:
@@ -123,12 +124,14 @@ class Plan:
             if self.budget_seconds is None
             else f"budget {self.budget_seconds / 60:.1f} min"
         )
+        folds = f" x {self.folds} folds" if self.folds > 1 else ""
         head = (
-            f"Plan: {m} strategies x {self.seeds} seed(s) x {self.epochs} epochs on "
+            f"Plan: {m} strategies x {self.seeds} seed(s){folds} x {self.epochs} epochs on "
             f"{self.workers} worker(s); one epoch of `none` took {self.epoch_seconds:.2f} s. "
         )
         if self.mode == "grid":
-            body = f"{m * self.seeds} runs, about {self.estimated_seconds / 60:.1f} min ({budget})."
+            runs = f"{m * self.seeds} runs" + (f" of {self.folds} trainings" if folds else "")
+            body = f"{runs}, about {self.estimated_seconds / 60:.1f} min ({budget})."
         else:
             body = (
                 f"Racing ({budget}; the full grid would take about "
@@ -227,6 +230,7 @@ def fit_plan(
     race: bool | None = None,
     min_epochs: int = MIN_EPOCHS,
     reuse: Mapping[str, Mapping[str, Any]] | None = None,
+    folds: int = 1,
 ) -> Plan:
     """The plan that fits ``budget_seconds`` (see the module docstring for the rule).
 
@@ -249,6 +253,8 @@ def fit_plan(
     min_epochs : int, default=MIN_EPOCHS
     reuse : mapping, default=None
         The recipes that reuse another run's model (:func:`job_seconds`).
+    folds : int, default=1
+        Cross-validation: each job runs once per fold (the estimate counts runs x folds).
 
     Returns
     -------
@@ -258,7 +264,7 @@ def fit_plan(
     floor = min(epochs, min_epochs)
 
     def total(n_seeds: int, n_epochs: int) -> float:
-        times = job_seconds(names, n_epochs, epoch_seconds, start_seconds, reuse)
+        times = job_seconds(names, n_epochs, epoch_seconds, start_seconds, reuse) * folds
         return setup_seconds + grid_seconds(times * n_seeds, workers) + REPORT_SECONDS
 
     full = total(seeds, epochs)
@@ -292,7 +298,7 @@ def fit_plan(
         start_seconds=start_seconds, setup_seconds=setup_seconds, estimated_seconds=estimate,
         full_grid_seconds=full, budget_seconds=budget_seconds,
         requested={"seeds": seeds, "epochs": epochs}, notes=notes,
-        reuse={k: dict(v) for k, v in (reuse or {}).items()},
+        reuse={k: dict(v) for k, v in (reuse or {}).items()}, folds=folds,
     )  # fmt: skip
 
 

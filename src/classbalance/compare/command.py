@@ -86,6 +86,23 @@ def _print_table(result: Any) -> None:
     "--no-race fits the budget with fewer seeds instead.",
 )
 @click.option(
+    "--cv",
+    "cv",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="K",
+    help="K-fold cross-validation (out-of-fold predictions pooled, a seed is a repeat) for data "
+    "without a fixed test set. Default: 5 folds when the rarest class would have fewer than 20 "
+    "test samples in a single split; 0: always the single split.",
+)
+@click.option(
+    "--cv-repeats",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="R",
+    help="Repeats of the cross-validation, each with its own folds and seed (default: --seeds).",
+)
+@click.option(
     "--imbalance-ratio",
     type=float,
     default=50.0,
@@ -162,6 +179,8 @@ def compare(
     jobs: int,
     budget: float,
     race: bool | None,
+    cv: int | None,
+    cv_repeats: int | None,
     imbalance_ratio: float,
     label_col: str | None,
     label_cols: list[str] | None,
@@ -191,6 +210,7 @@ def compare(
         label_sep=label_sep, multilabel=multilabel, image_size=image_size, channels=channels,
         on_unreadable=options.on_unreadable(strict_images), quick=quick, out=out,
         backbone=backbone, backbone_weights=backbone_weights, embedding_cache=embedding_cache,
+        cv=cv, cv_repeats=cv_repeats,
     ).resolved()  # fmt: skip
     check_strategy_names(cfg.strategies)  # before Keras: a typo costs no import
     options.load_keras(backend)  # after the options are checked: a typo costs no import

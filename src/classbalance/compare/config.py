@@ -55,6 +55,10 @@ class CompareConfig:
     bounds the wall time (None: no limit): the grid is fitted to it, racing
     first (see :mod:`classbalance.compare.budget`). ``race``: True always
     races the seeds, False never, None races when the grid does not fit.
+    ``cv``: K-fold cross-validation on data without a fixed test set (None:
+    5 folds when the rarest class would have fewer than 20 test samples in the
+    single split, see :mod:`classbalance.compare.cv`; 0: never); ``cv_repeats``:
+    its repeats (None: ``seeds``), each a fresh fold assignment and seed.
     ``image_size``: the side images are resized to (None: the backbone's
     size, else the median side of the images clipped to [8, 64]).
     ``backbone``: a Keras application name or ``"module:function"``; images
@@ -95,6 +99,8 @@ class CompareConfig:
     race: bool | None = None
     quick: bool = False
     out: str = "compare-report"
+    cv: int | None = None
+    cv_repeats: int | None = None
     backbone: str | None = None
     backbone_weights: str | None = None
     embedding_cache: str | None = None
@@ -174,7 +180,22 @@ class CompareConfig:
             raise CompareError(f"--label-sep must be a non-empty string; got {cfg.label_sep!r}.")
         if cfg.strategies is not None:
             cfg.strategies = list(cfg.strategies)
+        _check_cv(cfg)
         return cfg
+
+
+def _check_cv(cfg: CompareConfig) -> None:
+    """Refuse a ``cv`` that is not None, 0 or >= 2, or a ``cv_repeats`` that is not positive."""
+    cv, repeats = cfg.cv, cfg.cv_repeats
+    if cv is not None and (isinstance(cv, bool) or not isinstance(cv, int) or cv < 0 or cv == 1):
+        raise CompareError(
+            "`cv` must be a number of folds >= 2, 0 (one train/valid/test split) or None "
+            f"(automatic). Received: cv={cv!r}"
+        )
+    if repeats is not None and (
+        isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1
+    ):
+        raise CompareError(_BAD_VALUE.format(name="cv_repeats", value=repeats))
 
 
 @dataclass
@@ -218,7 +239,7 @@ class CompareResult:
     >>> x = np.random.default_rng(0).normal(size=(200, 4)) + y[:, None]
     >>> def linear(input_shape, n_classes):
     ...     return keras.Sequential([keras.Input(input_shape), keras.layers.Dense(n_classes)])
-    >>> result = compare(x, y, model=linear, strategies=["none"], seeds=1, epochs=1)
+    >>> result = compare(x, y, model=linear, strategies=["none"], seeds=1, epochs=1, cv=0)
     >>> result.runs.shape[0], result.summary.index.tolist(), result.task.name
     (1, ['none'], 'single-label')
     >>> result.test_counts, result.recommendation[:22]

@@ -44,6 +44,7 @@ __all__ = [
     "load_data",
     "source_task",
     "standardize",
+    "warn_notes",
 ]
 
 MULTILABEL_DEMO = "multilabel-demo"
@@ -83,6 +84,10 @@ class DataSplit:
     notes: list[str] = field(default_factory=list)
     task: Task = SINGLE_LABEL
     image_size: int | None = None  # the side images were read at (None: not an image folder)
+    # Cross-validation (classbalance.compare.cv): ``pool`` holds the unsplit (x, y) of data
+    # that came as one set (the split above is then one of several possible); ``cv`` the folds.
+    pool: tuple[Any, np.ndarray] | None = field(default=None, repr=False)
+    cv: Any = field(default=None, repr=False)
 
     @property
     def n_classes(self) -> int:
@@ -164,6 +169,7 @@ def _finish(
     test_source: str,
     *,
     scale: bool = True,
+    warn: bool = True,
 ) -> DataSplit:
     """Standardize features, describe the data and note (and warn about) what it lacks."""
     if kind == "features" and scale:
@@ -174,10 +180,16 @@ def _finish(
     )
     data.description = task.describe(source, data)
     data.notes.extend(task.notes(data))
+    if warn:
+        warn_notes(data, stacklevel=4)
+    return data
+
+
+def warn_notes(data: DataSplit, stacklevel: int = 2) -> None:
+    """Warn the data's notes that start with ``Warning: `` (once each)."""
     for note in data.notes:
         if note.startswith("Warning: "):
-            warnings.warn(note.removeprefix("Warning: "), UserWarning, stacklevel=3)
-    return data
+            warnings.warn(note.removeprefix("Warning: "), UserWarning, stacklevel=stacklevel)
 
 
 def assemble(parts: dict[str, tuple[Any, Any]], cfg: Any, source: str, task: Task) -> DataSplit:
@@ -233,7 +245,13 @@ def assemble(parts: dict[str, tuple[Any, Any]], cfg: Any, source: str, task: Tas
         arrays.update(x_val=take_rows(x_main, val), y_val=y_main[val])
         arrays.update(x_test=take_rows(x_main, test), y_test=y_main[test])
     test_source = "given" if "test" in parts else "split"
-    return _finish(arrays, classes, task, kind, source, test_source)
+    # One set, split here: cross-validation may use all of it (classbalance.compare.cv), and
+    # warns about the single split's notes only if it keeps that split.
+    pooled = len(parts) == 1
+    data = _finish(arrays, classes, task, kind, source, test_source, warn=not pooled or cfg.cv == 0)
+    if pooled:
+        data.pool = (x_main, y_main)
+    return data
 
 
 # --------------------------------------------------------------------------- built-in data

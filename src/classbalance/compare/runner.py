@@ -21,6 +21,7 @@ The order of the runs, the time plan and racing are in
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
@@ -34,6 +35,7 @@ import numpy as np
 from classbalance._optional import require
 from classbalance.compare.budget import EpochProbe, Gate, Plan
 from classbalance.compare.config import CompareConfig, CompareError, CompareResult
+from classbalance.compare.cv import fold_data, pool_rows, pooled, prepare
 from classbalance.compare.data import DataSplit, assemble, embed_parts, load_data
 from classbalance.compare.models import ModelFn, build_model
 from classbalance.compare.readers import as_samples
@@ -91,7 +93,10 @@ def run_one(
     >>> row["steps"] == row["budget_steps"] == 63, 0 < row["mAP"] <= 1
     (True, True)
     """
-    return run_group(data, cfg, [strategy], seed, model)[0]
+    if data.cv is None:
+        return run_group(data, cfg, [strategy], seed, model)[0]
+    folds = [run_group(data, cfg, [strategy], seed, model, fold=f)[0] for f in range(data.cv.k)]
+    return pool_rows(len(data.y_test), folds)
 
 
 def run_group(
@@ -103,6 +108,7 @@ def run_group(
     worker: WorkerPlan | None = None,
     gate: Gate | None = None,
     probe: EpochProbe | None = None,
+    fold: int | None = None,
 ) -> list[dict[str, Any]]:
     """Train ``strategies`` with one seed, a recipe reusing a model after that model (one job).
 
@@ -114,7 +120,10 @@ def run_group(
     (:func:`~.workers.start_worker`); ``gate`` waits for the plan's epochs
     (or skips runs: ``{"skipped": True}``); ``probe`` makes this the timing
     job (:class:`~.budget.EpochProbe`): it times the first training, and the
-    recipes after it take the plan's epochs.
+    recipes after it take the plan's epochs. ``fold``: under cross-validation,
+    train and score on that fold of repeat ``seed`` (:func:`~.cv.fold_data`),
+    exactly as on the single split; the rows carry the fold's sample rows
+    (``_rows``) for :func:`~.cv.pool_rows`.
 
     Examples
     --------
@@ -136,6 +145,10 @@ def run_group(
             return skipped
         cfg = replace(cfg, epochs=next(planned[n] for n in strategies))
     keras = start_worker(worker)
+    at: dict[str, Any] = {}
+    if fold is not None:  # a fold is a split: its own train / valid / test
+        data, test_rows = fold_data(data, seed, fold)
+        at = {"_rows": test_rows, "_fold": fold}
     recipes = data.task.recipes
     bases = {recipes[n].base for n in strategies} - {None}
     staged = {recipes[n].base for n in strategies if recipes[n].second_stage}
@@ -170,7 +183,7 @@ def run_group(
         if scored is None:
             unreported += time.time() - task_start
             continue
-        rows.append(_row(ctx, recipe, scored, seconds, keras.backend.backend()))
+        rows.append({**_row(ctx, recipe, scored, seconds, keras.backend.backend()), **at})
         rows[-1]["_seconds"] = time.time() - task_start + unreported
         unreported = 0.0
     if probe is not None:
@@ -232,17 +245,30 @@ def _executor(data: DataSplit, model: Any, worker: WorkerPlan) -> Execute:
     from joblib import Parallel, delayed
 
     def execute(pairs: list, cfg: CompareConfig, gate: Gate | None, probe: Any) -> Any:
-        # A recipe reusing a model runs in one job with it (one seed, the base first);
-        # the job of the first pair carries the probe.
-        jobs = job_groups(pairs, data.task.recipes)
-        parallel = Parallel(n_jobs=worker.n_jobs, return_as="generator_unordered")
-        results = parallel(
-            delayed(run_group)(
-                data, cfg, names, seed, model, worker, gate, probe if i == 0 else None
+        # A recipe reusing a model runs in one job with it (one seed, the base first); under
+        # cross-validation a job per fold. The job of the first pair carries the probe.
+        folds = [None] if data.cv is None else list(range(data.cv.k))
+        units = [(g, seed, f) for g, seed in job_groups(pairs, data.task.recipes) for f in folds]
+
+        def run(units: list, gate: Gate | None, probe: Any) -> Any:
+            parallel = Parallel(n_jobs=worker.n_jobs, return_as="generator_unordered")
+            return parallel(
+                delayed(run_group)(
+                    data, cfg, names, seed, model, worker, gate, probe if i == 0 else None, fold
+                )
+                for i, (names, seed, fold) in enumerate(units)
             )
-            for i, (names, seed) in enumerate(jobs)
-        )
-        return (row for rows in results for row in rows)
+
+        if probe is not None and gate is None and len(units) > 1:
+            # The timing job alone (workers that do not see its plan file): the other folds of
+            # its pair then take the plan's epochs.
+            first = list(run(units[:1], None, probe))
+            gate = Gate(plan=first[0][0]["_plan"].to_dict())
+            results = itertools.chain(first, run(units[1:], gate, None))
+        else:
+            results = run(units, gate, probe)
+        rows = (row for group in results for row in group)
+        return rows if data.cv is None else pooled(rows, data.cv.k, len(data.y_test))
 
     return execute
 
@@ -294,6 +320,7 @@ def run_compare(
     cfg = cfg.resolved()  # validate before the (possibly slow) loading
     check_strategy_names(cfg.strategies)
     data = data if data is not None else load_data(cfg)
+    data, cfg = prepare(data, cfg)  # cross-validation for small data (classbalance.compare.cv)
     cfg = replace(cfg, strategies=data.task.strategies(cfg.strategies, data.kind))
     cfg = replace(cfg, image_size=data.image_size or cfg.image_size)  # as read
     model = model if model is not None else cfg.model
@@ -342,6 +369,8 @@ def compare(
     backbone_weights: str | None = None,
     image_size: int | None = None,
     embedding_cache: str | None = None,
+    cv: int | None = None,
+    cv_repeats: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> CompareResult:
     """Which remedy works on *my* data and model? The Python form of ``classbalance compare``.
@@ -374,6 +403,10 @@ def compare(
         become the embeddings of a frozen Keras application (e.g.
         ``"MobileNetV3Small"``) or ``"module:function"``, resized to
         ``image_size`` (default: the backbone's) and cached by content.
+    cv, cv_repeats : int, default=None
+        Cross-validation for small data (:mod:`classbalance.compare.cv`): ``cv=K``
+        folds, ``cv=0`` the single split; None: 5 folds when the rarest class
+        would have fewer than 20 test samples in the single split.
     progress : callable(label, done, total), default=None
 
     Returns
@@ -390,7 +423,7 @@ def compare(
     >>> def linear(input_shape, n_classes):
     ...     return keras.Sequential([keras.Input(input_shape), keras.layers.Dense(n_classes)])
     >>> result = compare(x, y, model=linear, strategies=["none", "balanced_sampling"],
-    ...                  seeds=1, epochs=2)
+    ...                  seeds=1, epochs=2, cv=0)  # cv=None: 5 folds (12 of class 1 in test)
     >>> sorted(result.summary.index)
     ['balanced_sampling', 'none']
     """
@@ -399,6 +432,7 @@ def compare(
         learning_rate=learning_rate, val_size=val_size, test_size=test_size, jobs=jobs,
         data_seed=data_seed, budget_minutes=budget_minutes, race=race, backbone=backbone,
         backbone_weights=backbone_weights, image_size=image_size, embedding_cache=embedding_cache,
+        cv=cv, cv_repeats=cv_repeats,
     )  # fmt: skip
     cfg = cfg.resolved()
     data = None

@@ -120,6 +120,7 @@ def run_schedule(
     plan_args = {
         "strategies": names, "seeds": cfg.seeds, "epochs": cfg.epochs, "workers": workers,
         "budget_seconds": budget, "race": cfg.race, "reuse": reuse,
+        "folds": data.cv.k if data.cv is not None else 1,  # cross-validation: a job per fold
     }  # fmt: skip
     folder = tempfile.mkdtemp(prefix="classbalance-plan-")
     can_stop = timing == "none" or reuse.get(timing, {}).get("base") == "none"

@@ -532,13 +532,13 @@ class MultiLabel(Task):
         self, data: Any, predictions: dict[str, np.ndarray], rows: list[dict], seed: int,
         n_replicates: int = 2000,
     ) -> dict[str, Bootstrap]:  # fmt: skip
-        names = list(predictions)
+        names, by = list(predictions), np.atleast_2d  # thresholds: (seeds, 1 or rows, labels)
         thresholds = {
-            n: np.stack([r["_thresholds"] for r in rows if r["strategy"] == n]) for n in names
+            n: np.stack([by(r["_thresholds"]) for r in rows if r["strategy"] == n]) for n in names
         }
         decisions = {
             "macro_f1": {n: predictions[n] >= 0.5 for n in names},
-            "macro_f1_tuned": {n: predictions[n] >= thresholds[n][:, None, :] for n in names},
+            "macro_f1_tuned": {n: predictions[n] >= thresholds[n] for n in names},
         }
         groups = self.groups(data.train_counts)
         return bootstrap_multilabel(
