@@ -17,6 +17,7 @@ from classbalance.compare import CompareConfig, CompareError, compare  # noqa: E
 from classbalance.compare.budget import fit_plan  # noqa: E402
 from classbalance.compare.cv import MIN_TEST_SAMPLES, fold_data, pool_rows, prepare  # noqa: E402
 from classbalance.compare.data import assemble  # noqa: E402
+from classbalance.compare.report import shared_models  # noqa: E402
 from classbalance.compare.task import MULTI_LABEL, SINGLE_LABEL  # noqa: E402
 from served import recording_model_fn  # noqa: E402
 
@@ -184,6 +185,9 @@ def test_a_fold_reuses_its_none_model_and_every_sample_is_scored_once_per_repeat
     assert diff["vs_none"] == pytest.approx((scores["posthoc_adjust"] - scores["none"]).mean())
     assert diff["vs_none_low"] <= diff["vs_none"] <= diff["vs_none_high"]
     assert result.plan["plan"]["folds"] == 2
+    rule = shared_models(result)["rule"]
+    assert "model of the same repeat and fold" in rule
+    assert "same seed" not in rule
 
 
 def test_multilabel_cv_uses_each_folds_tuned_thresholds():

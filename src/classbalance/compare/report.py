@@ -129,6 +129,9 @@ def shared_models(result: CompareResult) -> dict[str, Any]:
     steps = int(scratch.iloc[0]) if len(scratch) else int(reusing["base_steps"].max())
     total = int(runs["steps"].sum())
     out: dict[str, Any] = {"steps_from_scratch": steps, "bases": {}, "rule": ""}
+    cv = int(result.plan.get("plan", {}).get("folds", 1)) > 1  # a seed is a repeat of K folds
+    same = "of the same repeat and fold" if cv else "of the same seed"
+    each = "repeats (every fold)" if cv else "seeds"
     sentences = []
     for base, rows in reusing.groupby("base", sort=False):
         names = list(dict.fromkeys(rows["strategy"]))
@@ -143,14 +146,14 @@ def shared_models(result: CompareResult) -> dict[str, Any]:
         if posthoc:
             parts.append(
                 f"{_listing(posthoc)} {'is' if len(posthoc) == 1 else 'are'} computed from the "
-                f"trained `{base}` model of the same seed and "
+                f"trained `{base}` model {same} and "
                 f"{'trains' if len(posthoc) == 1 else 'train'} nothing (steps +0; the time is "
                 "that computation alone)"
             )
         if staged:
             head, stage = int(first[staged[0]]), int(own[staged[0]])
             parts.append(
-                f"{_listing(staged)} start from the `{base}` run of the same seed after its "
+                f"{_listing(staged)} start from the `{base}` run {same} after its "
                 f"first {head} steps (its best epoch on validation among them: the same training "
                 f"as a first stage of their own, counted once, in `{base}`'s row) and train a "
                 f"second stage of {stage} steps (only the classifier, or one scale per class): "
@@ -160,7 +163,7 @@ def shared_models(result: CompareResult) -> dict[str, Any]:
         if not reported:
             total += steps * len(seeds)
             sentence += (
-                f" `{base}` was trained once for each of these seeds as their shared model "
+                f" `{base}` was trained once for each of these {each} as their shared model "
                 f"({steps} steps each) but is not reported (it was not among the strategies)."
             )
         sentences.append(sentence)
