@@ -229,3 +229,25 @@ def test_the_plan_counts_folds_and_racing_races_the_repeats():
     assert sorted(result.runs.loc[result.runs["strategy"] == "none", "seed"]) == [0, 1]
     assert all(len(d["folds"]) == 2 for d in result.runs["details"])
     assert result.predictions["none"].shape == (2, len(y))
+
+
+def test_run_one_on_cross_validated_data_is_the_grids_cell():
+    """run_one (one grid cell) on prepared cross-validation data trains every fold of that
+    repeat and pools them: every sample predicted once, steps summed over the folds, the same
+    predictions as the grid's row for that strategy and repeat."""
+    from classbalance.compare.runner import run_one
+
+    x, y = _single(n_major=60, n_minor=12)
+    data, cfg = _prepared(x, y, SINGLE_LABEL, cv=2, cv_repeats=2, epochs=1)
+    row = run_one(data, cfg, "undersample", 1, _linear)
+    assert row["_pred"].shape == (len(y),)
+    parts = [fold_data(data, 1, f) for f in range(2)]
+    assert sorted(np.concatenate([rows for _, rows in parts]).tolist()) == list(range(len(y)))
+    assert (
+        row["steps"]
+        == row["budget_steps"]
+        == sum(int(np.ceil(part.n_train / 32)) for part, _ in parts)
+    )
+    result = compare(x, y, model=_linear, strategies=["undersample"], epochs=1, seeds=2, cv=2,
+                     jobs=1)  # fmt: skip
+    np.testing.assert_array_equal(result.predictions["undersample"][1], row["_pred"])
