@@ -123,6 +123,15 @@ def _class_targets(
     return [val, test]
 
 
+def _read_y(y: Any, function: str) -> tuple[np.ndarray | None, Any, int]:
+    """``y`` as a multi-hot matrix (then no encoding) or encoded labels, and its length."""
+    multihot = _multihot(y)
+    if multihot is not None:
+        return multihot, None, int(multihot.shape[0])
+    enc = encode_labels(y, name="y", function=function)
+    return None, enc, int(enc.n_samples)
+
+
 def _multihot(y: Any) -> np.ndarray | None:
     """``y`` as a 0/1 matrix if it is multi-hot (some row with != 1 positive), else None."""
     if isinstance(y, pd.DataFrame):
@@ -269,12 +278,7 @@ def stratified_split(
     ([7, 1], [1, 1])
     """
     seed = resolve_seed(seed)
-    multihot = _multihot(y)
-    if multihot is not None:
-        n = multihot.shape[0]
-    else:
-        enc = encode_labels(y, name="y", function="stratified_split")
-        n = enc.n_samples
+    multihot, enc, n = _read_y(y, "stratified_split")
     if n < 2:
         raise ValueError(f"`y` needs at least 2 samples to split. Received {n}.")
     n_val = _size_to_count(val_size, "val_size", n)
@@ -349,12 +353,7 @@ def stratified_folds(
     ([4, 4, 4], [1, 1, 1])
     """
     seed = resolve_seed(seed)
-    multihot = _multihot(y)
-    if multihot is not None:
-        n = multihot.shape[0]
-    else:
-        enc = encode_labels(y, name="y", function="stratified_folds")
-        n = enc.n_samples
+    multihot, enc, n = _read_y(y, "stratified_folds")
     if (
         isinstance(n_folds, bool)
         or not isinstance(n_folds, numbers.Integral)
